@@ -1,0 +1,118 @@
+import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import type { Attributes, SealKey, SubscriptionJSON, TidingsEvent } from './protocol.js';
+import { TidingsError } from './TidingsError.js';
+
+/** The one IndexedDB database of tidings, shared by the page and the worker (same origin). */
+export const DB_NAME = 'tidings';
+export const DB_VERSION = 1;
+
+/** What the page and worker last agreed with the backend. A page load that finds this unchanged sends nothing. */
+export interface SyncState {
+  endpoint: string;
+  /** The id the backend answered with; DELETE uses it. */
+  backendId: string;
+  /** The VAPID public key the subscription was made with. */
+  vapidPublicKey: string;
+  /** Fingerprints of what was registered, to tell whether a re-registration is owed. */
+  attributesHash: string;
+  sealKeyHash: string;
+  expirationTime: number | null;
+  /** ms since the epoch. */
+  syncedAt: number;
+}
+
+/** A registration (or deletion) the backend has not yet acknowledged; retried by page or worker. */
+export interface PendingRegistration {
+  op: 'register' | 'unregister';
+  backend: string;
+  subscription?: SubscriptionJSON;
+  sealKey?: SealKey;
+  attributes?: Attributes;
+  vapidPublicKey?: string;
+  /** For 'unregister': the backend id to DELETE. */
+  backendId?: string;
+  attempts: number;
+  nextAttemptAt: number;
+  lastError?: string;
+  /** Extra headers are not stored: they may be secrets; the caller supplies them again. */
+  queuedAt: number;
+}
+
+/** The seal key pair: the private half is a non-extractable CryptoKey, stored as is. */
+export interface StoredSealKey {
+  privateKey: CryptoKey;
+  /** Raw public key (65 bytes) and auth secret (16 bytes), base64url, as registered. */
+  publicKey: SealKey;
+  createdAt: number;
+}
+
+/** Soft prompt back-off: "later" pushes the next showing 3, 7, then 30 days out. */
+export interface PromptState {
+  laters: number;
+  nextAt: number;
+}
+
+/** An analytics event waiting in the outbox; `seq` keeps insertion order. */
+export interface OutboxEntry {
+  seq?: number;
+  event: TidingsEvent;
+}
+
+export interface SeenMessage {
+  id: string;
+  at: number;
+}
+
+/** Small named values. Each key holds one kind of record. */
+export interface KeyValues {
+  sync: SyncState;
+  pending: PendingRegistration;
+  sealKey: StoredSealKey;
+  prompt: PromptState;
+  /** Events dropped from the bounded outbox and not yet reported. */
+  droppedEvents: number;
+}
+
+export interface TidingsDB extends DBSchema {
+  kv: { key: keyof KeyValues; value: KeyValues[keyof KeyValues] };
+  outbox: { key: number; value: OutboxEntry; indexes: { id: string } };
+  seen: { key: string; value: SeenMessage; indexes: { at: number } };
+}
+
+export type TidingsDatabase = IDBPDatabase<TidingsDB>;
+
+/**
+ * Opens the tidings database (creating its stores on first use). Rejects with
+ * TidingsError `storage-failed` where IndexedDB is missing or refused (private modes).
+ * Callers open it lazily, when a function needs it: nothing is opened at import.
+ */
+export async function openTidingsDB(factory: IDBFactory | undefined = globalThis.indexedDB): Promise<TidingsDatabase> {
+  if (!factory) throw new TidingsError('storage-failed', { reason: 'IndexedDB is not available' });
+  try {
+    return await openDB<TidingsDB>(DB_NAME, DB_VERSION, {
+      upgrade(db) {
+        db.createObjectStore('kv');
+        const outbox = db.createObjectStore('outbox', { keyPath: 'seq', autoIncrement: true });
+        outbox.createIndex('id', 'event.id', { unique: true });
+        const seen = db.createObjectStore('seen', { keyPath: 'id' });
+        seen.createIndex('at', 'at');
+      },
+    });
+  } catch (cause) {
+    throw new TidingsError('storage-failed', { cause, reason: String(cause) });
+  }
+}
+
+/** Reads one named value, typed by its key. */
+export async function getValue<K extends keyof KeyValues>(db: TidingsDatabase, key: K): Promise<KeyValues[K] | undefined> {
+  return (await db.get('kv', key)) as KeyValues[K] | undefined;
+}
+
+/** Writes one named value, typed by its key. */
+export async function setValue<K extends keyof KeyValues>(db: TidingsDatabase, key: K, value: KeyValues[K]): Promise<void> {
+  await db.put('kv', value, key);
+}
+
+export async function deleteValue(db: TidingsDatabase, key: keyof KeyValues): Promise<void> {
+  await db.delete('kv', key);
+}

@@ -1,0 +1,178 @@
+/**
+ * The wire protocol of tidings in one file of types (Comlink's protocol.ts): the push
+ * envelope, the page<->worker messages and the backend HTTP bodies. DESIGN.md is the
+ * prose version of this file.
+ */
+
+/** The only envelope major version this build understands. */
+export const ENVELOPE_VERSION = 1;
+
+/** Web Push limit on an encrypted body (RFC 8030 §7.2); 86 + 1 + 16 bytes of it are overhead. */
+export const MAX_PUSH_BYTES = 4096;
+export const MAX_PLAINTEXT_BYTES = MAX_PUSH_BYTES - 86 - 1 - 16;
+
+export type NotificationDirection = 'auto' | 'ltr' | 'rtl';
+
+export interface EnvelopeAction {
+  action: string;
+  title: string;
+  icon?: string;
+  /** Opened when this action is clicked (allowlisted like `notification.url`). */
+  url?: string;
+}
+
+export interface EnvelopeNotification {
+  title?: string;
+  body?: string;
+  icon?: string;
+  badge?: string;
+  image?: string;
+  tag?: string;
+  renotify?: boolean;
+  requireInteraction?: boolean;
+  silent?: boolean;
+  lang?: string;
+  dir?: NotificationDirection;
+  timestamp?: number;
+  /** Opened on click: same-origin, or an origin in `allowedOrigins`. */
+  url?: string;
+  actions?: EnvelopeAction[];
+  /** App data kept on the notification. */
+  data?: JsonValue;
+}
+
+export interface EnvelopeCache {
+  urls: string[];
+  cacheName?: string;
+}
+
+/** The JSON object a tidings backend sends as the Web Push payload. */
+export interface Envelope {
+  v: 1;
+  /** Message id: replays of an id are ignored; analytics events name it. */
+  id?: string;
+  /** Sent at, ms since the epoch. With `ttl` the worker drops stale messages. */
+  ts?: number;
+  /** Seconds the message stays worth showing after `ts`. */
+  ttl?: number;
+  notification?: EnvelopeNotification;
+  cache?: EnvelopeCache;
+  /** Routes `data` to the handler registered with `worker.on(type, fn)`. */
+  type?: string;
+  data?: JsonValue;
+  /** Record delivered/shown/clicked/closed events for this message (default true). */
+  analytics?: boolean;
+  /** An RFC 8291 aes128gcm record, base64url, whose plaintext is an envelope. */
+  sealed?: string;
+  /** A same-origin (or allowlisted) URL that returns the full envelope. */
+  fetch?: string;
+}
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/** Analytics event types (DESIGN.md, backend contract). */
+export const EVENT_TYPES = [
+  'delivered',
+  'shown',
+  'clicked',
+  'closed',
+  'failed',
+  'subscribed',
+  'unsubscribed',
+  'resubscribed',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export interface TidingsEvent {
+  /** Unique per event: the backend ignores a second event with the same id. */
+  id: string;
+  type: EventType;
+  messageId?: string;
+  action?: string;
+  reason?: string;
+  /** When it happened, ms since the epoch. */
+  at: number;
+  /** How many events a bounded store dropped before this one was recorded. */
+  dropped?: number;
+}
+
+/** Subscription keys as `PushSubscription.toJSON()` gives them. */
+export interface SubscriptionJSON {
+  endpoint: string;
+  expirationTime?: number | null;
+  keys: { p256dh: string; auth: string };
+}
+
+/** The public half of a seal key pair: the server seals envelopes to it (RFC 8291). */
+export interface SealKey {
+  p256dh: string;
+  auth: string;
+}
+
+export type Attributes = Record<string, string | number | boolean>;
+
+/** `POST {backend}/subscriptions` */
+export interface RegisterRequest {
+  subscription: SubscriptionJSON;
+  sealKey?: SealKey;
+  attributes?: Attributes;
+}
+
+/** The answer to `POST {backend}/subscriptions` (201 new, 200 known). */
+export interface RegisterResponse {
+  id: string;
+}
+
+/** `POST {backend}/events` */
+export interface EventsRequest {
+  events: TidingsEvent[];
+}
+
+/** Marker the worker puts in `notification.data` so it only handles its own clicks. */
+export const NOTIFICATION_MARKER = '__tidings';
+
+/** What the worker keeps in `notification.data[NOTIFICATION_MARKER]`. */
+export interface NotificationMark {
+  messageId?: string;
+  url?: string;
+  actions?: Record<string, string>;
+  analytics: boolean;
+}
+
+/** Every page<->worker message carries this tag; anything without it is not ours. */
+export const MESSAGE_SOURCE = 'tidings';
+
+/** Worker -> page: app data from a push, for `client.onMessage`. */
+export interface PushDataMessage {
+  source: typeof MESSAGE_SOURCE;
+  kind: 'push-data';
+  data: JsonValue | undefined;
+  envelope: Envelope;
+}
+
+/** Worker -> page: the subscription changed under the page (pushsubscriptionchange). */
+export interface SubscriptionChangedMessage {
+  source: typeof MESSAGE_SOURCE;
+  kind: 'subscription-changed';
+  endpoint: string | null;
+}
+
+/** Page -> worker: flush the analytics outbox / pending registration now. */
+export interface FlushMessage {
+  source: typeof MESSAGE_SOURCE;
+  kind: 'flush';
+}
+
+export type WorkerToPageMessage = PushDataMessage | SubscriptionChangedMessage;
+export type PageToWorkerMessage = FlushMessage;
+export type TidingsMessage = WorkerToPageMessage | PageToWorkerMessage;
+
+/** True when `value` is a message of the tidings page<->worker protocol. */
+export function isTidingsMessage(value: unknown): value is TidingsMessage {
+  if (typeof value !== 'object' || value === null) return false;
+  const { source, kind } = value as { source?: unknown; kind?: unknown };
+  return (
+    source === MESSAGE_SOURCE &&
+    (kind === 'push-data' || kind === 'subscription-changed' || kind === 'flush')
+  );
+}
