@@ -17,6 +17,7 @@ export const errorMessages = {
   'send-failed': 'The push service refused the message',
   'store-failed': 'The subscription store failed',
   'push-service': 'The push service could not be started',
+  'invalid-request': 'The request body is invalid',
 } as const;
 
 export type TidingsErrorCode = keyof typeof errorMessages;
