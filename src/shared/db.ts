@@ -13,9 +13,12 @@ export interface SyncState {
   backendId: string;
   /** The VAPID public key the subscription was made with. */
   vapidPublicKey: string;
-  /** Fingerprints of what was registered, to tell whether a re-registration is owed. */
-  attributesHash: string;
-  sealKeyHash: string;
+  /**
+   * What was registered with it, kept as is (not hashed) so the worker can register a
+   * changed subscription with the same attributes and seal key (pushsubscriptionchange).
+   */
+  attributes?: Attributes;
+  sealKey?: SealKey;
   expirationTime: number | null;
   /** ms since the epoch. */
   syncedAt: number;
@@ -29,7 +32,7 @@ export interface PendingRegistration {
   sealKey?: SealKey;
   attributes?: Attributes;
   vapidPublicKey?: string;
-  /** For 'unregister': the backend id to DELETE. */
+  /** For 'unregister': the backend id to DELETE. For 'register': the previous id, deleted once the new one is in. */
   backendId?: string;
   attempts: number;
   nextAttemptAt: number;
