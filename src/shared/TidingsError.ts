@@ -11,6 +11,7 @@ export const errorMessages = {
   'invalid-envelope': 'The push payload is not a valid tidings envelope',
   'unseal-failed': 'The sealed payload could not be opened',
   'fetch-failed': 'The message could not be fetched',
+  'handler-failed': 'A push handler threw or timed out',
   'invalid-option': 'An option is invalid',
   'worker-failed': 'The service worker did not become active',
   'storage-failed': 'IndexedDB could not be used',

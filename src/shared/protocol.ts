@@ -157,13 +157,26 @@ export interface SubscriptionChangedMessage {
   endpoint: string | null;
 }
 
+/** Worker -> page: a tidings notification was clicked; posted to the tab it focused, navigated or opened. */
+export interface NotificationClickMessage {
+  source: typeof MESSAGE_SOURCE;
+  kind: 'notification-click';
+  /** The action button clicked, or '' for the notification itself. */
+  action: string;
+  messageId?: string;
+  /** The URL the tab was sent to (after the allowlist). */
+  url: string;
+  /** The app data of `notification.data` in the envelope. */
+  data?: JsonValue;
+}
+
 /** Page -> worker: flush the analytics outbox / pending registration now. */
 export interface FlushMessage {
   source: typeof MESSAGE_SOURCE;
   kind: 'flush';
 }
 
-export type WorkerToPageMessage = PushDataMessage | SubscriptionChangedMessage;
+export type WorkerToPageMessage = PushDataMessage | SubscriptionChangedMessage | NotificationClickMessage;
 export type PageToWorkerMessage = FlushMessage;
 export type TidingsMessage = WorkerToPageMessage | PageToWorkerMessage;
 
@@ -173,6 +186,6 @@ export function isTidingsMessage(value: unknown): value is TidingsMessage {
   const { source, kind } = value as { source?: unknown; kind?: unknown };
   return (
     source === MESSAGE_SOURCE &&
-    (kind === 'push-data' || kind === 'subscription-changed' || kind === 'flush')
+    (kind === 'push-data' || kind === 'subscription-changed' || kind === 'notification-click' || kind === 'flush')
   );
 }
