@@ -1,0 +1,190 @@
+import Database from 'better-sqlite3';
+import type { Attributes, SealKey, TidingsEvent } from '../shared/protocol.js';
+import { TidingsError } from '../shared/TidingsError.js';
+import { newId } from './newId.js';
+import type { StoredSubscription, SubscriptionStore } from './SubscriptionStore.js';
+
+const schema = `
+  CREATE TABLE IF NOT EXISTS subscriptions (
+    id TEXT PRIMARY KEY,
+    endpoint TEXT NOT NULL UNIQUE,
+    p256dh TEXT NOT NULL,
+    auth TEXT NOT NULL,
+    expiration_time INTEGER,
+    seal_key TEXT,
+    attributes TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  -- One row per attribute, so a send to {attributes: {...}} is an index lookup, not a scan.
+  CREATE TABLE IF NOT EXISTS subscription_attributes (
+    subscription_id TEXT NOT NULL REFERENCES subscriptions(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (subscription_id, key)
+  );
+  CREATE INDEX IF NOT EXISTS subscription_attributes_by_value ON subscription_attributes(key, value);
+  CREATE TABLE IF NOT EXISTS events (
+    id TEXT PRIMARY KEY,
+    type TEXT NOT NULL,
+    message_id TEXT,
+    at INTEGER NOT NULL,
+    body TEXT NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS events_by_message ON events(message_id);
+  CREATE TABLE IF NOT EXISTS messages (
+    id TEXT PRIMARY KEY,
+    body TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS messages_by_expiry ON messages(expires_at);
+`;
+
+interface SubscriptionRow {
+  id: string;
+  endpoint: string;
+  p256dh: string;
+  auth: string;
+  expiration_time: number | null;
+  seal_key: string | null;
+  attributes: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/**
+ * The embedded default store: one SQLite file (better-sqlite3 12), WAL mode, tables and
+ * indexes created on first use. Throws TidingsError `store-failed` at once when the file
+ * cannot be opened or is not a database, rather than on the first request.
+ */
+export function sqliteStore(file: string): SubscriptionStore {
+  let db: Database.Database;
+  try {
+    db = new Database(file, { fileMustExist: false });
+    db.pragma('journal_mode = WAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    db.exec(schema);
+  } catch (cause) {
+    throw new TidingsError('store-failed', { reason: `cannot open ${file}: ${(cause as Error).message}`, cause });
+  }
+
+  const statements = {
+    byEndpoint: db.prepare<[string], { id: string; created_at: number }>('SELECT id, created_at FROM subscriptions WHERE endpoint = ?'),
+    upsert: db.prepare(
+      `INSERT INTO subscriptions (id, endpoint, p256dh, auth, expiration_time, seal_key, attributes, created_at, updated_at)
+       VALUES (@id, @endpoint, @p256dh, @auth, @expiration_time, @seal_key, @attributes, @created_at, @updated_at)
+       ON CONFLICT(id) DO UPDATE SET p256dh = excluded.p256dh, auth = excluded.auth,
+         expiration_time = excluded.expiration_time, seal_key = excluded.seal_key,
+         attributes = excluded.attributes, updated_at = excluded.updated_at`,
+    ),
+    clearAttributes: db.prepare('DELETE FROM subscription_attributes WHERE subscription_id = ?'),
+    addAttribute: db.prepare('INSERT INTO subscription_attributes (subscription_id, key, value) VALUES (?, ?, ?)'),
+    get: db.prepare<[string], SubscriptionRow>('SELECT * FROM subscriptions WHERE id = ?'),
+    all: db.prepare<[], SubscriptionRow>('SELECT * FROM subscriptions ORDER BY created_at, id'),
+    delete: db.prepare('DELETE FROM subscriptions WHERE id = ?'),
+    addEvent: db.prepare('INSERT OR IGNORE INTO events (id, type, message_id, at, body) VALUES (?, ?, ?, ?, ?)'),
+    saveMessage: db.prepare('INSERT OR REPLACE INTO messages (id, body, expires_at) VALUES (?, ?, ?)'),
+    pruneMessages: db.prepare('DELETE FROM messages WHERE expires_at <= ?'),
+    getMessage: db.prepare<[string, number], { body: string }>('SELECT body FROM messages WHERE id = ? AND expires_at > ?'),
+  };
+
+  const save = db.transaction((id: string, row: SubscriptionRow, attributes: Attributes) => {
+    statements.upsert.run(row);
+    statements.clearAttributes.run(id);
+    for (const [key, value] of Object.entries(attributes)) statements.addAttribute.run(id, key, JSON.stringify(value));
+  });
+  const addEvents = db.transaction((list: TidingsEvent[]) => {
+    let added = 0;
+    for (const e of list) added += statements.addEvent.run(e.id, e.type, e.messageId ?? null, e.at, JSON.stringify(e)).changes;
+    return added;
+  });
+
+  return {
+    async saveSubscription({ subscription, sealKey, attributes = {} }) {
+      const now = Date.now();
+      const known = statements.byEndpoint.get(subscription.endpoint);
+      const id = known?.id ?? newId();
+      save(id, {
+        id,
+        endpoint: subscription.endpoint,
+        p256dh: subscription.keys.p256dh,
+        auth: subscription.keys.auth,
+        expiration_time: subscription.expirationTime ?? null,
+        seal_key: sealKey ? JSON.stringify(sealKey) : null,
+        attributes: JSON.stringify(attributes),
+        created_at: known?.created_at ?? now,
+        updated_at: now,
+      }, attributes);
+      return { id, created: known === undefined };
+    },
+    async getSubscription(id) {
+      const row = statements.get.get(id);
+      return row && fromRow(row);
+    },
+    async deleteSubscription(id) {
+      return statements.delete.run(id).changes > 0;
+    },
+    async findSubscriptions(query = {}) {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      if (query.ids) {
+        if (query.ids.length === 0) return [];
+        // json_each keeps this one statement however many ids there are.
+        where.push('id IN (SELECT value FROM json_each(?))');
+        params.push(JSON.stringify(query.ids));
+      }
+      for (const [key, value] of Object.entries(query.attributes ?? {})) {
+        where.push('id IN (SELECT subscription_id FROM subscription_attributes WHERE key = ? AND value = ?)');
+        params.push(key, JSON.stringify(value));
+      }
+      if (where.length === 0) return statements.all.all().map(fromRow);
+      const sql = `SELECT * FROM subscriptions WHERE ${where.join(' AND ')} ORDER BY created_at, id`;
+      return (db.prepare(sql).all(...params) as SubscriptionRow[]).map(fromRow);
+    },
+    async addEvents(list) {
+      return addEvents(list);
+    },
+    async listEvents(query = {}) {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      if (query.messageId !== undefined) {
+        where.push('message_id = ?');
+        params.push(query.messageId);
+      }
+      if (query.type !== undefined) {
+        where.push('type = ?');
+        params.push(query.type);
+      }
+      const sql = `SELECT body FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY rowid LIMIT ?`;
+      const rows = db.prepare(sql).all(...params, query.limit ?? 1000) as { body: string }[];
+      return rows.map((row) => JSON.parse(row.body) as TidingsEvent);
+    },
+    async saveMessage(id, body, expiresAt) {
+      statements.pruneMessages.run(Date.now());
+      statements.saveMessage.run(id, body, expiresAt);
+    },
+    async getMessage(id) {
+      return statements.getMessage.get(id, Date.now())?.body;
+    },
+    async close() {
+      if (db.open) db.close();
+    },
+  };
+}
+
+function fromRow(row: SubscriptionRow): StoredSubscription {
+  const entry: StoredSubscription = {
+    id: row.id,
+    subscription: {
+      endpoint: row.endpoint,
+      expirationTime: row.expiration_time,
+      keys: { p256dh: row.p256dh, auth: row.auth },
+    },
+    attributes: JSON.parse(row.attributes) as Attributes,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+  if (row.seal_key) entry.sealKey = JSON.parse(row.seal_key) as SealKey;
+  return entry;
+}

@@ -1,0 +1,94 @@
+import type { Attributes, RegisterRequest, SealKey, SubscriptionJSON } from '../shared/protocol.js';
+import { fromBase64Url } from '../shared/base64url.js';
+import { TidingsError } from '../shared/TidingsError.js';
+import { requestLimits } from './requestLimits.js';
+
+/**
+ * Turns an untrusted `POST /subscriptions` body into a RegisterRequest built from known
+ * fields only, or throws TidingsError `invalid-request` naming the field.
+ */
+export function validateRegisterRequest(body: unknown): RegisterRequest {
+  if (!isRecord(body)) fail('body', 'not-object');
+  const out: RegisterRequest = { subscription: subscription(body.subscription) };
+  if (body.sealKey !== undefined && body.sealKey !== null) out.sealKey = keys(body.sealKey, 'sealKey');
+  if (body.attributes !== undefined && body.attributes !== null) out.attributes = attributes(body.attributes);
+  return out;
+}
+
+function subscription(value: unknown): SubscriptionJSON {
+  if (!isRecord(value)) fail('subscription', 'not-object');
+  const out: SubscriptionJSON = {
+    endpoint: endpoint(value.endpoint),
+    keys: keys(value.keys, 'subscription.keys'),
+  };
+  const expiration = value.expirationTime;
+  if (expiration !== undefined && expiration !== null) {
+    if (typeof expiration !== 'number' || !Number.isFinite(expiration) || expiration < 0) {
+      fail('subscription.expirationTime', 'not-non-negative-number');
+    }
+    out.expirationTime = expiration;
+  } else {
+    out.expirationTime = null;
+  }
+  return out;
+}
+
+/** Push services are https; plain http only on loopback, for local push services. */
+export function endpoint(value: unknown, field = 'subscription.endpoint'): string {
+  if (typeof value !== 'string') fail(field, 'not-string');
+  if (value.length > requestLimits.endpoint) fail(field, 'too-long');
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    fail(field, 'not-url');
+  }
+  if (url.username || url.password) fail(field, 'credentials');
+  if (url.protocol === 'https:') return url.href;
+  if (url.protocol === 'http:' && isLoopback(url.hostname)) return url.href;
+  fail(field, url.protocol === 'http:' ? 'not-https' : 'scheme');
+}
+
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+}
+
+function keys(value: unknown, field: string): SealKey {
+  if (!isRecord(value)) fail(field, 'not-object');
+  const p256dh = fromBase64Url(value.p256dh as string);
+  if (!p256dh || p256dh.length !== 65 || p256dh[0] !== 4) fail(`${field}.p256dh`, 'not-p256-key');
+  const auth = fromBase64Url(value.auth as string);
+  if (!auth || auth.length !== 16) fail(`${field}.auth`, 'not-16-bytes');
+  return { p256dh: value.p256dh as string, auth: value.auth as string };
+}
+
+function attributes(value: unknown): Attributes {
+  if (!isRecord(value)) fail('attributes', 'not-object');
+  const entries = Object.entries(value);
+  if (entries.length > requestLimits.attributes) fail('attributes', 'too-many');
+  const out: Attributes = {};
+  for (const [key, item] of entries) {
+    // __proto__ would pass the pattern and then not be an own property of `out`.
+    if (!/^[A-Za-z0-9_.:-]+$/.test(key) || key.length > requestLimits.attributeKey || key === '__proto__') {
+      fail('attributes', 'bad-key');
+    }
+    const field = `attributes.${key}`;
+    if (typeof item === 'string') {
+      if (item.length > requestLimits.attributeValue) fail(field, 'too-long');
+    } else if (typeof item === 'number') {
+      if (!Number.isFinite(item)) fail(field, 'not-finite');
+    } else if (typeof item !== 'boolean') {
+      fail(field, 'not-scalar');
+    }
+    out[key] = item;
+  }
+  return out;
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function fail(field: string, reason: string): never {
+  throw new TidingsError('invalid-request', { field, reason });
+}
