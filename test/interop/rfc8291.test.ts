@@ -1,0 +1,77 @@
+import { createECDH } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import webpush from 'web-push';
+import { decryptAes128gcm, deriveKeys, encryptAes128gcm } from '../../src/server/aes128gcm.js';
+import { fromBase64Url, toBase64Url } from '../../src/shared/base64url.js';
+
+// RFC 8291 §5 and Appendix A (PUSH-FACTS.md §2.4).
+const vector = {
+  plaintext: 'When I grow up, I want to be a watermelon',
+  asPrivate: 'yfWPiYE-n46HLnH0KqZOF1fJJU3MYrct3AELtAQ-oRw',
+  asPublic: 'BP4z9KsN6nGRTbVYI_c7VJSPQTBtkgcy27mlmlMoZIIgDll6e3vCYLocInmYWAmS6TlzAC8wEqKK6PBru3jl7A8',
+  uaPrivate: 'q1dXpw3UpT5VOmu_cf_v6ih07Aems3njxI-JWgLcM94',
+  uaPublic: 'BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4',
+  authSecret: 'BTBZMqHH6r4Tts7J_aSIgg',
+  salt: 'DGv6ra1nlYgDCS1FRnbzlw',
+  ecdhSecret: 'kyrL1jIIOHEzg3sM2ZWRHDRB62YACZhhSlknJ672kSs',
+  ikm: 'S4lYMb_L0FxCeq0WhDx813KgSYqU26kOyzWUdsXYyrg',
+  cek: 'oIhVW04MRdy2XN9CiKLxTg',
+  nonce: '4h_95klXJ5E_qnoN',
+  body:
+    'DGv6ra1nlYgDCS1FRnbzlwAAEABBBP4z9KsN6nGRTbVYI_c7VJSPQTBtkgcy27mlmlMoZIIgDll6e3vCYLocInmYWAmS6TlzAC8wEqKK6PBru3jl7A_yl95bQpu6cVPTpK4Mqgkf1CXztLVBSt2Ks3oZwbuwXPXLWyouBWLVWGNWQexSgSxsj_Qulcy4a-fN',
+};
+const bytes = (text: string) => fromBase64Url(text)!;
+
+function receiver(): ReturnType<typeof createECDH> {
+  const ecdh = createECDH('prime256v1');
+  ecdh.setPrivateKey(bytes(vector.uaPrivate));
+  return ecdh;
+}
+
+describe('RFC 8291 Appendix A', () => {
+  it('derives the same intermediate values', () => {
+    const ua = receiver();
+    const secret = ua.computeSecret(bytes(vector.asPublic));
+    expect(toBase64Url(secret)).toBe(vector.ecdhSecret);
+    const { ikm, key, nonce } = deriveKeys(secret, bytes(vector.authSecret), bytes(vector.uaPublic), bytes(vector.asPublic), bytes(vector.salt));
+    expect(toBase64Url(ikm)).toBe(vector.ikm);
+    expect(toBase64Url(key)).toBe(vector.cek);
+    expect(toBase64Url(nonce)).toBe(vector.nonce);
+  });
+
+  it('encrypts to the exact 144-byte body with the fixed sender key and salt', () => {
+    const body = encryptAes128gcm(Buffer.from(vector.plaintext), bytes(vector.uaPublic), bytes(vector.authSecret), {
+      senderPrivateKey: bytes(vector.asPrivate),
+      salt: bytes(vector.salt),
+    });
+    expect(body.length).toBe(144);
+    expect(toBase64Url(body)).toBe(vector.body);
+  });
+
+  it('decrypts the body with the user agent key and auth secret', () => {
+    expect(decryptAes128gcm(bytes(vector.body), receiver(), bytes(vector.authSecret)).toString()).toBe(vector.plaintext);
+  });
+
+  it('refuses a tampered body, a wrong auth secret and a truncated body', () => {
+    const tampered = bytes(vector.body);
+    tampered[100]! ^= 1;
+    expect(() => decryptAes128gcm(tampered, receiver(), bytes(vector.authSecret))).toThrow(expect.objectContaining({ code: 'unseal-failed' }));
+    expect(() => decryptAes128gcm(bytes(vector.body), receiver(), new Uint8Array(16))).toThrow(/unseal|opened/);
+    expect(() => decryptAes128gcm(bytes(vector.body).subarray(0, 90), receiver(), bytes(vector.authSecret))).toThrow(
+      expect.objectContaining({ details: { reason: 'truncated' } }),
+    );
+  });
+
+  it("opens what web-push's own encrypt() produces", () => {
+    const ua = receiver();
+    const { cipherText } = webpush.encrypt(vector.uaPublic, vector.authSecret, 'from web-push', 'aes128gcm');
+    expect(decryptAes128gcm(cipherText, ua, bytes(vector.authSecret)).toString()).toBe('from web-push');
+  });
+
+  it('keeps a plaintext larger than 4 KB in one record', () => {
+    const big = Buffer.alloc(10_000, 'a');
+    const body = encryptAes128gcm(big, bytes(vector.uaPublic), bytes(vector.authSecret));
+    expect(body.readUInt32BE(16)).toBe(10_000 + 17);
+    expect(decryptAes128gcm(body, receiver(), bytes(vector.authSecret)).equals(big)).toBe(true);
+  });
+});

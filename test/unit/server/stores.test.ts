@@ -1,0 +1,116 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { memoryStore, sqliteStore, type SubscriptionStore } from '../../../src/server/index.js';
+import type { RegisterRequest } from '../../../src/shared/protocol.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'tidings-store-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+let files = 0;
+const stores: [string, () => SubscriptionStore][] = [
+  ['memoryStore', () => memoryStore()],
+  ['sqliteStore', () => sqliteStore(join(dir, `store-${files++}.db`))],
+];
+
+function registration(n: number, attributes?: RegisterRequest['attributes']): RegisterRequest {
+  const request: RegisterRequest = {
+    subscription: { endpoint: `https://push.example.net/${n}`, expirationTime: null, keys: { p256dh: `p${n}`, auth: `a${n}` } },
+  };
+  if (attributes) request.attributes = attributes;
+  return request;
+}
+
+describe.each(stores)('%s', (_name, create) => {
+  let store: SubscriptionStore;
+  beforeEach(() => {
+    store = create();
+  });
+  afterEach(() => store.close());
+
+  it('saves a subscription and reads it back', async () => {
+    const { id, created } = await store.saveSubscription({ ...registration(1, { lang: 'en' }), sealKey: { p256dh: 's', auth: 't' } });
+    expect(created).toBe(true);
+    expect(await store.getSubscription(id)).toMatchObject({
+      id,
+      subscription: registration(1).subscription,
+      sealKey: { p256dh: 's', auth: 't' },
+      attributes: { lang: 'en' },
+    });
+  });
+
+  it('keeps the id when the same endpoint registers again, and updates keys and attributes', async () => {
+    const first = await store.saveSubscription(registration(1, { lang: 'en' }));
+    const again = await store.saveSubscription({ ...registration(1, { lang: 'fr' }), sealKey: { p256dh: 's', auth: 't' } });
+    expect(again).toEqual({ id: first.id, created: false });
+    const stored = await store.getSubscription(first.id);
+    expect(stored?.attributes).toEqual({ lang: 'fr' });
+    expect(stored?.sealKey).toEqual({ p256dh: 's', auth: 't' });
+    expect(await store.findSubscriptions()).toHaveLength(1);
+  });
+
+  it('deletes by id and says whether it did', async () => {
+    const { id } = await store.saveSubscription(registration(1));
+    expect(await store.deleteSubscription(id)).toBe(true);
+    expect(await store.deleteSubscription(id)).toBe(false);
+    expect(await store.getSubscription(id)).toBeUndefined();
+  });
+
+  it('finds subscriptions by ids and by attributes of every type', async () => {
+    const a = await store.saveSubscription(registration(1, { lang: 'en', vip: true, level: 3 }));
+    const b = await store.saveSubscription(registration(2, { lang: 'en', vip: false, level: 3 }));
+    await store.saveSubscription(registration(3, { lang: 'fr', level: '3' }));
+    const ids = async (query: Parameters<SubscriptionStore['findSubscriptions']>[0]) =>
+      (await store.findSubscriptions(query)).map((entry) => entry.id).sort();
+    expect(await ids({})).toHaveLength(3);
+    expect(await ids({ ids: [a.id, 'unknown'] })).toEqual([a.id]);
+    expect(await ids({ ids: [] })).toEqual([]);
+    expect(await ids({ attributes: { lang: 'en' } })).toEqual([a.id, b.id].sort());
+    expect(await ids({ attributes: { lang: 'en', vip: true } })).toEqual([a.id]);
+    expect(await ids({ attributes: { level: 3 } })).toEqual([a.id, b.id].sort());
+    expect(await ids({ ids: [b.id], attributes: { vip: true } })).toEqual([]);
+  });
+
+  it('stores events once per id', async () => {
+    const events = [
+      { id: 'e1', type: 'delivered' as const, messageId: 'm1', at: 1 },
+      { id: 'e2', type: 'shown' as const, messageId: 'm2', at: 2 },
+    ];
+    expect(await store.addEvents(events)).toBe(2);
+    expect(await store.addEvents([...events, { id: 'e3', type: 'clicked', messageId: 'm1', action: 'open', at: 3 }])).toBe(1);
+    expect(await store.listEvents()).toHaveLength(3);
+    expect((await store.listEvents({ messageId: 'm1' })).map((e) => e.id)).toEqual(['e1', 'e3']);
+    expect((await store.listEvents({ type: 'shown' })).map((e) => e.id)).toEqual(['e2']);
+    expect(await store.listEvents({ limit: 1 })).toHaveLength(1);
+  });
+
+  it('keeps messages until they expire', async () => {
+    await store.saveMessage('live', '{"v":1}', Date.now() + 60_000);
+    await store.saveMessage('dead', '{"v":1}', Date.now() - 1);
+    expect(await store.getMessage('live')).toBe('{"v":1}');
+    expect(await store.getMessage('dead')).toBeUndefined();
+    expect(await store.getMessage('none')).toBeUndefined();
+  });
+});
+
+describe('sqliteStore', () => {
+  it('keeps data across reopening the file', async () => {
+    const file = join(dir, 'reopen.db');
+    const first = sqliteStore(file);
+    const { id } = await first.saveSubscription(registration(7, { team: 'a' }));
+    await first.close();
+    const second = sqliteStore(file);
+    expect((await second.getSubscription(id))?.attributes).toEqual({ team: 'a' });
+    await second.close();
+  });
+
+  it('fails at creation with a clear error when the file cannot be opened', () => {
+    expect(() => sqliteStore(join(dir, 'missing-dir', 'x.db'))).toThrow(
+      expect.objectContaining({ name: 'TidingsError', code: 'store-failed', message: expect.stringContaining('missing-dir') }),
+    );
+    const garbage = join(dir, 'garbage.db');
+    writeFileSync(garbage, 'this is not a database, just text long enough to have a header '.repeat(20));
+    expect(() => sqliteStore(garbage)).toThrow(expect.objectContaining({ code: 'store-failed' }));
+  });
+});
