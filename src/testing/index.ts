@@ -1,0 +1,11 @@
+// tidings/testing: a local push service and helpers, so the whole web-push flow runs on
+// one machine, offline. Node 20+.
+
+export { startPushService } from './startPushService.js';
+export { verifyVapid } from './verifyVapid.js';
+export { createCertificate } from './createCertificate.js';
+
+export type { PushService, PushServiceOptions, RawPushMessage } from './startPushService.js';
+export type { VapidVerdict, VerifyVapidOptions } from './verifyVapid.js';
+export type { Certificate } from './createCertificate.js';
+export type { SubscriptionJSON } from '../shared/protocol.js';

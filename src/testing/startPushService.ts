@@ -1,0 +1,193 @@
+import { createECDH, randomBytes } from 'node:crypto';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
+import type { SubscriptionJSON } from '../shared/protocol.js';
+import { fromBase64Url, toBase64Url } from '../shared/base64url.js';
+import { TidingsError } from '../shared/TidingsError.js';
+import { decryptAes128gcm } from '../server/aes128gcm.js';
+import { acceptPushMessage, error, type PushAnswer } from './acceptPushMessage.js';
+import { createCertificate } from './createCertificate.js';
+import { serveMozillaProtocol } from './mozillaProtocol.js';
+import { liveMessages, type Channel, type PushState, type QueuedMessage } from './pushState.js';
+
+export interface PushServiceOptions {
+  /** @default 0 (any free port). The service listens on 127.0.0.1 only. */
+  port?: number;
+  /** Serve https/wss with a certificate made at start; its CA is `ca`. @default false */
+  tls?: boolean;
+  /** Clock for TTL and VAPID expiry, ms since the epoch; tests pass a fake one. @default Date.now */
+  now?: () => number;
+}
+
+/** A raw message as the push service holds it, before any user agent decrypts it. */
+export interface RawPushMessage {
+  id: string;
+  body: Uint8Array;
+  encoding: string | undefined;
+  ttl: number;
+  urgency: 'very-low' | 'low' | 'normal' | 'high';
+  topic: string | undefined;
+  receivedAt: number;
+}
+
+export interface PushService {
+  /** Base of the RFC 8030 endpoints, e.g. `http://127.0.0.1:40123`. */
+  url: string;
+  /** Mozilla's WebSocket push protocol on the same port, for Firefox's `dom.push.serverURL`. */
+  webSocketUrl: string;
+  /** The Firefox prefs that point a profile here (set them before launch). */
+  firefoxPrefs(): Record<string, string | number | boolean>;
+  /** PEM of the CA that signed the service's certificate, when `tls` is on. */
+  ca?: string;
+  /** A headless subscriber: keys made here, messages queued until `received()`. */
+  subscribe(applicationServerKey?: string): Promise<SubscriptionJSON>;
+  /** Drains a headless subscriber's queue and decrypts it as a browser would. */
+  received(endpoint: string): Promise<string[]>;
+  /** The encrypted messages queued for an endpoint now, without draining them. */
+  messages(endpoint: string): RawPushMessage[];
+  /** Ends a subscription: later sends get 410. */
+  expire(endpoint: string): void;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a local push service: RFC 8030 endpoints with VAPID checks, Mozilla's
+ * WebSocket protocol for real Firefox, and headless subscribers for server tests.
+ */
+export async function startPushService(options: PushServiceOptions = {}): Promise<PushService> {
+  const certificate = options.tls ? createCertificate() : undefined;
+  const state: PushState = {
+    origin: '',
+    channels: new Map(),
+    byEndpoint: new Map(),
+    now: options.now ?? Date.now,
+    deliver: () => false,
+  };
+
+  const onRequest = (request: IncomingMessage, response: ServerResponse): void => {
+    route(request)
+      .catch(() => error(500, 999, 'Internal Server Error', 'push service error'))
+      .then((answer) => {
+        response.writeHead(answer.status, answer.headers);
+        response.end(answer.body ? JSON.stringify(answer.body) : undefined);
+      });
+  };
+  const route = async (request: IncomingMessage): Promise<PushAnswer> => {
+    const path = (request.url ?? '/').split('?')[0]!;
+    const push = /^\/wpush\/v[12]\/([A-Za-z0-9_-]+)$/.exec(path);
+    if (push) {
+      if (request.method !== 'POST') return error(405, 999, 'Method Not Allowed', 'POST a message here');
+      return acceptPushMessage(state, push[1]!, request);
+    }
+    const cancel = /^\/m\/([A-Za-z0-9_-]+)$/.exec(path);
+    if (cancel && request.method === 'DELETE') {
+      // autopush's extension: the application server cancels an undelivered message.
+      for (const channel of state.channels.values()) {
+        const before = channel.queue.length;
+        channel.queue = channel.queue.filter((message) => message.id !== cancel[1]);
+        if (channel.queue.length < before) return { status: 204, headers: {} };
+      }
+    }
+    return error(404, 102, 'Not Found', 'No such resource');
+  };
+
+  const server: Server = certificate
+    ? createHttpsServer({ cert: certificate.cert, key: certificate.key }, onRequest)
+    : createHttpServer(onRequest);
+  const sockets = new WebSocketServer({
+    server,
+    handleProtocols: (protocols) => (protocols.has('push-notification') ? 'push-notification' : false),
+  });
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+    });
+  } catch (cause) {
+    throw new TidingsError('push-service', { reason: (cause as Error).message, cause });
+  }
+  const { port } = server.address() as AddressInfo;
+  const scheme = certificate ? 'https' : 'http';
+  state.origin = `${scheme}://127.0.0.1:${port}`;
+  const webSocketUrl = `${certificate ? 'wss' : 'ws'}://127.0.0.1:${port}/`;
+  const endpointFor = (token: string, keyed: boolean): string => `${state.origin}/wpush/${keyed ? 'v2' : 'v1'}/${token}`;
+  state.deliver = serveMozillaProtocol(state, sockets, endpointFor).deliver;
+
+  const channelOf = (endpoint: string): Channel => {
+    const channel = state.byEndpoint.get(endpoint);
+    if (!channel) throw new TidingsError('push-service', { reason: `unknown endpoint ${endpoint}` });
+    return channel;
+  };
+
+  const service: PushService = {
+    url: state.origin,
+    webSocketUrl,
+    firefoxPrefs: () => ({
+      'dom.push.serverURL': webSocketUrl,
+      'dom.push.testing.allowInsecureServerURL': true,
+      'dom.push.connection.enabled': true,
+      'dom.push.enabled': true,
+      'dom.serviceWorkers.testing.enabled': true,
+      'dom.push.testing.ignorePermission': true,
+      'permissions.default.desktop-notification': 1,
+      // Without it showNotification fails in headless Firefox.
+      'alerts.useSystemBackend': false,
+    }),
+    async subscribe(applicationServerKey) {
+      let key: string | undefined;
+      if (applicationServerKey !== undefined) {
+        const raw = fromBase64Url(applicationServerKey);
+        if (!raw || raw.length !== 65 || raw[0] !== 4) {
+          throw new TidingsError('invalid-option', { option: 'applicationServerKey', reason: 'must be a 65-byte P-256 key' });
+        }
+        key = toBase64Url(raw);
+      }
+      const ecdh = createECDH('prime256v1');
+      ecdh.generateKeys();
+      const auth = randomBytes(16);
+      const token = randomBytes(24).toString('base64url');
+      const channel: Channel = { token, endpoint: endpointFor(token, key !== undefined), applicationServerKey: key, gone: false, queue: [], headless: { ecdh, auth } };
+      state.channels.set(token, channel);
+      state.byEndpoint.set(channel.endpoint, channel);
+      return {
+        endpoint: channel.endpoint,
+        expirationTime: null,
+        keys: { p256dh: toBase64Url(ecdh.getPublicKey()), auth: toBase64Url(auth) },
+      };
+    },
+    async received(endpoint) {
+      const channel = channelOf(endpoint);
+      const { headless } = channel;
+      if (!headless) throw new TidingsError('push-service', { reason: 'not a headless subscriber: a browser receives it' });
+      const queued = liveMessages(state, channel);
+      channel.queue = [];
+      return queued.map((message) =>
+        message.body.length === 0 ? '' : decryptAes128gcm(message.body, headless.ecdh, headless.auth).toString('utf8'),
+      );
+    },
+    messages(endpoint) {
+      return liveMessages(state, channelOf(endpoint)).map(raw);
+    },
+    expire(endpoint) {
+      const channel = channelOf(endpoint);
+      channel.gone = true;
+      channel.queue = [];
+    },
+    async close() {
+      for (const socket of sockets.clients) socket.terminate();
+      await new Promise<void>((resolve) => sockets.close(() => resolve()));
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+  if (certificate) service.ca = certificate.ca;
+  return service;
+}
+
+function raw(message: QueuedMessage): RawPushMessage {
+  const { id, body, encoding, ttl, urgency, topic, receivedAt } = message;
+  return { id, body: new Uint8Array(body), encoding, ttl, urgency, topic, receivedAt };
+}
