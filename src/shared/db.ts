@@ -119,3 +119,13 @@ export async function setValue<K extends keyof KeyValues>(db: TidingsDatabase, k
 export async function deleteValue(db: TidingsDatabase, key: keyof KeyValues): Promise<void> {
   await db.delete('kv', key);
 }
+
+/** Runs `task` with the database open, and closes it after, so no connection blocks a later upgrade. */
+export async function withTidingsDB<T>(task: (db: TidingsDatabase) => Promise<T>): Promise<T> {
+  const db = await openTidingsDB();
+  try {
+    return await task(db);
+  } finally {
+    db.close();
+  }
+}
