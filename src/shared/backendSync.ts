@@ -2,8 +2,8 @@ import type { Attributes, RegisterRequest, RegisterResponse, SealKey, Subscripti
 import {
   deleteValue,
   getValue,
-  openTidingsDB,
   setValue,
+  withTidingsDB,
   type PendingRegistration,
   type SyncState,
   type TidingsDatabase,
@@ -233,14 +233,7 @@ function statusOf(error: unknown): number | undefined {
 
 /** Runs `task` with the database open, holding the tidings sync lock across tabs and the worker. */
 async function locked<T>(task: (db: TidingsDatabase) => Promise<T>): Promise<T> {
-  const withDB = async (): Promise<T> => {
-    const db = await openTidingsDB();
-    try {
-      return await task(db);
-    } finally {
-      db.close();
-    }
-  };
+  const withDB = () => withTidingsDB(task);
   const locks = (globalThis.navigator as { locks?: LockManager } | undefined)?.locks;
   if (locks) return locks.request('tidings-sync', withDB);
   const result = tail.then(withDB, withDB);
