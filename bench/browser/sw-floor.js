@@ -1,0 +1,1 @@
+importScripts('/probe-sw.js', '/floor/sw.js');

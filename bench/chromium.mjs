@@ -1,0 +1,170 @@
+// One Chromium session for the browser benchmarks: a static server with the bench's routes,
+// one page that registers every worker under test at its own scope on one origin, and the
+// e2e harness's PushDriver to deliver real push events through the DevTools protocol.
+import { performance } from 'node:perf_hooks';
+import { loadHarness } from './support.mjs';
+
+const now = () => performance.timeOrigin + performance.now();
+
+/** Starts the server and browser; `close()` ends both. */
+export async function openSession() {
+  const harness = await loadHarness();
+  const server = await harness.startStaticServer(['bench/browser', 'bench', 'bench/.cache']);
+  const probes = new Map(); // scope -> { hits, waiters }
+  const backends = new Map(); // name -> { requests, events }
+
+  const probeFor = (scope) => {
+    if (!probes.has(scope)) probes.set(scope, { hits: [], waiters: [] });
+    return probes.get(scope);
+  };
+
+  // The probe in each worker posts here when showNotification resolves.
+  server.route((req, res, url) => {
+    if (url.pathname !== '/probe') return false;
+    const hit = { arrived: now(), handled: Number(url.searchParams.get('handled')), title: url.searchParams.get('title') };
+    const probe = probeFor(url.searchParams.get('scope'));
+    probe.hits.push(hit);
+    for (const waiter of probe.waiters.splice(0)) waiter();
+    res.writeHead(204).end();
+    return true;
+  });
+
+  // The workers' `backend`: counts analytics requests and the events in them.
+  server.route(async (req, res, url) => {
+    const match = /^\/api\/([\w-]+)\/events$/.exec(url.pathname);
+    if (!match || req.method !== 'POST') return false;
+    let body = '';
+    for await (const chunk of req) body += chunk;
+    const backend = backendFor(match[1]);
+    backend.requests += 1;
+    try {
+      backend.events.push(...(JSON.parse(body).events ?? []));
+    } catch {
+      backend.malformed += 1;
+    }
+    res.writeHead(202).end();
+    return true;
+  });
+  const backendFor = (name) => {
+    if (!backends.has(name)) backends.set(name, { requests: 0, malformed: 0, events: [] });
+    return backends.get(name);
+  };
+
+  const browser = await harness.launchChromium();
+  const context = await harness.newContext(browser, server.origin);
+  const page = await context.newPage();
+  const push = await harness.PushDriver.attach(page, server.origin);
+
+  // A second DevTools session of our own for what PushDriver does not do: stopping workers
+  // and watching whether they run.
+  const cdp = await context.newCDPSession(page);
+  const running = new Map(); // registrationId -> runningStatus
+  cdp.on('ServiceWorker.workerVersionUpdated', ({ versions }) => {
+    for (const v of versions) running.set(v.registrationId, v.runningStatus);
+  });
+  await cdp.send('ServiceWorker.enable');
+
+  const session = {
+    origin: server.origin,
+    page,
+    browser,
+    chromiumVersion: browser.version(),
+
+    /** Registers `script` at `/s/<name>/` and resolves once its worker is activated. */
+    async install(name, script) {
+      const scope = `${server.origin}/s/${name}/`;
+      if (!page.url().startsWith(server.origin)) await page.goto(`${server.origin}/bench.html`);
+      await page.evaluate(([script, scope]) => navigator.serviceWorker.register(script, { scope }).then(() => true), [script, scope]);
+      await push.activeRegistration(scope, 30_000);
+      return scope;
+    },
+
+    /** Leaves the site, so no tab of it is visible while pushes arrive (as when a real push comes). */
+    async leave() {
+      await page.goto('about:blank');
+    },
+
+    /**
+     * Delivers one push to `scope` and waits until it is shown. Resolves with `ms`, from the
+     * DevTools delivery to the probe's report reaching the bench (one clock, Node's), and
+     * `handledMs`, from the push event to showNotification resolved (the worker's clock; the
+     * worker's own share of the time); null on timeout.
+     */
+    async timePush(scope, data, timeoutMs = 10_000) {
+      const probe = probeFor(scope);
+      const seen = probe.hits.length;
+      const shown = waitForHits(probe, seen + 1, timeoutMs);
+      const sentAt = now();
+      await push.push(data, scope);
+      if (!(await shown)) return null;
+      const hit = probe.hits[seen];
+      return { ms: hit.arrived - sentAt, handledMs: hit.handled, title: hit.title };
+    },
+
+    /** Sends `payloads` to `scope` all at once; resolves with the time until the last is shown and how many were. */
+    async burst(scope, payloads, timeoutMs = 60_000) {
+      const probe = probeFor(scope);
+      const seen = probe.hits.length;
+      const done = waitForHits(probe, seen + payloads.length, timeoutMs);
+      const sentAt = now();
+      await Promise.all(payloads.map((data) => push.push(data, scope)));
+      await done;
+      const hits = probe.hits.slice(seen);
+      return { shown: hits.length, ms: hits.length ? Math.max(...hits.map((h) => h.arrived)) - sentAt : null };
+    },
+
+    /** What a backend route received so far. */
+    backend: backendFor,
+
+    /** Visits the site and lists the notifications of `scope`: call only once every push was shown. */
+    async notifications(scope, close = true) {
+      if (!page.url().startsWith(server.origin)) await page.goto(`${server.origin}/bench.html`);
+      return page.evaluate(
+        async ([scope, close]) => {
+          const registration = await navigator.serviceWorker.getRegistration(scope);
+          const list = await registration.getNotifications();
+          if (close) for (const n of list) n.close();
+          return list.map((n) => ({ title: n.title, tag: n.tag }));
+        },
+        [scope, close],
+      );
+    },
+
+    /** Closes every notification of `scope` and leaves the site again, so a benchmark starts with none. */
+    async clearNotifications(scope) {
+      await session.notifications(scope, true);
+      await session.leave();
+    },
+
+    /** Stops every service worker and resolves once none runs. */
+    async stopWorkers(timeoutMs = 10_000) {
+      await cdp.send('ServiceWorker.stopAllWorkers');
+      const deadline = Date.now() + timeoutMs;
+      while ([...running.values()].some((status) => status !== 'stopped')) {
+        if (Date.now() > deadline) throw new Error('service workers did not stop');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    },
+
+    async close() {
+      await push.detach();
+      await browser.close().catch(() => undefined);
+      await server.close();
+    },
+  };
+  return session;
+}
+
+/** Resolves true once `probe` has `count` hits, false after `timeoutMs`. */
+function waitForHits(probe, count, timeoutMs) {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), timeoutMs);
+    const check = () => {
+      if (probe.hits.length >= count) {
+        clearTimeout(timer);
+        resolve(true);
+      } else probe.waiters.push(check);
+    };
+    check();
+  });
+}

@@ -1,0 +1,1 @@
+export { subscribe } from '../floor/page.js';

@@ -1,0 +1,2 @@
+// The smallest page import a bundler user of tidings pays for.
+export { createPushClient } from '../../dist/index.js';
