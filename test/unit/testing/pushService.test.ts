@@ -20,7 +20,7 @@ function details(subscription: SubscriptionJSON, payload: string, options: webpu
   return webpush.generateRequestDetails(subscription, payload, { vapidDetails: vapid, contentEncoding: 'aes128gcm', TTL: 60, ...options });
 }
 
-async function post(endpoint: string, headers: Record<string, string>, body?: Uint8Array): Promise<Response> {
+async function post(endpoint: string, headers: Record<string, string>, body?: Uint8Array<ArrayBuffer>): Promise<Response> {
   return fetch(endpoint, { method: 'POST', headers, ...(body ? { body } : {}) });
 }
 
@@ -33,7 +33,7 @@ async function sendWith(subscription: SubscriptionJSON, change: (headers: Record
 }
 
 // A structurally valid aes128gcm body of `size` bytes (the service cannot decrypt it, and does not try).
-function fakeBody(size: number): Uint8Array {
+function fakeBody(size: number): Uint8Array<ArrayBuffer> {
   const body = new Uint8Array(size);
   body[20] = 65;
   return body;
