@@ -1,0 +1,217 @@
+import { createECDH, randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { decryptAes128gcm } from '../../../src/server/aes128gcm.js';
+import { createPushServer, generateVapidKeys, memoryStore, type PushServer, type SubscriptionStore } from '../../../src/server/index.js';
+import { fromBase64Url, toBase64Url } from '../../../src/shared/base64url.js';
+import type { Envelope, SubscriptionJSON } from '../../../src/shared/protocol.js';
+import { startPushService, type PushService } from '../../../src/testing/index.js';
+
+const vapid = { ...generateVapidKeys(), subject: 'mailto:ops@site.example' };
+const origin = 'https://site.example';
+let service: PushService;
+let store: SubscriptionStore;
+let server: PushServer;
+beforeEach(async () => {
+  service = await startPushService();
+  store = memoryStore();
+  server = createPushServer({ vapid, store, retries: 1, maxRetryDelay: 50, timeout: 2000 });
+});
+afterEach(() => service.close());
+
+/** Registers through the handler, as the page would. */
+async function register(subscription: SubscriptionJSON, extra: object = {}): Promise<string> {
+  const response = await server.handler(
+    new Request(`${origin}/api/push/subscriptions`, { method: 'POST', body: JSON.stringify({ subscription, ...extra }) }),
+  );
+  expect(response.status).toBe(201);
+  return ((await response.json()) as { id: string }).id;
+}
+
+function sealKeyPair() {
+  const ecdh = createECDH('prime256v1');
+  ecdh.generateKeys();
+  const auth = randomBytes(16);
+  return { ecdh, auth, sealKey: { p256dh: toBase64Url(ecdh.getPublicKey()), auth: toBase64Url(auth) } };
+}
+
+async function receivedEnvelopes(endpoint: string): Promise<Envelope[]> {
+  return (await service.received(endpoint)).map((text) => JSON.parse(text) as Envelope);
+}
+
+async function fetchEnvelope(path: string): Promise<string> {
+  const response = await server.handler(new Request(`${origin}${path}`));
+  expect(response.status).toBe(200);
+  return response.text();
+}
+
+describe('send() through the local push service', () => {
+  it('delivers to every headless subscriber, VAPID-restricted to our key', async () => {
+    const subscriptions = await Promise.all([1, 2, 3].map(() => service.subscribe(vapid.publicKey)));
+    for (const subscription of subscriptions) await register(subscription);
+    const result = await server.send({ v: 1, id: 'm1', notification: { title: 'Hello' } }, { urgency: 'high', topic: 'greeting' });
+    expect(result).toEqual({ id: 'm1', sent: 3, gone: 0, failed: 0, errors: [] });
+    for (const { endpoint } of subscriptions) {
+      expect(service.messages(endpoint)[0]).toMatchObject({ urgency: 'high', topic: 'greeting', ttl: 2_419_200 });
+      expect(await receivedEnvelopes(endpoint)).toEqual([{ v: 1, id: 'm1', notification: { title: 'Hello' } }]);
+    }
+  });
+
+  it('targets ids and attributes, and names the message when the envelope has no id', async () => {
+    const en = await service.subscribe();
+    const fr = await service.subscribe();
+    const enId = await register(en, { attributes: { lang: 'en' } });
+    await register(fr, { attributes: { lang: 'fr' } });
+    const byAttribute = await server.send({ v: 1, data: 'fr only' }, { to: { attributes: { lang: 'fr' } } });
+    expect(byAttribute.sent).toBe(1);
+    expect(byAttribute.id).toMatch(/^[0-9a-z]{9}[A-Za-z0-9_-]+$/);
+    expect(await receivedEnvelopes(fr.endpoint)).toEqual([{ v: 1, id: byAttribute.id, data: 'fr only' }]);
+    expect((await server.send({ v: 1, data: 'en' }, { to: enId })).sent).toBe(1);
+    expect((await server.send({ v: 1, data: 'both' }, { to: [enId, 'unknown'] })).sent).toBe(1);
+    expect(await service.received(en.endpoint)).toHaveLength(2);
+  });
+
+  it('seals for a subscription with a seal key; the record opens with RFC 8291 decryption', async () => {
+    const subscription = await service.subscribe();
+    const seal = sealKeyPair();
+    await register(subscription, { sealKey: seal.sealKey });
+    const envelope: Envelope = { v: 1, id: 'secret', notification: { title: 'For your eyes', body: 'only' } };
+    await server.send(envelope);
+    const [outer] = await receivedEnvelopes(subscription.endpoint);
+    expect(Object.keys(outer!).sort()).toEqual(['id', 'sealed', 'v']);
+    const opened = decryptAes128gcm(fromBase64Url(outer!.sealed!)!, seal.ecdh, seal.auth);
+    expect(JSON.parse(opened.toString())).toEqual(envelope);
+  });
+
+  it('stores an envelope too large to push and sends a fetch pointer the handler serves', async () => {
+    const subscription = await service.subscribe();
+    await register(subscription);
+    const envelope: Envelope = { v: 1, id: 'big', ts: 1, notification: { title: 'Long read', body: 'x'.repeat(4000) } };
+    const result = await server.send(envelope);
+    expect(result.sent).toBe(1);
+    const [pointer] = await receivedEnvelopes(subscription.endpoint);
+    expect(pointer).toEqual({ v: 1, id: 'big', ts: 1, fetch: expect.stringMatching(/^\/api\/push\/messages\/[A-Za-z0-9_-]{22}$/) });
+    expect(JSON.parse(await fetchEnvelope(pointer!.fetch!))).toEqual(envelope);
+  });
+
+  it('stores a sealed envelope too large to push, still sealed', async () => {
+    const subscription = await service.subscribe();
+    const seal = sealKeyPair();
+    await register(subscription, { sealKey: seal.sealKey });
+    const envelope: Envelope = { v: 1, id: 'big-secret', data: { text: 'y'.repeat(3500) } };
+    await server.send(envelope);
+    const [pointer] = await receivedEnvelopes(subscription.endpoint);
+    const stored = JSON.parse(await fetchEnvelope(pointer!.fetch!)) as Envelope;
+    expect(stored).toMatchObject({ v: 1, id: 'big-secret', sealed: expect.any(String) });
+    expect(JSON.parse(decryptAes128gcm(fromBase64Url(stored.sealed!)!, seal.ecdh, seal.auth).toString())).toEqual(envelope);
+  });
+
+  it('never pushes a body over 4096 bytes', async () => {
+    const subscription = await service.subscribe();
+    await register(subscription);
+    for (const size of [3900, 3960, 3993, 3994, 4100]) {
+      await server.send({ v: 1, id: `s${size}`, data: 'z'.repeat(size - 30) });
+    }
+    for (const message of service.messages(subscription.endpoint)) expect(message.body.length).toBeLessThanOrEqual(4096);
+    expect(service.messages(subscription.endpoint)).toHaveLength(5);
+  });
+
+  it('prunes subscriptions the push service says are gone (410 and 404)', async () => {
+    const expired = await service.subscribe();
+    const expiredId = await register(expired);
+    const unknownId = await register({ ...(await service.subscribe()), endpoint: `${service.url}/wpush/v1/never-issued` });
+    service.expire(expired.endpoint);
+    expect(await server.send({ v: 1 })).toMatchObject({ sent: 0, gone: 2, failed: 0 });
+    expect(await store.getSubscription(expiredId)).toBeUndefined();
+    expect(await store.getSubscription(unknownId)).toBeUndefined();
+  });
+
+  it('refuses an invalid envelope or options before sending anything', async () => {
+    await expect(server.send({ v: 2 } as unknown as Envelope)).rejects.toMatchObject({ code: 'invalid-envelope' });
+    await expect(server.send({ v: 1 }, { topic: 'bad topic!' })).rejects.toMatchObject({ code: 'invalid-option', details: { option: 'topic' } });
+    await expect(server.send({ v: 1 }, { ttl: -1 })).rejects.toMatchObject({ code: 'invalid-option', details: { option: 'ttl' } });
+  });
+});
+
+describe('send() against a misbehaving push service', () => {
+  let fake: Server;
+  let url: string;
+  let hits: number;
+  let answer: (request: IncomingMessage, response: ServerResponse, hit: number) => void;
+  beforeEach(async () => {
+    hits = 0;
+    fake = createServer((request, response) => {
+      request.resume();
+      answer(request, response, ++hits);
+    });
+    await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(fake.address() as AddressInfo).port}/push`;
+  });
+  afterEach(async () => {
+    fake.closeAllConnections();
+    await new Promise((resolve) => fake.close(resolve));
+  });
+
+  async function sendOne(options: Parameters<typeof createPushServer>[0] extends infer O ? Partial<O> : never = {}) {
+    const subscription = await service.subscribe();
+    const local = createPushServer({ vapid, store: memoryStore(), retries: 2, maxRetryDelay: 1000, timeout: 2000, ...options });
+    await local.handler(
+      new Request(`${origin}/api/push/subscriptions`, { method: 'POST', body: JSON.stringify({ subscription: { ...subscription, endpoint: url } }) }),
+    );
+    return local.send({ v: 1, id: 'm' });
+  }
+
+  it('retries a 429, waiting as long as Retry-After says (up to the bound)', async () => {
+    answer = (_req, res, hit) => {
+      if (hit === 1) res.writeHead(429, { 'retry-after': '1' }).end();
+      else res.writeHead(201).end();
+    };
+    const started = performance.now();
+    const result = await sendOne({ maxRetryDelay: 300 });
+    const waited = performance.now() - started;
+    expect(result).toMatchObject({ sent: 1, failed: 0 });
+    expect(hits).toBe(2);
+    expect(waited).toBeGreaterThanOrEqual(280);
+    expect(waited).toBeLessThan(900);
+  });
+
+  it('retries 5xx with backoff, then reports the failure with its status', async () => {
+    answer = (_req, res) => res.writeHead(500).end('{"error":"boom"}');
+    const result = await sendOne({ retries: 2, maxRetryDelay: 20 });
+    expect(hits).toBe(3);
+    expect(result).toMatchObject({ sent: 0, failed: 1, errors: [{ status: 500, reason: '{"error":"boom"}', endpoint: url }] });
+  });
+
+  it('does not retry a 4xx that is not 429', async () => {
+    answer = (_req, res) => res.writeHead(400).end('bad');
+    const result = await sendOne();
+    expect(hits).toBe(1);
+    expect(result.errors[0]).toMatchObject({ status: 400, reason: 'bad' });
+  });
+
+  it('gives up on a push service that hangs, after the timeout', async () => {
+    answer = () => {};
+    const started = performance.now();
+    const result = await sendOne({ timeout: 150, retries: 1, maxRetryDelay: 10 });
+    expect(hits).toBe(2);
+    expect(result.errors[0]).toMatchObject({ reason: 'timeout' });
+    expect(performance.now() - started).toBeLessThan(1500);
+  });
+
+  it('sends VAPID aes128gcm requests with TTL, Urgency and Topic', async () => {
+    let seen: IncomingMessage | undefined;
+    answer = (req, res) => {
+      seen = req;
+      res.writeHead(201).end();
+    };
+    const subscription = await service.subscribe();
+    const local = createPushServer({ vapid, store: memoryStore() });
+    await local.handler(
+      new Request(`${origin}/api/push/subscriptions`, { method: 'POST', body: JSON.stringify({ subscription: { ...subscription, endpoint: url } }) }),
+    );
+    await local.send({ v: 1 }, { ttl: 30, urgency: 'low', topic: 'news' });
+    expect(seen?.headers).toMatchObject({ ttl: '30', urgency: 'low', topic: 'news', 'content-encoding': 'aes128gcm' });
+    expect(seen?.headers.authorization).toMatch(/^vapid t=[\w-]+\.[\w-]+\.[\w-]+, k=[\w-]{87}$/);
+  });
+});
