@@ -36,6 +36,7 @@ async function burstOnce(session, { scope, backend, tag, count }) {
       analyticsRequests: received.requests,
       analyticsBudget: Math.ceil(count / BATCH_SIZE),
       events: received.events.length,
+      eventTypes: received.events.reduce((counts, e) => ({ ...counts, [e.type]: (counts[e.type] ?? 0) + 1 }), {}),
       eventsLost: received.events.length ? count - ids.size : null,
     });
     if (!received.events.length) row.pending = 'the tidings worker sent no analytics events (its backend option has not landed)';
@@ -47,9 +48,9 @@ async function burstOnce(session, { scope, backend, tag, count }) {
 export async function burst(session, workers, count) {
   const rows = {
     'tidings, no tag': await burstOnce(session, { scope: workers.tidingsBurst, backend: 'burst', count }),
-    'floor, no tag': await burstOnce(session, { scope: workers.floor, count }),
+    'floor, no tag': await burstOnce(session, { scope: workers.floorBurst, count }),
     'tidings, one tag': await burstOnce(session, { scope: workers.tidingsBurstTag, backend: 'burst-tag', tag: 'burst', count }),
-    'floor, one tag': await burstOnce(session, { scope: workers.floor, tag: 'burst', count }),
+    'floor, one tag': await burstOnce(session, { scope: workers.floorBurst, tag: 'burst', count }),
   };
   rows['tidings, no tag'].ratio = ratio(rows['tidings, no tag'].ms, rows['floor, no tag'].ms);
   rows['tidings, one tag'].ratio = ratio(rows['tidings, one tag'].ms, rows['floor, one tag'].ms);

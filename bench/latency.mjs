@@ -14,7 +14,10 @@ export const fcmMessage = (id) =>
  */
 export async function interleave(session, contenders, rounds, prepare = async () => {}) {
   const samples = new Map(contenders.map((c) => [c.name, { ms: [], handledMs: [], lost: 0, titles: new Set() }]));
+  const scopes = [...new Set(contenders.map((c) => c.scope))];
   for (let round = 0; round < rounds; round++) {
+    // Shown notifications pile up; closing them now and then keeps each round like the first.
+    if (round % 50 === 0) for (const scope of scopes) await session.clearNotifications(scope);
     for (let k = 0; k < contenders.length; k++) {
       const contender = contenders[(round + k) % contenders.length];
       await prepare(contender);

@@ -52,8 +52,10 @@ try {
     tidings: await session.install('tidings', '/sw-tidings.js?backend=/api/tidings'),
     floor: await session.install('floor', '/sw-floor.js'),
     firebase: await session.install('firebase', '/sw-firebase.js'),
-    tidingsBurst: await session.install('tidings-burst', '/sw-tidings.js?backend=/api/burst'),
-    tidingsBurstTag: await session.install('tidings-burst-tag', '/sw-tidings.js?backend=/api/burst-tag'),
+    // Bursts get workers of their own, whose probe reports once a burst is over.
+    tidingsBurst: await session.install('tidings-burst', '/sw-tidings.js?backend=/api/burst&batch'),
+    tidingsBurstTag: await session.install('tidings-burst-tag', '/sw-tidings.js?backend=/api/burst-tag&batch'),
+    floorBurst: await session.install('floor-burst', '/sw-floor.js?batch'),
   };
   await session.leave();
   const contenders = [
