@@ -1,0 +1,221 @@
+#!/usr/bin/env node
+// The tidings command line. Plain ESM on top of the built bundles (npm run build).
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const usage = `Usage: tidings <command> [options]
+
+Commands:
+  vapid [--subject URI] [--env FILE] [--force]
+      Print a new VAPID key pair as .env lines, or write them to FILE.
+  send --store FILE.db --title TEXT [--body TEXT] [--url PATH] [--to ID[,ID...]]
+       [--attr KEY=VALUE ...] [--data JSON] [--ttl SECONDS] [--urgency LEVEL] [--topic NAME]
+       [--env FILE]
+      Send a notification to the subscriptions in a SQLite store. VAPID keys come from
+      VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY and VAPID_SUBJECT (environment or --env FILE).
+  push-service [--port N] [--tls]
+      Run the local push service on 127.0.0.1 and print the Firefox prefs for it.
+  demo
+      Run the demo site.
+  help
+      Show this text.
+`;
+
+class UsageError extends Error {}
+
+async function main(argv) {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'vapid':
+      return vapid(rest);
+    case 'send':
+      return send(rest);
+    case 'push-service':
+      return pushService(rest);
+    // DEMO: the demo issue dispatches `tidings demo` here (it adds demo/).
+    case 'demo':
+      return demo();
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(usage);
+      return 0;
+    case undefined:
+      throw new UsageError('no command given');
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+function options(args, spec) {
+  try {
+    return parseArgs({ args, options: spec, allowPositionals: false, strict: true }).values;
+  } catch (error) {
+    throw new UsageError(error.message.split('\n')[0]);
+  }
+}
+
+async function vapid(args) {
+  const values = options(args, {
+    subject: { type: 'string' },
+    env: { type: 'string' },
+    force: { type: 'boolean' },
+  });
+  const subject = values.subject ?? 'mailto:you@example.com';
+  if (!/^(mailto:.+|https:\/\/.+)/.test(subject)) throw new UsageError('--subject must be a mailto: or https: URI');
+  const { generateVapidKeys } = await import('../dist/server.js');
+  const keys = generateVapidKeys();
+  const lines = `VAPID_PUBLIC_KEY=${keys.publicKey}\nVAPID_PRIVATE_KEY=${keys.privateKey}\nVAPID_SUBJECT=${subject}\n`;
+  if (!values.env) {
+    process.stdout.write(lines);
+    return 0;
+  }
+  const existing = existsSync(values.env) ? readFileSync(values.env, 'utf8') : '';
+  // Replacing keys silently would orphan every subscription made with the old ones.
+  if (/^VAPID_PRIVATE_KEY=/m.test(existing) && !values.force) {
+    throw new UsageError(`${values.env} already has VAPID keys (--force replaces them)`);
+  }
+  const kept = existing
+    .split('\n')
+    .filter((line) => line && !/^VAPID_(PUBLIC_KEY|PRIVATE_KEY|SUBJECT)=/.test(line));
+  writeFileSync(values.env, [...kept, lines].join('\n'));
+  // The private key is a secret: an existing file keeps its mode otherwise.
+  chmodSync(values.env, 0o600);
+  process.stdout.write(`Wrote VAPID keys to ${values.env}\nPublic key: ${keys.publicKey}\n`);
+  return 0;
+}
+
+function readEnvFile(file) {
+  if (!existsSync(file)) throw new UsageError(`--env file ${file} does not exist`);
+  const out = {};
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const match = /^\s*([A-Z0-9_]+)\s*=\s*(.*?)\s*$/.exec(line);
+    if (match) out[match[1]] = match[2].replace(/^(['"])(.*)\1$/, '$2');
+  }
+  return out;
+}
+
+async function send(args) {
+  const values = options(args, {
+    store: { type: 'string' },
+    title: { type: 'string' },
+    body: { type: 'string' },
+    url: { type: 'string' },
+    to: { type: 'string' },
+    attr: { type: 'string', multiple: true },
+    data: { type: 'string' },
+    ttl: { type: 'string' },
+    urgency: { type: 'string' },
+    topic: { type: 'string' },
+    env: { type: 'string' },
+  });
+  if (!values.store) throw new UsageError('send needs --store FILE.db');
+  if (!values.title) throw new UsageError('send needs --title TEXT');
+  if (!existsSync(values.store)) throw new UsageError(`store ${values.store} does not exist`);
+  if (values.to && values.attr) throw new UsageError('use --to or --attr, not both');
+  const env = { ...process.env, ...(values.env ? readEnvFile(values.env) : {}) };
+  const vapid = { publicKey: env.VAPID_PUBLIC_KEY, privateKey: env.VAPID_PRIVATE_KEY, subject: env.VAPID_SUBJECT };
+  if (!vapid.publicKey || !vapid.privateKey || !vapid.subject) {
+    throw new UsageError('VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY and VAPID_SUBJECT must be set (environment or --env)');
+  }
+
+  const notification = { title: values.title };
+  if (values.body !== undefined) notification.body = values.body;
+  if (values.url !== undefined) notification.url = values.url;
+  const envelope = { v: 1, notification };
+  if (values.data !== undefined) {
+    try {
+      envelope.data = JSON.parse(values.data);
+    } catch {
+      throw new UsageError('--data must be JSON');
+    }
+  }
+  const sendOptions = {};
+  if (values.to) sendOptions.to = values.to.split(',').filter(Boolean);
+  if (values.attr) {
+    const attributes = {};
+    for (const pair of values.attr) {
+      const eq = pair.indexOf('=');
+      if (eq < 1) throw new UsageError(`--attr ${pair} is not KEY=VALUE`);
+      const raw = pair.slice(eq + 1);
+      attributes[pair.slice(0, eq)] = raw === 'true' ? true : raw === 'false' ? false : /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw;
+    }
+    sendOptions.to = { attributes };
+  }
+  if (values.ttl !== undefined) {
+    if (!/^\d+$/.test(values.ttl)) throw new UsageError('--ttl must be whole seconds');
+    sendOptions.ttl = Number(values.ttl);
+  }
+  if (values.urgency !== undefined) sendOptions.urgency = values.urgency;
+  if (values.topic !== undefined) sendOptions.topic = values.topic;
+
+  const { createPushServer, sqliteStore, isTidingsError } = await import('../dist/server.js');
+  let store;
+  try {
+    store = sqliteStore(values.store);
+    const server = createPushServer({ vapid, store });
+    const result = await server.send(envelope, sendOptions);
+    process.stdout.write(`message ${result.id}: sent ${result.sent}, gone ${result.gone}, failed ${result.failed}\n`);
+    for (const error of result.errors) {
+      process.stderr.write(`failed ${error.subscriptionId}${error.status ? ` (HTTP ${error.status})` : ''}: ${error.reason}\n`);
+    }
+    return result.failed > 0 ? 1 : 0;
+  } catch (error) {
+    if (isTidingsError(error)) throw new UsageError(error.message);
+    throw error;
+  } finally {
+    await store?.close();
+  }
+}
+
+async function pushService(args) {
+  const values = options(args, { port: { type: 'string' }, tls: { type: 'boolean' } });
+  let port = 0;
+  if (values.port !== undefined) {
+    port = Number(values.port);
+    if (!/^\d+$/.test(values.port) || port > 65535) throw new UsageError('--port must be a number from 0 to 65535');
+  }
+  const { startPushService } = await import('../dist/testing.js');
+  const service = await startPushService({ port, tls: Boolean(values.tls) });
+  const lines = [`Push service: ${service.url}`, `WebSocket (Firefox): ${service.webSocketUrl}`];
+  if (service.ca) {
+    const caFile = join(tmpdir(), `tidings-push-ca-${process.pid}.pem`);
+    writeFileSync(caFile, service.ca);
+    lines.push(`CA certificate: ${caFile} (for Node: NODE_EXTRA_CA_CERTS=${caFile})`);
+  }
+  lines.push('', 'Firefox prefs (user.js):');
+  for (const [name, value] of Object.entries(service.firefoxPrefs())) lines.push(`user_pref(${JSON.stringify(name)}, ${JSON.stringify(value)});`);
+  lines.push('', 'Ctrl-C stops it.');
+  // Listen before printing: a script may signal as soon as it reads the output.
+  const stopped = new Promise((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  process.stdout.write(`${lines.join('\n')}\n`);
+  await stopped;
+  await service.close();
+  return 0;
+}
+
+async function demo() {
+  // Not built yet: say so plainly rather than pretend.
+  process.stderr.write('tidings: the demo is not part of this build yet; from a checkout, run `npm run demo` once demo/ exists\n');
+  return 1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error) => {
+    if (error instanceof UsageError) {
+      process.stderr.write(`tidings: ${error.message}\nRun "tidings help" for usage.\n`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`tidings: ${error?.stack ?? error}\n`);
+      process.exitCode = 1;
+    }
+  },
+);
