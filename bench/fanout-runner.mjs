@@ -35,7 +35,7 @@ function runFanout(subscribers, timeoutMs) {
 }
 
 /** Fan-out results, or pending while bench/fanout.mjs does not exist. */
-export async function fanout({ budgetSeconds = 180 } = {}) {
+export async function fanout({ budgetSeconds = 300 } = {}) {
   if (!existsSync(script)) return { pending: 'bench/fanout.mjs (server fan-out, by the server engineer) has not landed' };
   const runs = [await runFanout(1_000, budgetSeconds * 1000)];
   // 10x the subscribers takes about 10x the time; run it only when that fits.

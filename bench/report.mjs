@@ -84,7 +84,9 @@ function fanoutTable(part) {
   const lines = ['**Server fan-out** (bench/fanout.mjs)', ''];
   for (const run of part.runs) {
     if (run.skipped) lines.push(`- ${run.subscribers} subscribers: skipped, ${run.skipped}`);
-    else lines.push(`- ${run.subscribers} subscribers: ${run.seconds} s, exit ${run.exitCode}: \`${JSON.stringify(run.result ?? run.output)}\``);
+    else if (run.result) lines.push(`- ${run.subscribers} subscribers: ${run.seconds} s, exit ${run.exitCode}: \`${JSON.stringify(run.result)}\``);
+    // fanout.mjs prints its own markdown table: keep it as it is.
+    else lines.push(`- ${run.subscribers} subscribers: ${run.seconds} s, exit ${run.exitCode}`, '', run.output ?? '', '');
   }
   return lines.join('\n');
 }
