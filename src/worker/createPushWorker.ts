@@ -1,55 +1,56 @@
-import { parseEnvelope } from '../shared/validateEnvelope.js';
-import type { Envelope } from '../shared/protocol.js';
+import { SYNC_TAG } from './createOutbox.js';
+import { handleMessage } from './handleMessage.js';
+import { handleNotificationClick } from './handleNotificationClick.js';
+import { handleNotificationClose } from './handleNotificationClose.js';
+import { handlePush } from './handlePush.js';
+import { handleSubscriptionChange } from './handleSubscriptionChange.js';
+import { check, resolveOptions } from './resolveOptions.js';
+import type { PushWorker, PushWorkerOptions } from './types.js';
+import { createWorkerContext } from './WorkerContext.js';
 
 declare const self: ServiceWorkerGlobalScope;
 
-/** What a notification looks like when tidings shows one of its own making. */
-export interface NotificationSpec {
-  title: string;
-  body?: string;
-  icon?: string;
-  badge?: string;
-  tag?: string;
-}
-
-export interface PushWorkerOptions {
-  /** Shown when a push would otherwise show nothing. Default: the site's name, or 'New notification'. */
-  defaultNotification?: NotificationSpec;
-}
-
-export interface PushWorker {
-  /** Adds the tidings event listeners to the service worker scope. */
-  listen(): PushWorker;
-  /** Handles one push event, for sites that wire their own listeners. */
-  handlePush(event: PushEvent): void;
-}
-
-/** Creates the service-worker half of tidings. Nothing happens until `listen()` or a `handle*` call. */
-export function createPushWorker(options: PushWorkerOptions = {}): PushWorker {
+/**
+ * Creates the service-worker half of tidings. Options are checked now (TidingsError
+ * 'invalid-option'); nothing else happens until `listen()` or a `handle*` call: no
+ * listener is added and no storage is opened.
+ */
+export function createPushWorker(options?: PushWorkerOptions): PushWorker {
+  const w = createWorkerContext(resolveOptions(options));
+  let listening = false;
+  // Methods are closures, so `self.addEventListener('push', worker.handlePush)` works unbound.
   const worker: PushWorker = {
     listen() {
-      self.addEventListener('push', worker.handlePush);
+      if (!listening) {
+        listening = true;
+        const on = self.addEventListener.bind(self) as (type: string, listener: (event: never) => void) => void;
+        on('push', worker.handlePush);
+        on('notificationclick', worker.handleNotificationClick);
+        on('notificationclose', worker.handleNotificationClose);
+        on('pushsubscriptionchange', worker.handleSubscriptionChange);
+        on('message', (event: ExtendableMessageEvent) => handleMessage(w, event));
+        on('sync', (event: ExtendableEvent & { tag: string }) => {
+          // Rejects while events are left, so the browser tries the sync again later.
+          if (event.tag === SYNC_TAG) event.waitUntil(w.flush(true));
+        });
+      }
       return worker;
     },
-    handlePush(event) {
-      event.waitUntil(showFor(event, options));
+    handlePush: (event) => handlePush(w, event),
+    handleNotificationClick: (event) => handleNotificationClick(w, event),
+    handleNotificationClose: (event) => handleNotificationClose(w, event),
+    handleSubscriptionChange: (event) => handleSubscriptionChange(w, event),
+    on(type, handler) {
+      check(typeof type === 'string' && type, 'type');
+      check(typeof handler === 'function' || typeof handler?.handle === 'function', 'handler');
+      w.handlers.set(type, handler);
+      return worker;
+    },
+    use(hooks) {
+      check(typeof hooks === 'object' && hooks, 'hooks');
+      w.hooks.push(hooks);
+      return worker;
     },
   };
   return worker;
-}
-
-async function showFor(event: PushEvent, options: PushWorkerOptions): Promise<void> {
-  let envelope: Envelope | undefined;
-  try {
-    envelope = parseEnvelope(event.data?.text() ?? '');
-  } catch {
-    envelope = undefined;
-  }
-  const shown = envelope?.notification?.title;
-  if (shown !== undefined && envelope?.notification) {
-    await self.registration.showNotification(shown, { body: envelope.notification.body ?? '' });
-    return;
-  }
-  const fallback = options.defaultNotification ?? { title: 'New notification' };
-  await self.registration.showNotification(fallback.title, { body: fallback.body ?? '' });
 }

@@ -1,0 +1,72 @@
+import { openTidingsDB, type TidingsDatabase } from '../shared/db.js';
+import { isTidingsError } from '../shared/TidingsError.js';
+import { createNotifier, type Notifier } from './createNotifier.js';
+import { createOutbox, type Outbox } from './createOutbox.js';
+import type { ResolvedOptions } from './resolveOptions.js';
+import type { PushHandler, PushHooks } from './types.js';
+import { withTimeout } from './withTimeout.js';
+
+/** What every stage of one worker shares: options, plugins, storage, the outbox. */
+export interface WorkerContext {
+  options: ResolvedOptions;
+  hooks: PushHooks[];
+  handlers: Map<string, PushHandler>;
+  /** The tidings database, opened on first use; undefined where IndexedDB is refused. */
+  db(): Promise<TidingsDatabase | undefined>;
+  outbox: Outbox;
+  notifier: Notifier;
+  /** Runs hook `name` of every plugin in order; a hook that throws is skipped. Resolves with the last answer. */
+  call<K extends keyof PushHooks>(name: K, arg: Parameters<NonNullable<PushHooks[K]>>[0]): Promise<unknown>;
+  /** Records a `failed` event for `error` (a reason, or an error whose reason is taken) and tells the `pushDidFail` hooks. */
+  fail(error: unknown, messageId?: string): Promise<void>;
+  /** Sends queued events and registrations; never rejects. `strict` rejects when something is left, for Background Sync to retry. */
+  flush(strict?: boolean): Promise<void>;
+}
+
+export function createWorkerContext(options: ResolvedOptions): WorkerContext {
+  let opened: Promise<TidingsDatabase | undefined> | undefined;
+  const db = () =>
+    (opened ??= withTimeout(openTidingsDB(), options.timeout).then(
+      (database) => {
+        // Let the page upgrade the schema instead of blocking it; the next use opens again.
+        database.onversionchange = () => {
+          database.close();
+          opened = undefined;
+        };
+        return database;
+      },
+      () => undefined,
+    ));
+  const w: WorkerContext = {
+    options,
+    hooks: [],
+    handlers: new Map(),
+    db,
+    outbox: createOutbox(options, db),
+    notifier: createNotifier(),
+    async call(name, arg) {
+      let answer: unknown;
+      for (const hooks of w.hooks) {
+        try {
+          // Each hook takes the previous answer's draft, so notificationWillShow hooks chain.
+          const next = await (hooks[name] as ((value: unknown) => unknown) | undefined)?.call(hooks, arg);
+          if (next !== undefined) answer = arg = next as typeof arg;
+          if (next === false) break;
+        } catch {
+          // A plugin's bug must not cost the user the notification.
+        }
+      }
+      return answer;
+    },
+    async fail(error, messageId) {
+      const reason =
+        typeof error === 'string' ? error : isTidingsError(error) ? String(error.details.reason ?? error.code) : 'handler';
+      await Promise.all([w.outbox.record('failed', messageId, { reason }), w.call('pushDidFail', { reason, error, messageId })]);
+    },
+    async flush(strict) {
+      const sent = await Promise.allSettled([w.outbox.send()]);
+      if (strict && sent.some((result) => result.status === 'rejected')) throw new Error('not all sent');
+    },
+  };
+  return w;
+}

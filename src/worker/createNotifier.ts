@@ -1,0 +1,37 @@
+import { NOTIFICATION_MARKER } from '../shared/protocol.js';
+
+declare const self: ServiceWorkerGlobalScope;
+
+export interface Notifier {
+  show(title: string, options: NotificationOptions): Promise<void>;
+  /** True when a tidings notification is showing, or about to be. */
+  anyVisible(): Promise<boolean>;
+}
+
+/**
+ * The one door to showNotification/getNotifications. Chromium drops a notification for
+ * good when notifications are listed while it is being shown, so the two never overlap:
+ * a list is skipped while a show runs (one is about to be visible anyway), and a show
+ * waits for a list in progress.
+ */
+export function createNotifier(): Notifier {
+  let showing = 0;
+  let listing: Promise<unknown> | undefined;
+  return {
+    async show(title, options) {
+      showing++;
+      try {
+        await listing;
+        await self.registration.showNotification(title, options);
+      } finally {
+        showing--;
+      }
+    },
+    async anyVisible() {
+      if (showing) return true;
+      const list = self.registration.getNotifications();
+      listing = list.catch(() => undefined);
+      return (await list).some((notification) => notification.data?.[NOTIFICATION_MARKER]);
+    },
+  };
+}

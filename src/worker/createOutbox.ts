@@ -1,0 +1,113 @@
+import type { OutboxEntry, TidingsDatabase } from '../shared/db.js';
+import type { EventType, TidingsEvent } from '../shared/protocol.js';
+import type { ResolvedOptions } from './resolveOptions.js';
+
+declare const self: ServiceWorkerGlobalScope;
+
+/** Background Sync tag: the browser fires `sync` with it once it is back online. */
+export const SYNC_TAG = 'tidings';
+
+export interface Outbox {
+  /** Queues an analytics event; resolves once it is stored. Never rejects. */
+  record(type: EventType, messageId?: string, extra?: { action?: string; reason?: string }): Promise<void>;
+  /** Sends everything queued in batches; events are deleted only after a 2xx. Rejects when some are left. */
+  send(): Promise<void>;
+}
+
+/**
+ * The analytics outbox: events wait in IndexedDB (in memory where IndexedDB is refused)
+ * until `POST {backend}/events` answers 2xx. It keeps at most `maxQueue` events; the
+ * oldest go first and the next event recorded carries how many were dropped.
+ */
+export function createOutbox(options: ResolvedOptions, db: () => Promise<TidingsDatabase | undefined>): Outbox {
+  const { analytics, backend, timeout } = options;
+  let queued: TidingsEvent[] = [];
+  let writing: Promise<void> | undefined;
+  let sending: Promise<void> | undefined;
+  let again = false;
+  // Used only when IndexedDB is refused (private modes): events then live as long as the worker.
+  let memory: OutboxEntry[] = [];
+
+  const store = async (events: TidingsEvent[]) => {
+    const { maxQueue } = analytics as { maxQueue: number };
+    // Room is made before the new events go in, so the first of them can carry the count
+    // of what was dropped (plus what the dropped events carried): nothing goes unreported.
+    let dropped = 0;
+    const drop = ({ event }: OutboxEntry) => (dropped += 1 + (event.dropped ?? 0));
+    try {
+      const tx = (await db())!.transaction('outbox', 'readwrite');
+      let extra = (await tx.store.count()) + events.length - maxQueue;
+      for (let cursor = extra > 0 ? await tx.store.openCursor() : null; cursor && extra-- > 0; cursor = await cursor.continue()) {
+        drop(cursor.value);
+        void cursor.delete();
+      }
+      events[0]!.dropped = dropped || undefined;
+      for (const event of events) void tx.store.add({ event });
+      await tx.done;
+    } catch {
+      dropped = 0;
+      memory.splice(0, memory.length + events.length - maxQueue).forEach(drop);
+      events[0]!.dropped = dropped || undefined;
+      memory.push(...events.map((event) => ({ event })));
+    }
+  };
+
+  const sendAll = async () => {
+    const { batchSize } = analytics as { batchSize: number };
+    for (;;) {
+      await writing;
+      const database = await db();
+      const entries = database ? await database.getAll('outbox', null, batchSize) : memory.slice(0, batchSize);
+      if (!entries.length) return;
+      const response = await fetch(`${backend}/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ events: entries.map((entry) => entry.event) }),
+        signal: AbortSignal.timeout(timeout),
+      }).catch(() => undefined);
+      if (!response?.ok) {
+        // Retried by Background Sync where the browser has it, else at the next event.
+        await (self.registration as { sync?: { register(tag: string): Promise<void> } }).sync
+          ?.register(SYNC_TAG)
+          .catch(() => undefined);
+        throw new Error('events not sent');
+      }
+      if (database) {
+        const tx = database.transaction('outbox', 'readwrite');
+        for (const entry of entries) void tx.store.delete(entry.seq!);
+        await tx.done;
+      } else memory = memory.filter((entry) => !entries.includes(entry));
+    }
+  };
+
+  return {
+    record(type, messageId, extra) {
+      if (!analytics) return Promise.resolve();
+      queued.push({ id: crypto.randomUUID(), type, at: Date.now(), messageId, ...extra });
+      // One transaction for everything recorded meanwhile: a burst of pushes stays cheap.
+      return (writing ??= (async () => {
+        try {
+          while (queued.length) await store(queued.splice(0));
+        } finally {
+          writing = undefined;
+        }
+      })());
+    },
+    send() {
+      if (!analytics) return Promise.resolve();
+      // A caller that arrives while a send runs may have events the running loop has
+      // already passed: it asks for one more round instead of starting a second loop.
+      again = !!sending;
+      return (sending ??= (async () => {
+        try {
+          do {
+            again = false;
+            await sendAll();
+          } while (again);
+        } finally {
+          sending = undefined;
+        }
+      })());
+    },
+  };
+}

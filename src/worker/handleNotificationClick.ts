@@ -1,0 +1,59 @@
+import { MESSAGE_SOURCE, NOTIFICATION_MARKER, type NotificationClickMessage, type NotificationMark } from '../shared/protocol.js';
+import { allowedUrl } from './allowedUrl.js';
+import { windowClients } from './windowClients.js';
+import type { WorkerContext } from './WorkerContext.js';
+
+declare const self: ServiceWorkerGlobalScope;
+
+/** The tidings mark on a notification, or undefined for notifications tidings did not show. */
+export function markOf(notification: Notification): NotificationMark | undefined {
+  return (notification.data as Record<string, NotificationMark> | null)?.[NOTIFICATION_MARKER];
+}
+
+/**
+ * Opens what a tidings notification points at. Other notifications are left to the
+ * site's own listeners (tidings never stops propagation). The URL is the clicked
+ * action's, else the notification's, else the scope; a refused URL opens the scope and
+ * records `failed` ('url-refused'). A tab already on the URL is focused, else a
+ * same-origin tab is navigated, else a window is opened; the tab is told of the click.
+ */
+export function handleNotificationClick(w: WorkerContext, event: NotificationEvent): void {
+  const { notification, action } = event;
+  const mark = markOf(notification);
+  if (!mark) return;
+  notification.close();
+  event.waitUntil(
+    (async () => {
+      try {
+        const scope = self.registration.scope;
+        const wanted = (action && mark.actions?.[action]) || mark.url;
+        let url = wanted ? allowedUrl(w.options, wanted) : scope;
+        if (!url) {
+          url = scope;
+          await w.fail('url-refused', mark.messageId);
+        }
+        const windows = await windowClients();
+        const open = windows.find((client) => client.url === url);
+        const same = url.startsWith(self.location.origin + '/') && windows[0];
+        const client =
+          (open && (await open.focus().catch(() => open))) ||
+          (same && (await same.navigate(url).then((c) => c?.focus()).catch(() => null))) ||
+          (await self.clients.openWindow(url));
+        const message: NotificationClickMessage = {
+          source: MESSAGE_SOURCE,
+          kind: 'notification-click',
+          action,
+          messageId: mark.messageId,
+          url,
+          data: (notification.data as { data?: NotificationClickMessage['data'] }).data,
+        };
+        client?.postMessage(message);
+        if (mark.analytics) void w.outbox.record('clicked', mark.messageId, action ? { action } : undefined);
+        await w.call('notificationDidClick', { notification, action, url, client: client ?? null, messageId: mark.messageId });
+      } catch (error) {
+        await w.fail(error, mark.messageId);
+      }
+      await w.flush();
+    })(),
+  );
+}

@@ -1,0 +1,61 @@
+import { NOTIFICATION_MARKER, type Envelope } from '../shared/protocol.js';
+import type { TidingsError } from '../shared/TidingsError.js';
+import { guardMessage } from './guardMessage.js';
+import { readPush } from './readPush.js';
+import { resolveEnvelope } from './resolveEnvelope.js';
+import { routeEnvelope } from './routeEnvelope.js';
+import { isForeground, windowClients } from './windowClients.js';
+import type { WorkerContext } from './WorkerContext.js';
+
+/**
+ * The push pipeline: decode, (unseal, fetch), guard, route, then make sure something is
+ * visible, then flush the outbox, all inside `waitUntil`. Nothing escapes: every failure
+ * becomes a `failed` event. With `ignoreForeign`, a push that is not a tidings envelope
+ * is left to the worker's other listeners before `waitUntil` is called.
+ */
+export function handlePush(w: WorkerContext, event: PushEvent): void {
+  let first: Envelope | TidingsError;
+  try {
+    first = readPush(event.data);
+  } catch (error) {
+    if (w.options.ignoreForeign) return;
+    first = error as TidingsError;
+  }
+  event.waitUntil(runPush(w, event, first));
+}
+
+async function runPush(w: WorkerContext, event: PushEvent, first: Envelope | TidingsError): Promise<void> {
+  // Asked at once: the answer is needed both to route and to decide on the default.
+  const windows = windowClients().catch(() => []);
+  let envelope: Envelope | undefined;
+  let shown = false;
+  let skipped: string | undefined;
+  try {
+    if (first instanceof Error) throw first;
+    envelope = await resolveEnvelope(w, first);
+    const analytics = envelope.analytics !== false;
+    [skipped] = await Promise.all([guardMessage(w, envelope), windows]);
+    // A replay was counted as delivered the first time.
+    if (analytics && skipped !== 'replayed') void w.outbox.record('delivered', envelope.id);
+    if (skipped) await w.fail(skipped, envelope.id);
+    else shown = await routeEnvelope(w, event, envelope, await windows);
+  } catch (error) {
+    await w.fail(error, envelope?.id ?? (first as Envelope).id);
+  }
+  try {
+    // Chrome shows its own "updated in the background" notice, and Safari revokes the
+    // permission, when a push shows nothing while no tab of the site is in front. A
+    // replay or a stale message needs nothing new if a tidings notification is up.
+    if (!shown && !(await windows).some(isForeground) && !(skipped && (await w.notifier.anyVisible()))) {
+      const { title, ...options } = w.options.defaultNotification;
+      await w.notifier.show(title, {
+        tag: 'tidings',
+        ...options,
+        data: { [NOTIFICATION_MARKER]: { messageId: envelope?.id, analytics: envelope?.analytics !== false } },
+      });
+    }
+  } catch (error) {
+    await w.fail(error, envelope?.id);
+  }
+  await w.flush();
+}

@@ -1,0 +1,51 @@
+import { MESSAGE_SOURCE, NOTIFICATION_MARKER, type Envelope, type PushDataMessage } from '../shared/protocol.js';
+import { cacheUrls } from './cacheUrls.js';
+import { showEnvelopeNotification } from './showEnvelopeNotification.js';
+import type { PushContext } from './types.js';
+import { isForeground } from './windowClients.js';
+import type { WorkerContext } from './WorkerContext.js';
+import { withTimeout } from './withTimeout.js';
+
+/**
+ * Sends a checked envelope to every handler it names, at once: `notification` (subject
+ * to `foreground`), `cache`, the `on(type)` handler, and `data` to the site's open tabs.
+ * Each is bounded by the timeout; one failing is recorded and does not stop the others.
+ * Resolves true when a notification was shown.
+ */
+export async function routeEnvelope(
+  w: WorkerContext,
+  event: PushEvent,
+  envelope: Envelope,
+  windows: WindowClient[],
+): Promise<boolean> {
+  let shown = false;
+  const foreground = windows.some(isForeground) ? w.options.foreground : undefined;
+  const { notification, type, data } = envelope;
+  const handler = type === undefined ? undefined : w.handlers.get(type);
+  const context: PushContext = {
+    envelope,
+    event,
+    showNotification: async (title, options) => {
+      const analytics = envelope.analytics !== false;
+      const mark = { messageId: envelope.id, analytics };
+      await w.notifier.show(title, { ...options, data: { [NOTIFICATION_MARKER]: mark, data: options?.data } });
+      shown = true;
+      if (analytics) void w.outbox.record('shown', envelope.id);
+    },
+  };
+  const message: PushDataMessage = { source: MESSAGE_SOURCE, kind: 'push-data', data, envelope };
+  const tasks = [
+    notification && foreground !== 'message' && (async () => (shown = (await showEnvelopeNotification(w, envelope)) || shown)),
+    envelope.cache && (() => cacheUrls(w, envelope)),
+    handler && (() => (typeof handler === 'function' ? handler(data, context) : handler.handle(data, context))),
+    (data !== undefined || (notification && foreground && foreground !== 'notify')) &&
+      (() => windows.forEach((client) => client.postMessage(message))),
+  ];
+  await Promise.all(
+    tasks.map(
+      (task) =>
+        task && withTimeout(Promise.resolve().then(task), w.options.timeout).catch((error) => w.fail(error, envelope.id)),
+    ),
+  );
+  return shown;
+}

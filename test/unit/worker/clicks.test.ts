@@ -1,0 +1,163 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { createPushWorker } from '../../../src/worker/createPushWorker.js';
+import {
+  dispatch,
+  eventsRoute,
+  FakeNotificationEvent,
+  FakePushEvent,
+  installScope,
+  type FakeScope,
+  type ScopeOptions,
+  type ShownNotification,
+} from './support/fakeScope.js';
+
+const backend = '/api/push';
+let s: FakeScope;
+const setup = (options: ScopeOptions = {}) => (s = installScope({ routes: [eventsRoute()], ...options }));
+beforeEach(() => void setup());
+
+async function show(notification: object, options = {}) {
+  const worker = createPushWorker({ backend, ...options });
+  await dispatch(worker.handlePush, new FakePushEvent({ v: 1, id: 'm1', notification: { title: 't', ...notification } }));
+  return { worker, notification: s.notifications.at(-1)! };
+}
+const click = (worker: ReturnType<typeof createPushWorker>, notification: ShownNotification, action = '') =>
+  dispatch(worker.handleNotificationClick, new FakeNotificationEvent(notification, action));
+const failures = () => s.events().filter((e) => e.type === 'failed').map((e) => e.reason);
+
+describe('notificationclick', () => {
+  it("opens the notification's URL in a new window, closes it, tells the tab and records clicked", async () => {
+    const { worker, notification } = await show({ url: '/articles/1', data: { a: 1 } });
+    await click(worker, notification);
+    expect(notification.closed).toBe(true);
+    expect(s.opened).toEqual(['https://site.example/articles/1']);
+    expect(s.windows[0]!.messages).toEqual([
+      { source: 'tidings', kind: 'notification-click', action: '', messageId: 'm1', url: 'https://site.example/articles/1', data: { a: 1 } },
+    ]);
+    expect(s.events().at(-1)).toMatchObject({ type: 'clicked', messageId: 'm1' });
+  });
+
+  it("opens the clicked action's URL, and records the action", async () => {
+    const { worker, notification } = await show({ url: '/a', actions: [{ action: 'reply', title: 'Reply', url: '/reply' }, { action: 'x', title: 'X' }] });
+    await click(worker, notification, 'reply');
+    // The window opened by the first click is navigated by the second.
+    await click(worker, notification, 'x');
+    expect(s.opened).toEqual(['https://site.example/reply']);
+    expect(s.windows[0]!.url).toBe('https://site.example/a');
+    expect(s.events().filter((e) => e.type === 'clicked').map((e) => e.action)).toEqual(['reply', 'x']);
+  });
+
+  it('opens the scope when the notification has no URL', async () => {
+    const { worker, notification } = await show({});
+    await click(worker, notification);
+    expect(s.opened).toEqual(['https://site.example/']);
+  });
+
+  it('focuses a tab already on the URL', async () => {
+    setup({ windows: [{ url: '/other' }, { url: '/articles/1' }] });
+    const { worker, notification } = await show({ url: '/articles/1' });
+    await click(worker, notification);
+    expect(s.opened).toEqual([]);
+    expect(s.windows[1]!.focused).toBe(true);
+    expect(s.windows[1]!.messages.at(-1)).toMatchObject({ kind: 'notification-click' });
+  });
+
+  it('navigates a tab of the site when none is on the URL', async () => {
+    setup({ windows: [{ url: '/other' }] });
+    const { worker, notification } = await show({ url: '/articles/1' });
+    await click(worker, notification);
+    expect(s.opened).toEqual([]);
+    expect(s.windows[0]).toMatchObject({ url: 'https://site.example/articles/1', focused: true });
+  });
+
+  it('opens a window when the tab cannot be navigated (not controlled)', async () => {
+    setup({ windows: [{ url: '/other', navigate: () => Promise.reject(new TypeError('not controlled')) }] });
+    const { worker, notification } = await show({ url: '/articles/1' });
+    await click(worker, notification);
+    expect(s.opened).toEqual(['https://site.example/articles/1']);
+  });
+
+  it('opens an allowed other origin in a new window', async () => {
+    setup({ windows: [{ url: '/' }] });
+    const { worker, notification } = await show({ url: 'https://shop.example/deal' }, { allowedOrigins: ['https://shop.example'] });
+    await click(worker, notification);
+    expect(s.opened).toEqual(['https://shop.example/deal']);
+    expect(s.windows[0]!.url).toBe('https://site.example/');
+  });
+
+  it.each([
+    'javascript:alert(document.cookie)',
+    'JAVASCRIPT:alert(1)',
+    'data:text/html,<script>alert(1)</script>',
+    'blob:https://site.example/0b3c',
+    'file:///etc/passwd',
+    'https://evil.example/phish',
+    '//evil.example/phish',
+    'mailto:a@b.example',
+  ])('refuses %s: opens the scope and records failed url-refused', async (url) => {
+    const { worker, notification } = await show({ url });
+    await click(worker, notification);
+    expect(s.opened).toEqual(['https://site.example/']);
+    expect(failures()).toEqual(['url-refused']);
+  });
+
+  it('refuses a bad action URL too', async () => {
+    const { worker, notification } = await show({ actions: [{ action: 'a', title: 'A', url: 'javascript:1' }] });
+    await click(worker, notification, 'a');
+    expect(s.opened).toEqual(['https://site.example/']);
+    expect(failures()).toEqual(['url-refused']);
+  });
+
+  it('leaves notifications tidings did not show alone', async () => {
+    const worker = createPushWorker({ backend });
+    const foreign: ShownNotification = { title: 'theirs', data: { theirs: true }, options: {}, closed: false, close: vi.fn() };
+    const event = await click(worker, foreign);
+    const noData = await click(worker, { ...foreign, data: null });
+    expect(event.promises).toEqual([]);
+    expect(noData.promises).toEqual([]);
+    expect(foreign.close).not.toHaveBeenCalled();
+    expect(s.opened).toEqual([]);
+  });
+
+  it('tells notificationDidClick hooks, and survives a failing openWindow', async () => {
+    const clicked = vi.fn();
+    const { worker, notification } = await show({ url: '/x' });
+    worker.use({ notificationDidClick: clicked });
+    await click(worker, notification);
+    expect(clicked).toHaveBeenCalledWith(expect.objectContaining({ action: '', url: 'https://site.example/x', messageId: 'm1' }));
+    s.windows.length = 0;
+    s.scope.clients.openWindow = () => Promise.reject(new Error('no window'));
+    await click(worker, notification);
+    expect(failures()).toEqual(['handler']);
+  });
+
+  it('opens the scope for the default notification', async () => {
+    const worker = createPushWorker({ backend });
+    await dispatch(worker.handlePush, new FakePushEvent('garbage'));
+    await click(worker, s.notifications[0]!);
+    expect(s.opened).toEqual(['https://site.example/']);
+  });
+
+  it('records no click for a message with analytics off', async () => {
+    const worker = createPushWorker({ backend });
+    await dispatch(worker.handlePush, new FakePushEvent({ v: 1, analytics: false, notification: { title: 'q' } }));
+    await click(worker, s.notifications[0]!);
+    expect(s.events()).toEqual([]);
+  });
+});
+
+describe('notificationclose', () => {
+  it('records closed for tidings notifications only', async () => {
+    const closed = vi.fn();
+    const { worker, notification } = await show({});
+    worker.use({ notificationDidClose: closed });
+    await dispatch(worker.handleNotificationClose, new FakeNotificationEvent(notification));
+    const other = await dispatch(
+      worker.handleNotificationClose,
+      new FakeNotificationEvent({ title: 'x', data: {}, options: {}, closed: true, close() {} }),
+    );
+    expect(other.promises).toEqual([]);
+    expect(s.events().filter((e) => e.type === 'closed')).toMatchObject([{ messageId: 'm1' }]);
+    expect(closed).toHaveBeenCalledTimes(1);
+  });
+});
