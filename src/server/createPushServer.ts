@@ -2,6 +2,7 @@ import { MAX_PLAINTEXT_BYTES, type Envelope, type SealKey } from '../shared/prot
 import { TidingsError } from '../shared/TidingsError.js';
 import { validateEnvelope } from '../shared/validateEnvelope.js';
 import { createHandler } from './createHandler.js';
+import { createVapidSigner } from './createVapidSigner.js';
 import { deliver, type DeliveryOutcome, type PushHeaders } from './deliver.js';
 import { checkVapidDetails, type VapidDetails } from './generateVapidKeys.js';
 import { newId, newMessageId } from './newId.js';
@@ -78,7 +79,7 @@ export function createPushServer(options: PushServerOptions): PushServer {
   if (!/^(\/[A-Za-z0-9._~-]+)*$/.test(basePath)) invalid('basePath', 'must be a path like /api/push');
   const concurrency = positive(options.concurrency, 50, 'concurrency');
   const policy = {
-    vapid,
+    authorization: createVapidSigner(vapid),
     timeout: positive(options.timeout, 10_000, 'timeout'),
     retries: positive(options.retries, 2, 'retries', 0),
     maxRetryDelay: positive(options.maxRetryDelay, 30_000, 'maxRetryDelay', 0),

@@ -1,6 +1,5 @@
 import webpush from 'web-push';
 import { MAX_PUSH_BYTES } from '../shared/protocol.js';
-import type { VapidDetails } from './generateVapidKeys.js';
 import type { StoredSubscription } from './SubscriptionStore.js';
 
 /** Push-service headers of one send (RFC 8030 §5.2-5.4). */
@@ -11,7 +10,8 @@ export interface PushHeaders {
 }
 
 export interface DeliveryPolicy {
-  vapid: VapidDetails;
+  /** The VAPID Authorization header for an endpoint (see createVapidSigner). */
+  authorization(endpoint: string): string;
   timeout: number;
   retries: number;
   maxRetryDelay: number;
@@ -24,8 +24,8 @@ export type DeliveryOutcome =
   | { outcome: 'failed'; status?: number; reason: string };
 
 /**
- * Encrypts and POSTs one payload to one subscription. web-push builds the request (VAPID
- * and aes128gcm); the platform `fetch` sends it, so connections are pooled and a local
+ * Encrypts and POSTs one payload to one subscription. web-push builds the request
+ * (aes128gcm; VAPID through the signer's cache); the platform `fetch` sends it, so connections are pooled and a local
  * `http:` push service works. 429, 5xx, network errors and timeouts are retried with
  * backoff, honouring Retry-After up to `maxRetryDelay`.
  */
@@ -38,7 +38,6 @@ export async function deliver(
   let request: webpush.RequestDetails;
   try {
     request = webpush.generateRequestDetails(entry.subscription, payload, {
-      vapidDetails: policy.vapid,
       TTL: headers.ttl,
       urgency: headers.urgency,
       contentEncoding: 'aes128gcm',
@@ -47,9 +46,15 @@ export async function deliver(
   } catch (cause) {
     return { outcome: 'failed', reason: `request: ${(cause as Error).message}` };
   }
+  let authorization: string;
+  try {
+    authorization = policy.authorization(request.endpoint);
+  } catch (cause) {
+    return { outcome: 'failed', reason: `vapid: ${(cause as Error).message}` };
+  }
   if (request.body && request.body.length > MAX_PUSH_BYTES) return { outcome: 'failed', reason: 'too-large' };
   const body = request.body === null ? null : new Uint8Array(request.body);
-  const requestHeaders: Record<string, string> = {};
+  const requestHeaders: Record<string, string> = { Authorization: authorization };
   for (const [name, value] of Object.entries(request.headers)) {
     // fetch sets Content-Length from the body itself.
     if (name.toLowerCase() !== 'content-length') requestHeaders[name] = String(value);

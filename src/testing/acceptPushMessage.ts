@@ -51,13 +51,13 @@ export async function acceptPushMessage(state: PushState, token: string, request
   const authorization = request.headers.authorization;
   if (authorization !== undefined || channel.applicationServerKey !== undefined) {
     if (!authorization) return error(401, 109, 'Unauthorized', 'VAPID authorization is required for this subscription');
-    const verdict = verifyVapid(authorization, { audience: state.origin, now: state.now() });
-    if (!verdict.ok) return error(403, 109, 'Forbidden', `Invalid VAPID authorization: ${verdict.reason}`);
-    if (channel.applicationServerKey !== undefined && verdict.publicKey !== channel.applicationServerKey) {
+    const publicKey = verifiedKey(state, authorization);
+    if (typeof publicKey !== 'string') return error(403, 109, 'Forbidden', `Invalid VAPID authorization: ${publicKey.reason}`);
+    if (channel.applicationServerKey !== undefined && publicKey !== channel.applicationServerKey) {
       return error(403, 109, 'Forbidden', 'VAPID public key mismatch');
     }
     // The ECDH key in the body and the VAPID signing key must differ (RFC 8292 §3.2).
-    if (body.length > 0 && toBase64Url(body.subarray(21, 86)) === verdict.publicKey) {
+    if (body.length > 0 && toBase64Url(body.subarray(21, 86)) === publicKey) {
       return error(400, 110, 'Bad Request', 'The encryption key must not be the VAPID key');
     }
   }
@@ -81,6 +81,18 @@ export async function acceptPushMessage(state: PushState, token: string, request
   state.deliver(channel, message);
   if (ttl > 0) channel.queue.push(message);
   return { status: 201, headers: { location: `${state.origin}/m/${message.id}`, ttl: String(ttl) } };
+}
+
+/** The VAPID key of a valid header, or why it is not valid. A token seen before skips the signature check. */
+function verifiedKey(state: PushState, authorization: string): string | { reason: string } {
+  const seconds = state.now() / 1000;
+  const known = state.verified.get(authorization);
+  if (known && known.exp > seconds && known.exp <= seconds + 24 * 60 * 60) return known.publicKey;
+  const verdict = verifyVapid(authorization, { audience: state.origin, now: state.now() });
+  if (!verdict.ok) return verdict;
+  if (state.verified.size >= 1000) state.verified.clear();
+  state.verified.set(authorization, { publicKey: verdict.publicKey, exp: verdict.claims.exp });
+  return verdict.publicKey;
 }
 
 /** Reads at most `limit` bytes; null when the body is longer. */

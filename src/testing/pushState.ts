@@ -39,6 +39,8 @@ export interface PushState {
   channels: Map<string, Channel>;
   byEndpoint: Map<string, Channel>;
   now(): number;
+  /** Authorization headers that verified, with their key and `exp` (s): a sender reuses one token for many messages. */
+  verified: Map<string, { publicKey: string; exp: number }>;
   /** Sends a message to a connected user agent now; false when it is not connected. */
   deliver(channel: Channel, message: QueuedMessage): boolean;
 }

@@ -63,6 +63,7 @@ export async function startPushService(options: PushServiceOptions = {}): Promis
     channels: new Map(),
     byEndpoint: new Map(),
     now: options.now ?? Date.now,
+    verified: new Map(),
     deliver: () => false,
   };
 

@@ -1,0 +1,26 @@
+import webpush from 'web-push';
+import type { VapidDetails } from './generateVapidKeys.js';
+
+/** Tokens live 12 h (web-push's default); a fresh one is made an hour before that. */
+const LIFETIME_SECONDS = 12 * 60 * 60;
+const RENEW_BEFORE_SECONDS = 60 * 60;
+
+/**
+ * Makes the VAPID `Authorization` header for an endpoint, signing once per push-service
+ * origin and reusing the token until it nears expiry (RFC 8292 allows reuse; `aud` is
+ * the origin, not the endpoint). Signing through web-push costs about 1 ms, which was
+ * half of the per-message cost in the fan-out bench.
+ */
+export function createVapidSigner(vapid: VapidDetails, now: () => number = Date.now): (endpoint: string) => string {
+  const cache = new Map<string, { header: string; renewAt: number }>();
+  return (endpoint) => {
+    const { origin } = new URL(endpoint);
+    const seconds = Math.floor(now() / 1000);
+    const cached = cache.get(origin);
+    if (cached && cached.renewAt > seconds) return cached.header;
+    const expiration = seconds + LIFETIME_SECONDS;
+    const { Authorization } = webpush.getVapidHeaders(origin, vapid.subject, vapid.publicKey, vapid.privateKey, 'aes128gcm', expiration);
+    cache.set(origin, { header: Authorization, renewAt: expiration - RENEW_BEFORE_SECONDS });
+    return Authorization;
+  };
+}
