@@ -24,21 +24,24 @@ export interface SyncState {
   syncedAt: number;
 }
 
-/** A registration (or deletion) the backend has not yet acknowledged; retried by page or worker. */
+/**
+ * A registration (or deletion) the backend has not yet acknowledged; retried by page or
+ * worker with their own backend options. Headers are not stored: they may be secrets.
+ */
 export interface PendingRegistration {
   op: 'register' | 'unregister';
-  backend: string;
-  subscription?: SubscriptionJSON;
-  sealKey?: SealKey;
-  attributes?: Attributes;
-  vapidPublicKey?: string;
-  /** For 'unregister': the backend id to DELETE. For 'register': the previous id, deleted once the new one is in. */
-  backendId?: string;
+  /** To register (with the fields below); absent for 'unregister'. */
+  subscription?: SubscriptionJSON | undefined;
+  vapidPublicKey?: string | undefined;
+  attributes?: Attributes | undefined;
+  sealKey?: SealKey | undefined;
+  /** A backend id to DELETE first: the one unregistered, or the one a new registration replaces. */
+  backendId?: string | undefined;
+  /** Failed attempts so far, across page loads. */
   attempts: number;
-  nextAttemptAt: number;
+  /** When the last failure suggests trying again, ms since the epoch. */
+  nextAttemptAt?: number;
   lastError?: string;
-  /** Extra headers are not stored: they may be secrets; the caller supplies them again. */
-  queuedAt: number;
 }
 
 /** The seal key pair: the private half is a non-extractable CryptoKey, stored as is. */
