@@ -56,14 +56,14 @@ export interface Registration {
  * Keeps the backend in step with this browser's subscription. Every call runs under one
  * lock shared by all tabs and the worker (Web Locks, or a per-page queue where that API
  * is missing), so concurrent callers make one request. Failures that may pass (network
- * error, timeout, 5xx, 408, 429, a 2xx that is not `{id}`) are retried `attempts` times
+ * error, timeout, 5xx, 408, 429, a 2xx that is not `{id}` JSON) are retried `attempts` times
  * with backoff and then left queued in kv `pending`; other 4xx reject with TidingsError
  * `backend-failed` and `details.status`, and drop the operation.
  */
 export interface BackendSync {
   /**
    * Registers `registration` unless the backend already has exactly it (then no request
-   * is sent). A previous registration of another endpoint is deleted afterwards. Resolves
+   * is sent). A previous registration of another endpoint is deleted first. Resolves
    * with the sync state, or null when the registration is queued for a later try.
    */
   register(registration: Registration): Promise<SyncState | null>;
@@ -75,7 +75,7 @@ export interface BackendSync {
   resubscribe(subscription: SubscriptionJSON): Promise<SyncState | null>;
   /** Deletes the registration from the backend and forgets it. Resolves false when the DELETE is queued. */
   unregister(): Promise<boolean>;
-  /** Runs the queued operation, if any. Resolves true when nothing is left queued. */
+  /** Runs the queued operation, if any, with this instance's options. Resolves true when nothing is left queued. */
   flush(): Promise<boolean>;
   /** What is stored: the last agreed state and the queued operation. Never sends anything. */
   read(): Promise<{ sync?: SyncState | undefined; pending?: PendingRegistration | undefined }>;
@@ -87,123 +87,105 @@ let tail: Promise<unknown> = Promise.resolve();
 /** Creates the backend sync for `options`. Validates them now; sends and opens nothing until called. */
 export function createBackendSync(options: BackendSyncOptions): BackendSync {
   const { backend, headers, timeout = 10_000, attempts = 3, retryDelay = 1000 } = options;
-  const adapter = typeof backend === 'string' ? undefined : backend;
-  if (adapter !== undefined && !(typeof adapter?.register === 'function' && typeof adapter.unregister === 'function'))
+  const adapter = typeof backend == 'string' ? undefined : backend;
+  if (adapter !== undefined && !(typeof adapter?.register == 'function' && typeof adapter.unregister == 'function'))
     throw new TidingsError('invalid-option', { option: 'backend' });
-  if (headers != null && typeof headers !== 'object' && typeof headers !== 'function')
+  if (headers != null && !/^(object|function)$/.test(typeof headers))
     throw new TidingsError('invalid-option', { option: 'headers' });
-  const base = adapter ? '' : (backend as string).replace(/\/+$/, '');
 
   const request = async (method: string, path: string, body?: RegisterRequest): Promise<Response> => {
-    const extra = typeof headers === 'function' ? await headers() : headers;
-    const response = await fetch(base + path, {
+    const response = await fetch(`${(backend as string).replace(/\/+$/, '')}/subscriptions${path}`, {
       method,
-      headers: body ? { 'content-type': 'application/json', ...extra } : { ...extra },
+      headers: { 'content-type': 'application/json', ...(typeof headers == 'function' ? await headers() : headers) },
       body: body && JSON.stringify(body),
       signal: AbortSignal.timeout(timeout),
     });
     // A DELETE of an id the backend no longer knows has done its job.
-    if (!response.ok && !(method === 'DELETE' && response.status === 404))
+    if (!response.ok && !(method == 'DELETE' && response.status == 404))
       throw new TidingsError('backend-failed', { status: response.status });
     return response;
   };
-  const post = async (body: RegisterRequest): Promise<string> => {
-    const answer = adapter ? await adapter.register(body) : await (await request('POST', '/subscriptions', body)).json();
-    const id: unknown = answer?.id;
-    if (typeof id !== 'string' || !id) throw new Error('no id in the answer');
-    return id;
-  };
-  const remove = (id: string): Promise<unknown> =>
-    adapter ? adapter.unregister(id) : request('DELETE', `/subscriptions/${encodeURIComponent(id)}`);
 
-  /** Runs `op` to the end, retrying; true when done, false when left queued. */
+  /**
+   * Runs `op` (DELETE its backendId, then POST its subscription), retrying what may pass.
+   * Resolves true when done, false when left queued.
+   */
   const run = async (db: TidingsDatabase, op: PendingRegistration): Promise<boolean> => {
     // Queued before the first request, so a tab closed mid-request loses nothing.
     await setValue(db, 'pending', op);
-    for (let tries = 1; ; tries++) {
+    for (let tries = 0; ; ) {
       try {
-        if (op.op === 'register') {
-          const { subscription, vapidPublicKey = '', attributes, sealKey, backendId: previous } = op;
-          const id = await post({ subscription: subscription!, attributes, sealKey });
+        const { backendId, subscription, vapidPublicKey = '', attributes, sealKey } = op;
+        if (backendId) {
+          await (adapter ? adapter.unregister(backendId) : request('DELETE', '/' + encodeURIComponent(backendId)));
+          delete op.backendId;
+        }
+        if (subscription) {
+          const body = { subscription, attributes, sealKey };
+          const { id } = adapter ? await adapter.register(body) : await (await request('POST', '', body)).json();
+          if (typeof id != 'string') throw new Error('no id');
           await setValue(db, 'sync', {
-            endpoint: subscription!.endpoint,
+            endpoint: subscription.endpoint,
             backendId: id,
             vapidPublicKey,
             attributes,
             sealKey,
-            expirationTime: subscription!.expirationTime ?? null,
+            expirationTime: subscription.expirationTime ?? null,
             syncedAt: Date.now(),
           });
-          if (previous && previous !== id) {
-            op = queued('unregister', { backendId: previous });
-            await setValue(db, 'pending', op);
-            tries = 0;
-            continue;
-          }
-        } else await remove(op.backendId!);
+        }
         await deleteValue(db, 'pending');
         return true;
       } catch (error) {
-        const status = statusOf(error);
-        if (status !== undefined && status < 500 && status !== 408 && status !== 429) {
+        const status = (error as { status?: number }).status ?? (error as TidingsError).details?.status;
+        // Other 4xx will not pass by retrying: report them and drop the operation.
+        if (status! < 500 && status != 408 && status != 429) {
           await deleteValue(db, 'pending');
           throw error instanceof TidingsError ? error : new TidingsError('backend-failed', { status, cause: error });
         }
+        const delay = retryDelay * 2 ** tries * (0.5 + Math.random());
         op.attempts++;
-        op.lastError = String((error as Error)?.message ?? error);
-        const delay = Math.min(retryDelay * 2 ** (op.attempts - 1) * (0.5 + Math.random()), 300_000);
+        op.lastError = String((error as Error).message ?? error);
         op.nextAttemptAt = Date.now() + delay;
         await setValue(db, 'pending', op);
-        if (tries >= attempts) return false;
+        if (++tries >= attempts) return false;
         await new Promise((wake) => setTimeout(wake, delay));
       }
     }
   };
 
-  const queued = (kind: PendingRegistration['op'], fields: Partial<PendingRegistration>): PendingRegistration => ({
-    op: kind,
-    backend: base,
-    attempts: 0,
-    nextAttemptAt: 0,
-    queuedAt: Date.now(),
-    ...fields,
-  });
-
-  const register = (registration: Registration, db: TidingsDatabase): Promise<SyncState | null> =>
-    (async () => {
-      const sync = await getValue(db, 'sync');
-      const pending = await getValue(db, 'pending');
-      const { subscription, vapidPublicKey, attributes, sealKey } = registration;
-      if (!pending && sync && same(sync, registration)) return sync;
-      // The id to delete once the new registration is in: a queued DELETE, the one a
-      // queued registration meant to replace, or the last registration of another endpoint.
-      const previous =
-        pending?.backendId ?? (sync && sync.endpoint !== subscription.endpoint ? sync.backendId : undefined);
-      const op = queued('register', { subscription, vapidPublicKey, attributes, sealKey, backendId: previous });
-      return (await run(db, op)) ? ((await getValue(db, 'sync')) ?? null) : null;
-    })();
+  const register = async (registration: Registration, db: TidingsDatabase): Promise<SyncState | null> => {
+    const sync = await getValue(db, 'sync');
+    const pending = await getValue(db, 'pending');
+    if (!pending && sync && same(sync, registration)) return sync;
+    // Delete first what this registration replaces: a queued DELETE, the id a queued
+    // registration meant to replace, or the last registration of another endpoint.
+    const backendId =
+      pending?.backendId ?? (sync?.endpoint != registration.subscription.endpoint ? sync?.backendId : undefined);
+    return (await run(db, { ...registration, op: 'register', backendId, attempts: 0 }))
+      ? ((await getValue(db, 'sync')) ?? null)
+      : null;
+  };
 
   return {
     register: (registration) => locked((db) => register(registration, db)),
     resubscribe: (subscription) =>
       locked(async (db) => {
         const last = (await getValue(db, 'pending')) ?? (await getValue(db, 'sync'));
-        if (!last?.vapidPublicKey) return null;
-        const { vapidPublicKey, attributes, sealKey } = last;
-        return register({ subscription, vapidPublicKey, attributes, sealKey }, db);
+        const { vapidPublicKey, attributes, sealKey } = last ?? {};
+        return vapidPublicKey ? register({ subscription, vapidPublicKey, attributes, sealKey }, db) : null;
       }),
     unregister: () =>
       locked(async (db) => {
-        const pending = await getValue(db, 'pending');
-        const id = (await getValue(db, 'sync'))?.backendId ?? pending?.backendId;
+        const backendId = (await getValue(db, 'sync'))?.backendId ?? (await getValue(db, 'pending'))?.backendId;
         await deleteValue(db, 'sync');
-        if (!id) return deleteValue(db, 'pending').then(() => true);
-        return run(db, queued('unregister', { backendId: id }));
+        await deleteValue(db, 'pending');
+        return !backendId || run(db, { op: 'unregister', backendId, attempts: 0 });
       }),
     flush: () =>
       locked(async (db) => {
         const pending = await getValue(db, 'pending');
-        return pending ? run(db, pending) : true;
+        return !pending || run(db, pending);
       }),
     read: () => locked(async (db) => ({ sync: await getValue(db, 'sync'), pending: await getValue(db, 'pending') })),
   };
@@ -212,11 +194,11 @@ export function createBackendSync(options: BackendSyncOptions): BackendSync {
 /** True when the backend already holds exactly `registration`. */
 function same(sync: SyncState, { subscription, vapidPublicKey, attributes, sealKey }: Registration): boolean {
   return (
-    sync.endpoint === subscription.endpoint &&
-    sync.vapidPublicKey === vapidPublicKey &&
-    sync.expirationTime === (subscription.expirationTime ?? null) &&
-    fingerprint(sync.attributes) === fingerprint(attributes) &&
-    fingerprint(sync.sealKey) === fingerprint(sealKey)
+    sync.endpoint == subscription.endpoint &&
+    sync.vapidPublicKey == vapidPublicKey &&
+    sync.expirationTime == (subscription.expirationTime ?? null) &&
+    fingerprint(sync.attributes) == fingerprint(attributes) &&
+    fingerprint(sync.sealKey) == fingerprint(sealKey)
   );
 }
 
@@ -225,14 +207,8 @@ function fingerprint(value: object | undefined): string {
   return JSON.stringify(Object.entries(value ?? {}).sort());
 }
 
-function statusOf(error: unknown): number | undefined {
-  const e = error as { status?: unknown; details?: { status?: unknown } } | null;
-  const status = e?.status ?? e?.details?.status;
-  return typeof status === 'number' ? status : undefined;
-}
-
 /** Runs `task` with the database open, holding the tidings sync lock across tabs and the worker. */
-async function locked<T>(task: (db: TidingsDatabase) => Promise<T>): Promise<T> {
+function locked<T>(task: (db: TidingsDatabase) => Promise<T>): Promise<T> {
   const withDB = () => withTidingsDB(task);
   const locks = (globalThis.navigator as { locks?: LockManager } | undefined)?.locks;
   if (locks) return locks.request('tidings-sync', withDB);

@@ -115,14 +115,14 @@ describe('register', () => {
     expect(backend.requests.map((r) => r.method)).toEqual(['POST', 'POST', 'POST', 'POST']);
   });
 
-  it('registers a new endpoint, then deletes the old registration', async () => {
+  it('deletes the registration of an old endpoint, then registers the new one', async () => {
     const sync = createBackendSync({ backend: backend.url });
     await sync.register(registration(1));
     const state = await sync.register(registration(2));
     expect(backend.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
       'POST /subscriptions',
-      'POST /subscriptions',
       'DELETE /subscriptions/s1',
+      'POST /subscriptions',
     ]);
     expect(state?.backendId).toBe('s2');
     expect([...backend.stored.keys()]).toEqual(['s2']);
@@ -237,7 +237,7 @@ describe('unregister', () => {
     expect(backend.requests).toEqual([]);
   });
 
-  it('queues the DELETE while the backend is down, and the next registration deletes it afterwards', async () => {
+  it('queues the DELETE while the backend is down, and the next registration sends it first', async () => {
     const sync = createBackendSync({ backend: backend.url, ...fast, attempts: 1 });
     await sync.register(registration(1));
     backend.script.push(503);
@@ -245,10 +245,22 @@ describe('unregister', () => {
     expect(await stored()).toMatchObject({ sync: undefined, pending: { op: 'unregister', backendId: 's1' } });
     await sync.register(registration(2));
     expect(backend.requests.slice(-2).map((r) => `${r.method} ${r.path}`)).toEqual([
-      'POST /subscriptions',
       'DELETE /subscriptions/s1',
+      'POST /subscriptions',
     ]);
     expect([...backend.stored.keys()]).toEqual(['s2']);
+  });
+
+  it('retries a replaced registration whose DELETE fails, then still registers the new one', async () => {
+    const sync = createBackendSync({ backend: backend.url, ...fast });
+    await sync.register(registration(1));
+    backend.script.push(503);
+    expect((await sync.register(registration(2)))?.backendId).toBe('s2');
+    expect(backend.requests.slice(1).map((r) => `${r.method} ${r.path}`)).toEqual([
+      'DELETE /subscriptions/s1',
+      'DELETE /subscriptions/s1',
+      'POST /subscriptions',
+    ]);
   });
 
   it('reports a 403 as backend-failed', async () => {
@@ -260,17 +272,17 @@ describe('unregister', () => {
 });
 
 describe('resubscribe (pushsubscriptionchange)', () => {
-  it('registers the new subscription with the last key and attributes, then deletes the old one', async () => {
+  it('deletes the old subscription and registers the new one with the last key and attributes', async () => {
     const sync = createBackendSync({ backend: backend.url });
     await sync.register({ ...registration(1, { user: 'u9' }), sealKey: { p256dh: 'p', auth: 'a' } });
     const state = await createBackendSync({ backend: backend.url }).resubscribe(subscription(2));
     expect(state).toMatchObject({ endpoint: subscription(2).endpoint, vapidPublicKey: 'vapid-1', attributes: { user: 'u9' } });
-    expect(backend.requests[1]!.body).toEqual({
+    expect(backend.requests[1]).toMatchObject({ method: 'DELETE', path: '/subscriptions/s1' });
+    expect(backend.requests[2]!.body).toEqual({
       subscription: subscription(2),
       attributes: { user: 'u9' },
       sealKey: { p256dh: 'p', auth: 'a' },
     });
-    expect(backend.requests[2]).toMatchObject({ method: 'DELETE', path: '/subscriptions/s1' });
   });
 
   it('does nothing when nothing was ever registered', async () => {
