@@ -38,6 +38,12 @@ export interface SendOptions {
   urgency?: 'very-low' | 'low' | 'normal' | 'high';
   /** A newer message with the same topic replaces an undelivered one (<= 32 base64url characters). */
   topic?: string;
+  /**
+   * Seal the envelope for subscriptions that registered a seal key. `false` sends it as
+   * plain Web Push (still encrypted to the browser), e.g. for content that is public anyway.
+   * @default true
+   */
+  seal?: boolean;
 }
 
 export interface SendError {
@@ -105,7 +111,7 @@ export function createPushServer(options: PushServerOptions): PushServer {
     };
     let shared: Promise<string> | undefined;
     const payloadFor = (entry: StoredSubscription): Promise<string> | string => {
-      if (entry.sealKey) {
+      if (entry.sealKey && sendOptions.seal !== false) {
         const sealed = JSON.stringify({ v: 1, id, sealed: seal(envelope, entry.sealKey) });
         return fits(sealed) ? sealed : pointer(sealed);
       }

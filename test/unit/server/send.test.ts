@@ -84,6 +84,14 @@ describe('send() through the local push service', () => {
     expect(JSON.parse(opened.toString())).toEqual(envelope);
   });
 
+  it('sends plain to a sealed subscription when told seal: false', async () => {
+    const subscription = await service.subscribe();
+    await register(subscription, { sealKey: sealKeyPair().sealKey });
+    const envelope: Envelope = { v: 1, id: 'public', notification: { title: 'Public news' } };
+    expect((await server.send(envelope, { seal: false })).sent).toBe(1);
+    expect(await receivedEnvelopes(subscription.endpoint)).toEqual([envelope]);
+  });
+
   it('stores an envelope too large to push and sends a fetch pointer the handler serves', async () => {
     const subscription = await service.subscribe();
     await register(subscription);
