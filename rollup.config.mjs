@@ -9,7 +9,15 @@ const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 
 // Each half is compiled with its own tsconfig, so page code sees only `dom` and worker
 // code only `webworker`. Type errors are reported by `npm run typecheck`; here they warn.
 const ts = (tsconfig) =>
-  typescript({ tsconfig, declaration: false, declarationMap: false, outDir: undefined, rootDir: undefined, noEmitOnError: false });
+  typescript({
+    tsconfig,
+    declaration: false,
+    declarationMap: false,
+    emitDeclarationOnly: false,
+    outDir: undefined,
+    rootDir: undefined,
+    noEmitOnError: false,
+  });
 
 // ESM builds leave dependencies to the user's bundler; IIFEs carry idb inside.
 const dependencies = [...Object.keys(pkg.dependencies ?? {}), ...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
@@ -17,7 +25,7 @@ const external = (id) => dependencies.some((dep) => id === dep || id.startsWith(
 
 const minify = terser({ ecma: 2020, module: false, compress: { passes: 2 }, format: { comments: false } });
 
-const configs = [
+export default [
   {
     input: 'src/client/index.ts',
     external,
@@ -46,7 +54,7 @@ const configs = [
   {
     input: 'src/server/index.ts',
     external,
-    plugins: [ts('tsconfig.json')],
+    plugins: [ts('tsconfig.build.json')],
     output: [
       { file: 'dist/server.js', format: 'es', sourcemap: true },
       { file: 'dist/server.cjs', format: 'cjs', sourcemap: true },
@@ -55,11 +63,7 @@ const configs = [
   {
     input: 'src/testing/index.ts',
     external,
-    plugins: [ts('tsconfig.json')],
+    plugins: [ts('tsconfig.build.json')],
     output: { file: 'dist/testing.js', format: 'es', sourcemap: true },
   },
 ];
-
-// TEMP while src/server and src/testing are written: skip entries that do not exist yet.
-import { existsSync } from 'node:fs';
-export default configs.filter((c) => existsSync(c.input));

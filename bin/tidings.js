@@ -17,8 +17,9 @@ Commands:
       VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY and VAPID_SUBJECT (environment or --env FILE).
   push-service [--port N] [--tls]
       Run the local push service on 127.0.0.1 and print the Firefox prefs for it.
-  demo
-      Run the demo site.
+  demo [--port N] [--push-port N] [--data-dir DIR]
+      Run the demo: local push service, a backend with SQLite and the demo site,
+      on 127.0.0.1 (defaults: site 4800, push service 4801, data in demo/data).
   help
       Show this text.
 `;
@@ -34,9 +35,8 @@ async function main(argv) {
       return send(rest);
     case 'push-service':
       return pushService(rest);
-    // DEMO: the demo issue dispatches `tidings demo` here (it adds demo/).
     case 'demo':
-      return demo();
+      return demo(rest);
     case 'help':
     case '--help':
     case '-h':
@@ -172,11 +172,7 @@ async function send(args) {
 
 async function pushService(args) {
   const values = options(args, { port: { type: 'string' }, tls: { type: 'boolean' } });
-  let port = 0;
-  if (values.port !== undefined) {
-    port = Number(values.port);
-    if (!/^\d+$/.test(values.port) || port > 65535) throw new UsageError('--port must be a number from 0 to 65535');
-  }
+  const port = portOption(values.port, '--port') ?? 0;
   const { startPushService } = await import('../dist/testing.js');
   const service = await startPushService({ port, tls: Boolean(values.tls) });
   const lines = [`Push service: ${service.url}`, `WebSocket (Firefox): ${service.webSocketUrl}`];
@@ -199,10 +195,50 @@ async function pushService(args) {
   return 0;
 }
 
-async function demo() {
-  // Not built yet: say so plainly rather than pretend.
-  process.stderr.write('tidings: the demo is not part of this build yet; from a checkout, run `npm run demo` once demo/ exists\n');
-  return 1;
+async function demo(args) {
+  const values = options(args, {
+    port: { type: 'string' },
+    'push-port': { type: 'string' },
+    'data-dir': { type: 'string' },
+  });
+  const { startDemo, demoDefaults } = await import('../demo/startDemo.mjs');
+  const demo = await startDemo({
+    port: portOption(values.port, '--port') ?? demoDefaults.port,
+    pushPort: portOption(values['push-port'], '--push-port') ?? demoDefaults.pushPort,
+    dataDir: values['data-dir'] ?? demoDefaults.dataDir,
+  });
+  const lines = [
+    'tidings demo is running.',
+    '',
+    `  Site:          ${demo.url}`,
+    `  Backend:       ${demo.origin}/api/push (tidings/server, SQLite in ${demo.dbFile})`,
+    `  Push service:  ${demo.pushService.url} (WebSocket for Firefox: ${demo.pushService.webSocketUrl})`,
+    '',
+    'Open it in Firefox pointed at the local push service (a profile with the prefs is ready):',
+    `  firefox-esr --profile ${demo.profileDir} --no-remote ${demo.url}`,
+    '',
+    'Or set these prefs in about:config of a Firefox profile, then restart it:',
+    ...Object.entries(demo.pushService.firefoxPrefs()).map(([name, value]) => `  ${name} = ${JSON.stringify(value)}`),
+    '',
+    'Chrome and Edge use their own push service, so they need internet access; see the README.',
+    'Ctrl-C stops it.',
+  ];
+  const stopped = new Promise((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  process.stdout.write(`${lines.join('\n')}\n`);
+  await stopped;
+  await demo.close();
+  process.stdout.write('tidings demo stopped.\n');
+  return 0;
+}
+
+function portOption(value, name) {
+  if (value === undefined) return undefined;
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65535) throw new UsageError(`${name} must be a number from 0 to 65535`);
+  return port;
 }
 
 main(process.argv.slice(2)).then(

@@ -15,14 +15,16 @@ const basePrefs = {
 
 /**
  * Launches headless Firefox ESR with `prefs` (from the local push service's
- * `firefoxPrefs()`). The prefs must be set before launch: changing `dom.push.serverURL`
+ * `firefoxPrefs()`), in `userDataDir` when given so a relaunch is the same browser. The prefs must be set before launch: changing `dom.push.serverURL`
  * while Firefox runs drops every subscription.
  */
-export async function launchFirefox(prefs: Record<string, string | number | boolean>): Promise<Browser> {
+export async function launchFirefox(prefs: Record<string, string | number | boolean>, userDataDir?: string): Promise<Browser> {
   return puppeteer.launch({
     browser: 'firefox',
     executablePath: FIREFOX_PATH,
     headless: true,
     extraPrefsFirefox: { ...basePrefs, ...prefs },
+    // A kept profile keeps the push UAID and subscriptions across launches.
+    ...(userDataDir ? { userDataDir } : {}),
   });
 }

@@ -148,9 +148,9 @@ describe('tidings CLI', () => {
     expect(stdout).toContain('user_pref("alerts.useSystemBackend", false);');
   });
 
-  it('demo says plainly that it is not available in this build', async () => {
-    const { code, stderr } = await run(['demo']);
-    expect(code).toBe(1);
-    expect(stderr).toContain('npm run demo');
+  it('demo refuses a bad port before starting anything', async () => {
+    const { code, stderr } = await run(['demo', '--port', 'eighty']);
+    expect(code).toBe(2);
+    expect(stderr).toContain('--port must be a number');
   });
 });

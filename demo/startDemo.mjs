@@ -1,0 +1,159 @@
+// The demo: a local push service, a backend on tidings/server with SQLite, and a static
+// site, all on loopback. `npm run demo` (or `npx tidings demo`) runs it; the end-to-end
+// tests start it the same way.
+import { createServer } from 'node:http';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { extname, join, normalize, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const publicDir = join(here, 'public');
+const distDir = resolve(here, '../dist');
+
+/** Ports the demo uses unless told otherwise: stable, so a Firefox profile keeps working. */
+export const demoDefaults = { host: '127.0.0.1', port: 4800, pushPort: 4801, dataDir: join(here, 'data') };
+
+const contentTypes = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.map': 'application/json',
+  '.webmanifest': 'application/manifest+json',
+  '.svg': 'image/svg+xml',
+};
+
+// The demo page runs under the strict CSP tidings promises to work with.
+const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'";
+
+/**
+ * Starts the demo. Options: `port` (site), `pushPort` (push service; 0 for any), `dataDir`
+ * (SQLite file, VAPID keys and a ready Firefox profile). Resolves once everything listens.
+ */
+export async function startDemo(options = {}) {
+  const { host, port, pushPort, dataDir } = { ...demoDefaults, ...options };
+  for (const file of ['tidings.iife.js', 'tidings-worker.iife.js', 'server.js', 'testing.js']) {
+    if (!existsSync(join(distDir, file))) throw new Error(`dist/${file} is missing: run npm run build first`);
+  }
+  const { createPushServer, sqliteStore, toNodeHandler, generateVapidKeys } = await import('../dist/server.js');
+  const { startPushService } = await import('../dist/testing.js');
+
+  mkdirSync(dataDir, { recursive: true });
+  const vapid = loadVapidKeys(join(dataDir, 'vapid.json'), generateVapidKeys);
+  const dbFile = join(dataDir, 'tidings.db');
+  const store = sqliteStore(dbFile);
+  const pushService = await startPushService({ port: pushPort });
+  const push = createPushServer({ vapid, store, basePath: '/api/push' });
+  const api = toNodeHandler(push.handler);
+
+  const site = createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', `http://${host}`);
+    try {
+      if (url.pathname.startsWith('/api/push/')) return await api(req, res);
+      if (url.pathname === '/demo/config') return json(res, 200, { vapidPublicKey: vapid.publicKey });
+      if (url.pathname === '/demo/send' && req.method === 'POST') return json(res, 200, await send(push, await body(req)));
+      if (url.pathname === '/demo/events') return json(res, 200, { events: await store.listEvents({ limit: 50 }) });
+      return await serveFile(res, url.pathname);
+    } catch (error) {
+      return json(res, error.status ?? 500, { error: error.expose ? error.message : 'demo server error' });
+    }
+  });
+  await new Promise((done, fail) => {
+    site.once('error', fail);
+    site.listen(port, host, done);
+  });
+  const origin = `http://${host}:${site.address().port}`;
+  const profileDir = writeFirefoxProfile(join(dataDir, 'firefox-profile'), pushService.firefoxPrefs());
+
+  return {
+    url: `${origin}/`,
+    origin,
+    pushService,
+    push,
+    store,
+    dbFile,
+    vapid,
+    profileDir,
+    async close() {
+      site.closeAllConnections();
+      await new Promise((done) => site.close(done));
+      await pushService.close();
+      await store.close();
+    },
+  };
+}
+
+/**
+ * Sends what the demo form asked for to the browser that asked: the page registers with
+ * a random `browser` attribute and names it here, so each tab only notifies itself.
+ */
+async function send(push, form) {
+  const browser = typeof form.browser === 'string' ? form.browser : '';
+  if (!/^[A-Za-z0-9_-]{8,64}$/.test(browser)) throw exposed(400, 'browser must be the id this page registered with');
+  const text = (value, max) => (typeof value === 'string' ? value.slice(0, max) : '');
+  const notification = { title: text(form.title, 120) || 'Hello from tidings', body: text(form.body, 400) };
+  if (text(form.url, 500)) notification.url = text(form.url, 500);
+  if (text(form.action, 40)) notification.actions = [{ action: 'later', title: text(form.action, 40), url: '/article.html' }];
+  const envelope = { v: 1, ts: Date.now(), notification };
+  if (text(form.data, 200)) envelope.data = { text: text(form.data, 200) };
+  if (form.cache === true) envelope.cache = { urls: ['/article.html'] };
+  // The page registered a seal key, so send() seals unless the form says not to.
+  return push.send(envelope, { to: { attributes: { browser } }, ttl: 600, urgency: 'high', seal: form.sealed === true });
+}
+
+function loadVapidKeys(file, generate) {
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8'));
+  // Made once and kept: new keys would orphan every subscription made with the old ones.
+  const vapid = { ...generate(), subject: 'mailto:demo@tidings.invalid' };
+  writeFileSync(file, JSON.stringify(vapid, null, 2), { mode: 0o600 });
+  return vapid;
+}
+
+/** A Firefox profile folder that points Firefox at the local push service. */
+function writeFirefoxProfile(dir, prefs) {
+  mkdirSync(dir, { recursive: true });
+  const lines = Object.entries(prefs).map(([name, value]) => `user_pref(${JSON.stringify(name)}, ${JSON.stringify(value)});`);
+  writeFileSync(join(dir, 'user.js'), `${lines.join('\n')}\n`);
+  return dir;
+}
+
+async function serveFile(res, pathname) {
+  const path = pathname === '/' ? '/index.html' : pathname;
+  // The two bundles come straight from dist/, so the demo runs what ships.
+  const base = path === '/tidings.iife.js' || path === '/tidings-worker.iife.js' || path.endsWith('.iife.js.map') ? distDir : publicDir;
+  const file = normalize(join(base, decodeURIComponent(path)));
+  if (!file.startsWith(base)) return json(res, 404, { error: 'not found' });
+  const content = await readFile(file).catch(() => null);
+  if (!content) return json(res, 404, { error: 'not found' });
+  res.writeHead(200, {
+    'content-type': contentTypes[extname(file)] ?? 'application/octet-stream',
+    'content-security-policy': csp,
+    'cache-control': 'no-cache',
+  });
+  res.end(content);
+}
+
+async function body(req) {
+  let size = 0;
+  const chunks = [];
+  for await (const chunk of req) {
+    size += chunk.length;
+    if (size > 16 * 1024) throw exposed(413, 'body too large');
+    chunks.push(chunk);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw exposed(400, 'body must be JSON');
+  }
+}
+
+function json(res, status, value) {
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(value));
+}
+
+function exposed(status, message) {
+  return Object.assign(new Error(message), { status, expose: true });
+}

@@ -1,0 +1,131 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'puppeteer-core';
+import { launchFirefox } from './support/firefox.js';
+import type { Envelope, TidingsEvent } from '../../src/shared/protocol.js';
+import type { StoredSubscription } from '../../src/server/SubscriptionStore.js';
+// @ts-expect-error: plain ESM without types; the demo is what `npm run demo` runs.
+import { startDemo } from '../../demo/startDemo.mjs';
+
+interface Demo {
+  url: string;
+  push: { send(envelope: Envelope, options?: object): Promise<{ sent: number; gone: number; failed: number }> };
+  store: {
+    findSubscriptions(query?: object): Promise<StoredSubscription[]>;
+    listEvents(query?: object): Promise<TidingsEvent[]>;
+  };
+  pushService: { firefoxPrefs(): Record<string, string | number | boolean>; expire(endpoint: string): void };
+  close(): Promise<void>;
+}
+
+/** Polls `check` until it returns a value that is not undefined, or fails after `ms`. */
+async function eventually<T>(check: () => Promise<T | undefined>, what: string, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+// The whole flow with nothing stubbed: Firefox subscribes through the local push
+// service's WebSocket protocol, the demo backend keeps the subscription in SQLite,
+// send() encrypts with VAPID + aes128gcm, Firefox decrypts, the tidings worker shows
+// the notification and its analytics reach the backend.
+describe('the demo in real Firefox ESR, nothing stubbed', () => {
+  let demo: Demo;
+  let dataDir: string;
+  let profileDir: string;
+  let browser: Browser;
+  let page: Page;
+  let subscription: StoredSubscription;
+
+  const launch = async () => {
+    browser = await launchFirefox({ ...demo.pushService.firefoxPrefs() }, profileDir);
+    page = await browser.newPage();
+    await page.goto(demo.url);
+    await page.waitForSelector('body[data-ready="true"]');
+  };
+  const notificationTitles = () =>
+    page.evaluate(async () => {
+      const registration = await navigator.serviceWorker.ready;
+      return (await registration.getNotifications()).map((n) => n.title);
+    });
+  const eventsOf = async (messageId: string) => (await demo.store.listEvents({ messageId })).map((e) => e.type).sort();
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'tidings-demo-'));
+    profileDir = mkdtempSync(join(tmpdir(), 'tidings-firefox-'));
+    demo = await startDemo({ port: 0, pushPort: 0, dataDir });
+    await launch();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await demo?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(profileDir, { recursive: true, force: true });
+  });
+
+  it('subscribes through the push service and registers the subscription and seal key in SQLite', async () => {
+    const state = await page.evaluate(() => (window as unknown as { demoClient: { subscribe(): Promise<unknown> } }).demoClient.subscribe());
+    expect(state).toMatchObject({ permission: 'granted', subscribed: true, synced: true });
+    const [stored] = await demo.store.findSubscriptions();
+    expect(stored).toBeDefined();
+    subscription = stored!;
+    expect(new URL(subscription.subscription.endpoint).origin).toBe(new URL(demo.pushService.firefoxPrefs()['dom.push.serverURL'] as string).origin.replace('ws:', 'http:'));
+    expect(subscription.subscription.keys.p256dh).toMatch(/^[A-Za-z0-9_-]{87}$/);
+    expect(subscription.sealKey?.p256dh).toMatch(/^[A-Za-z0-9_-]{87}$/);
+  });
+
+  it('delivers a sealed envelope that Firefox decrypts and the worker opens and shows', async () => {
+    const result = await demo.push.send({ v: 1, id: 'ff-sealed', notification: { title: 'Sealed in Firefox', body: 'end to end' } }, { to: subscription.id });
+    expect(result).toMatchObject({ sent: 1, failed: 0 });
+    await eventually(async () => ((await eventsOf('ff-sealed')).includes('shown') ? true : undefined), 'the shown event');
+    expect(await notificationTitles()).toContain('Sealed in Firefox');
+    expect(await eventsOf('ff-sealed')).toEqual(['delivered', 'shown']);
+  });
+
+  it('delivers a plain envelope too', async () => {
+    await demo.push.send({ v: 1, id: 'ff-plain', notification: { title: 'Plain in Firefox' } }, { to: subscription.id, seal: false });
+    await eventually(async () => ((await eventsOf('ff-plain')).includes('shown') ? true : undefined), 'the shown event');
+    expect(await notificationTitles()).toContain('Plain in Firefox');
+  });
+
+  it('replaces a pending message of the same topic while the browser is away', async () => {
+    await browser.close();
+    const topic = 'score';
+    expect((await demo.push.send({ v: 1, id: 'ff-topic-1', notification: { title: 'Score 1-0' } }, { to: subscription.id, topic })).sent).toBe(1);
+    expect((await demo.push.send({ v: 1, id: 'ff-topic-2', notification: { title: 'Score 2-0' } }, { to: subscription.id, topic })).sent).toBe(1);
+    await launch();
+    await eventually(async () => ((await eventsOf('ff-topic-2')).includes('shown') ? true : undefined), 'the newer topic message');
+    expect(await notificationTitles()).toContain('Score 2-0');
+    expect(await notificationTitles()).not.toContain('Score 1-0');
+    expect(await eventsOf('ff-topic-1')).toEqual([]);
+  });
+
+  it('prunes an expired subscription after a send', async () => {
+    const [extra] = await demo.store.findSubscriptions();
+    demo.pushService.expire(extra!.subscription.endpoint);
+    const result = await demo.push.send({ v: 1, id: 'ff-gone', notification: { title: 'Gone' } }, { to: extra!.id });
+    expect(result).toMatchObject({ sent: 0, gone: 1 });
+    expect(await demo.store.findSubscriptions()).toEqual([]);
+  });
+
+  it('unsubscribe() removes the subscription from the store', async () => {
+    // The previous test expired the old one at the push service: subscribe afresh.
+    await page.evaluate(async () => {
+      const registration = await navigator.serviceWorker.ready;
+      await (await registration.pushManager.getSubscription())?.unsubscribe();
+    });
+    const state = await page.evaluate(() => (window as unknown as { demoClient: { subscribe(): Promise<unknown> } }).demoClient.subscribe());
+    expect(state).toMatchObject({ subscribed: true, synced: true });
+    expect(await demo.store.findSubscriptions()).toHaveLength(1);
+    const after = await page.evaluate(() => (window as unknown as { demoClient: { unsubscribe(): Promise<unknown> } }).demoClient.unsubscribe());
+    expect(after).toMatchObject({ subscribed: false });
+    expect(await demo.store.findSubscriptions()).toEqual([]);
+  });
+});
