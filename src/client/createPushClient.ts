@@ -1,0 +1,219 @@
+import { createBackendSync } from '../shared/backendSync.js';
+import { fromBase64Url, toBase64Url } from '../shared/base64url.js';
+import { isTidingsMessage, type Attributes, type Envelope, type JsonValue, type SubscriptionJSON } from '../shared/protocol.js';
+import { TidingsError } from '../shared/TidingsError.js';
+import { activeRegistration } from './activeRegistration.js';
+import { diagnose, type Diagnosis } from './diagnose.js';
+import { getSealKey } from './getSealKey.js';
+import { isSupported } from './isSupported.js';
+import { checkAttributes, checkOptions, type PushClientOptions } from './PushClientOptions.js';
+
+/** Where push stands on this page. */
+export interface PushState {
+  /** `isSupported()`. */
+  supported: boolean;
+  /** The notification permission (`'default'` where notifications are unsupported). */
+  permission: NotificationPermission;
+  /** The browser holds a push subscription made with this VAPID key. */
+  subscribed: boolean;
+  /** The backend holds that subscription as it is now, and nothing is queued. */
+  synced: boolean;
+  /** Origin of the subscription's endpoint (the endpoint itself is a secret). */
+  endpointOrigin?: string;
+  /** Message of the last failure: of the last call, or of the queued registration. */
+  lastError?: string | undefined;
+}
+
+export interface PushClient {
+  /** Where push stands now. Sends nothing. */
+  getState(): Promise<PushState>;
+  /** Asks for notification permission. Call it from a user gesture (a click): tidings never asks on its own. */
+  requestPermission(): Promise<NotificationPermission>;
+  /**
+   * Asks for permission if it is `'default'` (so call it from a click), subscribes with the
+   * VAPID key (or reuses the subscription) and registers it with the backend. When the
+   * backend is down the registration is queued and retried, and this resolves with
+   * `synced: false`.
+   */
+  subscribe(): Promise<PushState>;
+  /** Unsubscribes and tells the backend (DELETE). */
+  unsubscribe(): Promise<PushState>;
+  /** Replaces the attributes; re-registers only if they changed. */
+  setAttributes(attributes: Attributes): Promise<void>;
+  /** Calls `fn` with the data of each push the worker forwards to open tabs. Returns a function that stops it. */
+  onMessage(fn: (data: JsonValue | undefined, envelope: Envelope) => void): () => void;
+  /** Calls `fn` when the permission, the subscription or its sync changes. Returns a function that stops it. */
+  onStateChange(fn: (state: PushState) => void): () => void;
+  /** What a bug report needs: why push does or does not work here. Never throws. */
+  diagnose(): Promise<Diagnosis>;
+}
+
+/** A subscription this close to its `expirationTime` is replaced (Chrome's may expire after 90 days). */
+const REFRESH_BEFORE = 86_400_000;
+/** First delay of the background retries of a queued registration; doubles each time. */
+const RETRY_DELAY = 30_000;
+
+/**
+ * Creates the page client. Options are checked now (`invalid-option` naming the option).
+ * Where push is supported it then checks quietly, asking nothing: a subscription that
+ * exists is kept in step with the backend (no request when nothing changed), a queued
+ * registration is finished, and a subscription made with another VAPID key or about to
+ * expire is replaced (the backend is told: DELETE, then POST).
+ */
+export function createPushClient(options: PushClientOptions): PushClient {
+  const key = checkOptions(options);
+  const { serviceWorker = '/sw.js', scope, sealed } = options;
+  let { attributes } = options;
+  const sync = createBackendSync(options);
+  const supported = isSupported();
+  const listeners = new Set<(state: PushState) => void>();
+  let lastError: string | undefined;
+  let retryTimer: ReturnType<typeof setTimeout>;
+  let watching = false;
+
+  const keyOf = (subscription: PushSubscription): string =>
+    toBase64Url(subscription.options.applicationServerKey ?? new ArrayBuffer(0));
+  const find = async (): Promise<ServiceWorkerRegistration | undefined> =>
+    // A script URL lies inside its own default scope, so it finds the registration too.
+    typeof serviceWorker == 'string' ? navigator.serviceWorker.getRegistration(scope ?? serviceWorker) : serviceWorker;
+  const current = async (): Promise<PushSubscription | null | undefined> =>
+    (await find())?.pushManager.getSubscription();
+
+  const getState = async (): Promise<PushState> => {
+    const state: PushState = {
+      supported,
+      permission: supported ? Notification.permission : 'default',
+      subscribed: false,
+      synced: false,
+    };
+    if (supported) {
+      const subscription = await current();
+      const { sync: last, pending } = await sync.read();
+      if (subscription && keyOf(subscription) == key)
+        Object.assign(state, {
+          subscribed: true,
+          endpointOrigin: new URL(subscription.endpoint).origin,
+          synced: !pending && last?.endpoint == subscription.endpoint,
+        });
+      state.lastError = lastError ?? pending?.lastError;
+    }
+    return state;
+  };
+
+  const emit = (): void => {
+    if (listeners.size) getState().then((state) => listeners.forEach((fn) => fn(state)), noop);
+  };
+  const failed = (error: unknown): never => {
+    lastError = String((error as Error).message ?? error);
+    throw error;
+  };
+
+  /** Runs one public action: rejects `unsupported` where push is missing, remembers a failure, tells listeners. */
+  const act = async <T>(task: () => Promise<T>): Promise<T> => {
+    try {
+      if (!supported) throw new TidingsError('unsupported');
+      lastError = undefined;
+      return await task();
+    } catch (error) {
+      return failed(error);
+    } finally {
+      emit();
+    }
+  };
+
+  /** Retries a queued operation while the page lives (the next load or the worker also will). */
+  const retry = (delay: number): void => {
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(
+      () => sync.flush().then((done) => (done ? emit() : retry(delay * 2)), emit),
+      delay * (0.5 + Math.random()),
+    );
+  };
+
+  const ask = (): Promise<NotificationPermission> =>
+    // Old Safari only calls back; browsers since return a promise.
+    new Promise((resolve) => Notification.requestPermission(resolve)?.then(resolve));
+
+  /**
+   * Brings browser and backend in line. A subscription made with another key, or about to
+   * expire, is dropped and made again: browsers refuse a second key (InvalidStateError).
+   * A new one is also made when `optIn`. Then the backend gets it; it sends nothing when
+   * nothing changed, and deletes a replaced registration first.
+   */
+  const reconcile = async (registration: ServiceWorkerRegistration | undefined, optIn: boolean): Promise<void> => {
+    let subscription = await registration?.pushManager.getSubscription();
+    if (subscription && (keyOf(subscription) != key || (subscription.expirationTime ?? Infinity) < Date.now() + REFRESH_BEFORE)) {
+      await subscription.unsubscribe();
+      subscription = null;
+      optIn = true;
+    }
+    if (optIn && !subscription)
+      try {
+        subscription = await registration!.pushManager.subscribe({
+          userVisibleOnly: true,
+          applicationServerKey: fromBase64Url(key)!,
+        });
+      } catch (cause) {
+        throw new TidingsError('subscribe-failed', { cause, reason: String(cause) });
+      }
+    if (subscription)
+      (await sync.register({
+        subscription: subscription.toJSON() as SubscriptionJSON,
+        vapidPublicKey: key,
+        attributes,
+        sealKey: sealed ? await getSealKey() : undefined,
+      })) || retry(RETRY_DELAY);
+  };
+
+  const check = async (): Promise<void> => reconcile(await find(), false);
+
+  const listen = (kind: string, fn: (data: never) => void): (() => void) => {
+    const listener = ({ data }: MessageEvent): void => {
+      if (isTidingsMessage(data) && data.kind == kind) fn(data as never);
+    };
+    if (!supported) return noop;
+    navigator.serviceWorker.addEventListener('message', listener);
+    return () => navigator.serviceWorker.removeEventListener('message', listener);
+  };
+
+  if (supported) check().catch(failed).catch(emit);
+
+  return {
+    getState,
+    requestPermission: () => act(ask),
+    subscribe: () =>
+      act(async () => {
+        // Asked before any await, so the prompt stays inside the user's gesture (Safari, Firefox).
+        const permission = Notification.permission == 'default' ? await ask() : Notification.permission;
+        if (permission == 'denied') throw new TidingsError('permission-denied');
+        if (permission != 'granted') throw new TidingsError('permission-dismissed');
+        await reconcile(await activeRegistration(serviceWorker, scope), true);
+        return getState();
+      }),
+    unsubscribe: () =>
+      act(async () => {
+        await (await current())?.unsubscribe();
+        if (!(await sync.unregister())) retry(RETRY_DELAY);
+        return getState();
+      }),
+    setAttributes: (next) =>
+      act(async () => {
+        checkAttributes(next);
+        attributes = next;
+        await check();
+      }),
+    onMessage: (fn) => listen('push-data', ({ data, envelope }: { data: JsonValue; envelope: Envelope }) => fn(data, envelope)),
+    onStateChange(fn) {
+      if (supported && !watching) {
+        watching = true;
+        navigator.permissions?.query({ name: 'notifications' }).then((status) => status.addEventListener('change', emit), noop);
+        listen('subscription-changed', emit);
+      }
+      listeners.add(fn);
+      return () => void listeners.delete(fn);
+    },
+    diagnose: () => diagnose(getState, key, supported ? find : undefined, sync.read),
+  };
+}
+
+function noop(): void {}

@@ -1,0 +1,39 @@
+import { describe, expect, it, vi } from 'vitest';
+import { autoInit } from '../../../src/client/autoInit.js';
+import { KEY, until, useEnv } from './support/setup.js';
+
+const env = useEnv();
+const tag = (attributes: Record<string, string>) => {
+  const script = document.createElement('script');
+  for (const [name, value] of Object.entries(attributes)) script.setAttribute(name, value);
+  return script;
+};
+
+describe('autoInit (the script tag)', () => {
+  it('does nothing without data-vapid-public-key', async () => {
+    expect(autoInit(tag({ 'data-backend': '/api' }))).toBeUndefined();
+    expect(autoInit(null)).toBeUndefined();
+  });
+
+  it('creates a client from the data attributes and wires subscribe and unsubscribe elements, added later too', async () => {
+    const client = autoInit(
+      tag({ 'data-vapid-public-key': KEY.text, 'data-backend': env.backend.url, 'data-service-worker': '/push-sw.js' }),
+    );
+    expect(client).toBeDefined();
+    document.body.innerHTML = '<button data-tidings-subscribe><span>Notify me</span></button><a data-tidings-unsubscribe href="#">Stop</a>';
+    document.querySelector('span')!.click();
+    expect(env.browser.prompts).toBe(1);
+    await until(() => env.backend.requests.length == 1);
+    expect(env.browser.container.registerCalls).toEqual(['/push-sw.js']);
+    document.querySelector('a')!.click();
+    await until(() => env.backend.requests.length == 2);
+    expect(env.backend.requests.map((r) => r.method)).toEqual(['POST', 'DELETE']);
+  });
+
+  it('reports a bad attribute on the console instead of breaking the page', () => {
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    expect(autoInit(tag({ 'data-vapid-public-key': 'nope' }))).toBeUndefined();
+    expect(String(error.mock.calls[0]?.[0])).toMatch(/vapidPublicKey/);
+    error.mockRestore();
+  });
+});

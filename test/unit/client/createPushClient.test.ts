@@ -1,0 +1,400 @@
+import { describe, expect, it, vi } from 'vitest';
+import { createPushClient } from '../../../src/client/createPushClient.js';
+import type { PushClientOptions } from '../../../src/client/PushClientOptions.js';
+import { getValue, withTidingsDB } from '../../../src/shared/db.js';
+import { isTidingsError } from '../../../src/shared/TidingsError.js';
+import { KEY, OTHER_KEY, settle, until, useEnv } from './support/setup.js';
+
+const env = useEnv();
+const options = (extra: Partial<PushClientOptions> = {}): PushClientOptions => ({
+  vapidPublicKey: KEY.text,
+  backend: env.backend.url,
+  ...extra,
+});
+const methods = () => env.backend.requests.map((r) => `${r.method} ${r.path}`);
+const caught = async (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => error);
+const sync = () => withTidingsDB((db) => getValue(db, 'sync'));
+
+describe('options are checked at creation', () => {
+  it('refuses a VAPID key that is not a 65-byte uncompressed P-256 point, naming the option', () => {
+    const bad = [undefined, 42, '', 'not base64!', KEY.text.slice(0, 40), KEY.text + 'AA', OTHER_KEY.text.replace(/^B/, 'A')];
+    for (const vapidPublicKey of bad) {
+      let error: unknown;
+      try {
+        createPushClient(options({ vapidPublicKey: vapidPublicKey as string }));
+      } catch (e) {
+        error = e;
+      }
+      expect(isTidingsError(error, 'invalid-option'), String(vapidPublicKey)).toBe(true);
+      expect((error as Error).message).toContain('vapidPublicKey');
+    }
+  });
+
+  it('accepts the key padded or in the standard alphabet', () => {
+    const standard = btoa(String.fromCharCode(...KEY.bytes));
+    expect(() => createPushClient(options({ vapidPublicKey: standard }))).not.toThrow();
+  });
+
+  it.each([
+    ['backend', { backend: 42 }],
+    ['backend', { backend: { register: async () => ({ id: 'x' }) } }],
+    ['headers', { headers: 'Bearer x' }],
+    ['attributes', { attributes: { nested: { a: 1 } } }],
+    ['attributes', { attributes: { n: Number.NaN } }],
+    ['attributes', { attributes: ['a'] }],
+    ['sealed', { sealed: 'yes' }],
+    ['scope', { scope: 7 }],
+    ['serviceWorker', { serviceWorker: 7 }],
+    ['timeout', { timeout: -1 }],
+  ])('refuses a bad %s', (option, extra) => {
+    expect(() => createPushClient(options(extra as Partial<PushClientOptions>))).toThrow(
+      expect.objectContaining({ code: 'invalid-option', details: { option } }),
+    );
+  });
+
+  it('never asks for permission and sends nothing on creation', async () => {
+    createPushClient(options());
+    await settle();
+    expect(env.browser.prompts).toBe(0);
+    expect(env.browser.container.registerCalls).toEqual([]);
+    expect(env.backend.requests).toEqual([]);
+  });
+});
+
+describe('where push is unsupported', () => {
+  it('creates a client without throwing, and every call rejects with unsupported', async () => {
+    env.browser.uninstall();
+    const client = createPushClient(options());
+    for (const call of [client.subscribe(), client.unsubscribe(), client.requestPermission(), client.setAttributes({})])
+      expect(isTidingsError(await caught(call), 'unsupported')).toBe(true);
+    expect(await client.getState()).toEqual({ supported: false, permission: 'default', subscribed: false, synced: false });
+    expect(client.onMessage(() => {})).toBeTypeOf('function');
+    expect(client.onStateChange(() => {})).toBeTypeOf('function');
+    expect((await client.diagnose()).supported).toBe(false);
+  });
+});
+
+describe('subscribe', () => {
+  it('asks, registers the worker, waits for it, subscribes with the key and registers with the backend', async () => {
+    const client = createPushClient(options({ attributes: { user: 'u1' } }));
+    const state = await client.subscribe();
+    expect(env.browser.prompts).toBe(1);
+    expect(env.browser.container.registerCalls).toEqual(['/sw.js']);
+    const [registration] = env.browser.container.registrations.values();
+    expect(registration!.pushManager.subscribeCalls).toHaveLength(1);
+    const [call] = registration!.pushManager.subscribeCalls;
+    expect(call!.userVisibleOnly).toBe(true);
+    expect(new Uint8Array(call!.applicationServerKey as Uint8Array)).toEqual(KEY.bytes);
+    expect(methods()).toEqual(['POST /subscriptions']);
+    expect(env.backend.requests[0]!.body).toEqual({
+      subscription: registration!.pushManager.subscription!.toJSON(),
+      attributes: { user: 'u1' },
+    });
+    expect(state).toEqual({
+      supported: true,
+      permission: 'granted',
+      subscribed: true,
+      synced: true,
+      endpointOrigin: 'https://push.example',
+    });
+  });
+
+  it('calls the permission prompt synchronously, inside the user gesture', () => {
+    const client = createPushClient(options());
+    void client.subscribe().catch(() => {});
+    expect(env.browser.prompts).toBe(1);
+  });
+
+  it('rejects with permission-denied when the user refuses, and subscribes nothing', async () => {
+    env.browser.answer = 'denied';
+    const client = createPushClient(options());
+    expect(isTidingsError(await caught(client.subscribe()), 'permission-denied')).toBe(true);
+    expect(env.browser.container.registerCalls).toEqual([]);
+    expect((await client.getState()).lastError).toMatch(/permission-denied/);
+  });
+
+  it('rejects with permission-denied without prompting when permission is already denied', async () => {
+    env.browser.permission = 'denied';
+    expect(isTidingsError(await caught(createPushClient(options()).subscribe()), 'permission-denied')).toBe(true);
+    expect(env.browser.prompts).toBe(0);
+  });
+
+  it('rejects with permission-dismissed when the prompt is closed', async () => {
+    env.browser.answer = 'default';
+    expect(isTidingsError(await caught(createPushClient(options()).subscribe()), 'permission-dismissed')).toBe(true);
+  });
+
+  it('rejects with subscribe-failed and the cause when the browser refuses', async () => {
+    env.browser.permission = 'granted';
+    const cause = new DOMException('Registration failed - push service error', 'AbortError');
+    const registration = await env.browser.container.register('/sw.js');
+    registration.pushManager.failWith = cause;
+    const error = await caught(createPushClient(options()).subscribe());
+    expect(isTidingsError(error, 'subscribe-failed')).toBe(true);
+    expect((error as { details: { cause: unknown } }).details.cause).toBe(cause);
+    expect(env.backend.requests).toEqual([]);
+  });
+
+  it('fails fast with worker-failed when the worker goes redundant', async () => {
+    env.browser.permission = 'granted';
+    env.browser.container.installOutcome = 'redundant';
+    const error = await caught(createPushClient(options()).subscribe());
+    expect(isTidingsError(error, 'worker-failed')).toBe(true);
+  });
+
+  it('fails with worker-failed when the worker cannot be registered', async () => {
+    env.browser.permission = 'granted';
+    env.browser.container.registerError = new TypeError('404 for /sw.js');
+    expect(isTidingsError(await caught(createPushClient(options()).subscribe()), 'worker-failed')).toBe(true);
+  });
+
+  it('uses a registration the site made, waiting for its worker to activate', async () => {
+    env.browser.permission = 'granted';
+    const registration = await env.browser.container.register('/push/worker.js', { scope: '/push/' });
+    const client = createPushClient(options({ serviceWorker: registration as unknown as ServiceWorkerRegistration }));
+    expect((await client.subscribe()).subscribed).toBe(true);
+    expect(env.browser.container.registerCalls).toEqual(['/push/worker.js']);
+  });
+
+  it('reuses a subscription made with the same key', async () => {
+    const existing = await env.browser.subscribedWith(KEY.bytes);
+    const client = createPushClient(options());
+    await client.subscribe();
+    const [registration] = env.browser.container.registrations.values();
+    expect(registration!.pushManager.subscribeCalls).toEqual([]);
+    expect(existing.unsubscribed).toBe(false);
+    expect(methods()).toEqual(['POST /subscriptions']);
+  });
+
+  it('rejects with backend-failed and the status when the backend answers 4xx', async () => {
+    env.backend.script.push(422);
+    const error = await caught(createPushClient(options()).subscribe());
+    expect(error).toMatchObject({ code: 'backend-failed', details: { status: 422 } });
+  });
+
+  it('queues the registration when the backend is down, resolves unsynced, and retries while the page lives', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0);
+    const spy = vi.spyOn(globalThis, 'setTimeout');
+    env.backend.script.push(503, 503, 503);
+    const client = createPushClient(options({ timeout: 1000 }));
+    const state = await client.subscribe();
+    expect(state).toMatchObject({ subscribed: true, synced: false, lastError: expect.stringMatching(/503/) });
+    expect(methods()).toEqual(['POST /subscriptions', 'POST /subscriptions', 'POST /subscriptions']);
+    // The background retry waits 30 s (halved by Math.random() = 0): run it now.
+    const timer = spy.mock.calls.find(([, ms]) => (ms ?? 0) >= 10_000);
+    expect(timer?.[1]).toBe(15_000);
+    (timer![0] as () => void)();
+    await until(async () => (await client.getState()).synced);
+    expect(methods()).toHaveLength(4);
+    vi.restoreAllMocks();
+  }, 15_000);
+
+  it('makes one registration when several tabs subscribe at once', async () => {
+    const tabs = [1, 2, 3].map(() => createPushClient(options()));
+    await Promise.all(tabs.map((tab) => tab.subscribe()));
+    expect(methods()).toEqual(['POST /subscriptions']);
+    expect(env.browser.locks.requested.every((name) => name == 'tidings-sync')).toBe(true);
+  });
+});
+
+describe('on each page load (creation)', () => {
+  it('sends nothing when nothing changed', async () => {
+    await createPushClient(options()).subscribe();
+    env.backend.requests.length = 0;
+    const client = createPushClient(options());
+    await settle(100);
+    expect(env.backend.requests).toEqual([]);
+    expect((await client.getState()).synced).toBe(true);
+  });
+
+  it('finishes a registration queued by an earlier page', async () => {
+    env.backend.script.push(503, 503, 503);
+    vi.spyOn(Math, 'random').mockReturnValue(0);
+    await createPushClient(options()).subscribe();
+    vi.restoreAllMocks();
+    createPushClient(options());
+    await until(async () => env.backend.stored.size == 1);
+    expect(methods()).toHaveLength(4);
+  }, 15_000);
+
+  it('re-registers when the attributes changed', async () => {
+    await createPushClient(options({ attributes: { plan: 'free' } })).subscribe();
+    createPushClient(options({ attributes: { plan: 'pro' } }));
+    await until(() => env.backend.requests.length == 2);
+    expect(env.backend.requests[1]!.body).toMatchObject({ attributes: { plan: 'pro' } });
+  });
+
+  it('replaces a subscription made with another VAPID key: unsubscribe, DELETE, subscribe, POST', async () => {
+    await createPushClient(options({ vapidPublicKey: OTHER_KEY.text })).subscribe();
+    const [registration] = env.browser.container.registrations.values();
+    const old = registration!.pushManager.subscription!;
+    createPushClient(options());
+    await until(() => env.backend.requests.length == 3);
+    expect(old.unsubscribed).toBe(true);
+    expect(methods()).toEqual(['POST /subscriptions', 'DELETE /subscriptions/s1', 'POST /subscriptions']);
+    const now = registration!.pushManager.subscription!;
+    expect(new Uint8Array(now.options.applicationServerKey)).toEqual(KEY.bytes);
+    expect((await sync())?.endpoint).toBe(now.endpoint);
+  });
+
+  it('replaces a subscription that expires within a day', async () => {
+    const old = await env.browser.subscribedWith(KEY.bytes, Date.now() + 3_600_000);
+    await createPushClient(options()).subscribe();
+    expect(old.unsubscribed).toBe(true);
+    const [registration] = env.browser.container.registrations.values();
+    expect(registration!.pushManager.subscription).not.toBe(old);
+  });
+
+  it('keeps a subscription that expires later, or never', async () => {
+    const old = await env.browser.subscribedWith(KEY.bytes, Date.now() + 30 * 86_400_000);
+    await createPushClient(options()).subscribe();
+    expect(old.unsubscribed).toBe(false);
+  });
+
+  it('does not subscribe a visitor who never did', async () => {
+    env.browser.permission = 'granted';
+    await env.browser.container.register('/sw.js');
+    createPushClient(options());
+    await settle(100);
+    const [registration] = env.browser.container.registrations.values();
+    expect(registration!.pushManager.subscribeCalls).toEqual([]);
+  });
+});
+
+describe('unsubscribe', () => {
+  it('unsubscribes in the browser and deletes the registration from the backend', async () => {
+    const client = createPushClient(options());
+    await client.subscribe();
+    const state = await client.unsubscribe();
+    expect(methods()).toEqual(['POST /subscriptions', 'DELETE /subscriptions/s1']);
+    expect(state).toMatchObject({ subscribed: false, synced: false });
+    expect(await sync()).toBeUndefined();
+  });
+});
+
+describe('setAttributes', () => {
+  it('re-registers only when the attributes changed', async () => {
+    const client = createPushClient(options({ attributes: { a: 1 } }));
+    await client.subscribe();
+    await client.setAttributes({ a: 1 });
+    expect(env.backend.requests).toHaveLength(1);
+    await client.setAttributes({ a: 2, tag: 'x' });
+    expect(env.backend.requests).toHaveLength(2);
+    expect(env.backend.requests[1]!.body).toMatchObject({ attributes: { a: 2, tag: 'x' } });
+  });
+
+  it('refuses attributes that are not flat strings, numbers and booleans', async () => {
+    const client = createPushClient(options());
+    expect(await caught(client.setAttributes({ a: {} } as never))).toMatchObject({
+      code: 'invalid-option',
+      details: { option: 'attributes' },
+    });
+  });
+});
+
+describe('sealed', () => {
+  it('registers a P-256 public key and a 16-byte auth secret, and keeps the private key non-extractable', async () => {
+    await createPushClient(options({ sealed: true })).subscribe();
+    const { sealKey } = env.backend.requests[0]!.body as { sealKey: { p256dh: string; auth: string } };
+    expect(Buffer.from(sealKey.p256dh, 'base64url')).toHaveLength(65);
+    expect(Buffer.from(sealKey.p256dh, 'base64url')[0]).toBe(4);
+    expect(Buffer.from(sealKey.auth, 'base64url')).toHaveLength(16);
+    const stored = await withTidingsDB((db) => getValue(db, 'sealKey'));
+    expect(stored!.publicKey).toEqual(sealKey);
+    expect(stored!.privateKey.extractable).toBe(false);
+    expect(stored!.privateKey.algorithm).toMatchObject({ name: 'ECDH', namedCurve: 'P-256' });
+  });
+
+  it('keeps the same seal key on the next load, so nothing is sent again', async () => {
+    await createPushClient(options({ sealed: true })).subscribe();
+    createPushClient(options({ sealed: true }));
+    await settle(150);
+    expect(env.backend.requests).toHaveLength(1);
+  });
+});
+
+describe('onMessage', () => {
+  it('receives the data of push-data messages and ignores anything else', async () => {
+    const client = createPushClient(options());
+    const got: unknown[] = [];
+    const stop = client.onMessage((data, envelope) => got.push([data, envelope.id]));
+    const envelope = { v: 1, id: 'm1', data: { n: 1 } };
+    env.browser.container.post({ source: 'tidings', kind: 'push-data', data: { n: 1 }, envelope });
+    env.browser.container.post({ source: 'other', kind: 'push-data', data: 'x', envelope });
+    env.browser.container.post({ source: 'tidings', kind: 'subscription-changed', endpoint: null });
+    env.browser.container.post('tidings');
+    env.browser.container.post(null);
+    stop();
+    env.browser.container.post({ source: 'tidings', kind: 'push-data', data: 2, envelope });
+    expect(got).toEqual([[{ n: 1 }, 'm1']]);
+  });
+});
+
+describe('onStateChange', () => {
+  it('reports subscribing, a permission change and a subscription change from the worker', async () => {
+    const client = createPushClient(options());
+    const states: unknown[] = [];
+    client.onStateChange((state) => states.push(state));
+    await client.subscribe();
+    await until(() => states.length >= 1);
+    expect(states.at(-1)).toMatchObject({ subscribed: true, synced: true });
+
+    env.browser.permission = 'denied';
+    env.browser.permissionStatus.dispatchEvent(new Event('change'));
+    await until(() => states.length >= 2);
+    expect(states.at(-1)).toMatchObject({ permission: 'denied' });
+
+    env.browser.container.post({ source: 'tidings', kind: 'subscription-changed', endpoint: null });
+    await until(() => states.length >= 3);
+  });
+
+  it('stops calling after the returned function is called', async () => {
+    const client = createPushClient(options());
+    const fn = vi.fn();
+    client.onStateChange(fn)();
+    await client.subscribe();
+    await settle();
+    expect(fn).not.toHaveBeenCalled();
+  });
+});
+
+describe('diagnose', () => {
+  it('describes support, worker, subscription by origin only, key match and backend sync', async () => {
+    const client = createPushClient(options());
+    await client.subscribe();
+    const d = await client.diagnose();
+    expect(d).toMatchObject({
+      supported: true,
+      secureContext: true,
+      permission: 'granted',
+      subscribed: true,
+      synced: true,
+      homeScreenRequired: false,
+      apis: { serviceWorker: true, PushManager: true, Notification: true, locks: true, indexedDB: true },
+      subscription: { endpointOrigin: 'https://push.example', keyMatches: true, expirationTime: null },
+      backend: { backendId: 's1' },
+      errors: [],
+    });
+    expect(d.worker).toMatchObject({ state: 'activated' });
+    expect(JSON.stringify(d)).not.toContain('/ep/');
+  });
+
+  it('never throws, even when storage and the worker registry fail', async () => {
+    const client = createPushClient(options());
+    env.browser.container.getRegistration = () => Promise.reject(new Error('registry broke'));
+    delete (globalThis as { indexedDB?: unknown }).indexedDB;
+    const d = await client.diagnose();
+    expect(d.errors.join()).toMatch(/registry broke/);
+    expect(d.errors.join()).toMatch(/storage-failed/);
+    expect(d.apis.indexedDB).toBe(false);
+  });
+
+  it('reports the queued operation and its last error', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0);
+    env.backend.script.push(500, 500, 500);
+    const client = createPushClient(options());
+    await client.subscribe();
+    vi.restoreAllMocks();
+    expect((await client.diagnose()).backend?.pending).toMatchObject({ op: 'register', attempts: 3 });
+  }, 15_000);
+});
