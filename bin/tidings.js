@@ -201,10 +201,12 @@ async function demo(args) {
     'push-port': { type: 'string' },
     'data-dir': { type: 'string' },
   });
+  const port = portOption(values.port, '--port');
+  const pushPort = portOption(values['push-port'], '--push-port');
   const { startDemo, demoDefaults } = await import('../demo/startDemo.mjs');
   const demo = await startDemo({
-    port: portOption(values.port, '--port') ?? demoDefaults.port,
-    pushPort: portOption(values['push-port'], '--push-port') ?? demoDefaults.pushPort,
+    port: port ?? demoDefaults.port,
+    pushPort: pushPort ?? demoDefaults.pushPort,
     dataDir: values['data-dir'] ?? demoDefaults.dataDir,
   });
   const lines = [
