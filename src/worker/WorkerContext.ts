@@ -1,3 +1,4 @@
+import { createBackendSync, type BackendSync } from '../shared/backendSync.js';
 import { openTidingsDB, type TidingsDatabase } from '../shared/db.js';
 import { isTidingsError } from '../shared/TidingsError.js';
 import { createNotifier, type Notifier } from './createNotifier.js';
@@ -15,6 +16,8 @@ export interface WorkerContext {
   db(): Promise<TidingsDatabase | undefined>;
   outbox: Outbox;
   notifier: Notifier;
+  /** The page SDK's registration logic and queue, where a backend is set. */
+  sync?: BackendSync;
   /** Runs hook `name` of every plugin in order; a hook that throws is skipped. Resolves with the last answer. */
   call<K extends keyof PushHooks>(name: K, arg: Parameters<NonNullable<PushHooks[K]>>[0]): Promise<unknown>;
   /** Records a `failed` event for `error` (a reason, or an error whose reason is taken) and tells the `pushDidFail` hooks. */
@@ -44,6 +47,7 @@ export function createWorkerContext(options: ResolvedOptions): WorkerContext {
     db,
     outbox: createOutbox(options, db),
     notifier: createNotifier(),
+    sync: options.backend ? createBackendSync({ backend: options.backend, timeout: options.timeout }) : undefined,
     async call(name, arg) {
       let answer: unknown;
       for (const hooks of w.hooks) {
@@ -64,7 +68,15 @@ export function createWorkerContext(options: ResolvedOptions): WorkerContext {
       await Promise.all([w.outbox.record('failed', messageId, { reason }), w.call('pushDidFail', { reason, error, messageId })]);
     },
     async flush(strict) {
-      const sent = await Promise.allSettled([w.outbox.send()]);
+      const sent = await Promise.allSettled([
+        w.outbox.send(),
+        // A registration the page (or an earlier event) left queued; checked on the open
+        // connection first, so a push with nothing queued costs no lock and no second open.
+        (async () => {
+          const database = await db();
+          if (database && (await database.get('kv', 'pending')) && !(await w.sync?.flush())) throw 0;
+        })(),
+      ]);
       if (strict && sent.some((result) => result.status === 'rejected')) throw new Error('not all sent');
     },
   };

@@ -25,28 +25,33 @@ export function handlePush(w: WorkerContext, event: PushEvent): void {
 }
 
 async function runPush(w: WorkerContext, event: PushEvent, first: Envelope | TidingsError): Promise<void> {
-  // Asked at once: the answer is needed both to route and to decide on the default.
-  const windows = windowClients().catch(() => []);
   let envelope: Envelope | undefined;
   let shown = false;
   let skipped: string | undefined;
+  // A tab of the site in front got the push itself (`foreground`), so nothing more is owed.
+  let reachedTab = false;
   try {
     if (first instanceof Error) throw first;
+    // Asked at once, beside the replay check: routing needs the answer.
+    const windows = windowClients().catch(() => []);
     envelope = await resolveEnvelope(w, first);
-    const analytics = envelope.analytics !== false;
     [skipped] = await Promise.all([guardMessage(w, envelope), windows]);
     // A replay was counted as delivered the first time.
-    if (analytics && skipped !== 'replayed') void w.outbox.record('delivered', envelope.id);
+    if (envelope.analytics !== false && skipped !== 'replayed') void w.outbox.record('delivered', envelope.id);
     if (skipped) await w.fail(skipped, envelope.id);
-    else shown = await routeEnvelope(w, event, envelope, await windows);
+    else {
+      shown = await routeEnvelope(w, event, envelope, await windows);
+      reachedTab = (await windows).some(isForeground);
+    }
   } catch (error) {
     await w.fail(error, envelope?.id ?? (first as Envelope).id);
   }
   try {
     // Chrome shows its own "updated in the background" notice, and Safari revokes the
-    // permission, when a push shows nothing while no tab of the site is in front. A
-    // replay or a stale message needs nothing new if a tidings notification is up.
-    if (!shown && !(await windows).some(isForeground) && !(skipped && (await w.notifier.anyVisible()))) {
+    // permission, when a push shows nothing. Bad input gets the default too (DESIGN.md,
+    // "Bad input"); a replay or a stale message needs nothing new if a tidings
+    // notification is already up.
+    if (!shown && !reachedTab && !(skipped && (await w.notifier.anyVisible()))) {
       const { title, ...options } = w.options.defaultNotification;
       await w.notifier.show(title, {
         tag: 'tidings',

@@ -177,10 +177,18 @@ describe('foreground', () => {
     expect(titles()).toEqual(['Hi']);
   });
 
-  it('no default notification is owed while a tab of the site is in front', async () => {
+  it('no default notification is owed for a data push while a tab of the site is in front', async () => {
     s = installScope({ windows: focused });
-    await dispatch(createPushWorker().handlePush, new FakePushEvent('garbage'));
+    await dispatch(createPushWorker().handlePush, new FakePushEvent({ v: 1, data: { n: 1 } }));
     expect(titles()).toEqual([]);
+    expect(s.windows[0]!.messages).toHaveLength(1);
+  });
+
+  it('bad input gets the default even while a tab is in front: nothing reached the tab', async () => {
+    s = installScope({ windows: focused });
+    await dispatch(createPushWorker({ defaultNotification: { title: 'Default' } }).handlePush, new FakePushEvent('garbage'));
+    expect(titles()).toEqual(['Default']);
+    expect(s.windows[0]!.messages).toEqual([]);
   });
 });
 
