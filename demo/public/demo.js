@@ -33,7 +33,7 @@
       const dt = document.createElement('dt');
       dt.textContent = name;
       const dd = document.createElement('dd');
-      dd.textContent = String(value);
+      dd.textContent = value === undefined || value === '' ? '—' : String(value);
       list.append(dt, dd);
     }
     say('diagnosis', JSON.stringify(await client.diagnose(), null, 2));

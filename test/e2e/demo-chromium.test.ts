@@ -1,0 +1,123 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, newContext, PushDriver } from './support/chromium.js';
+import { stubPushManager } from './support/stubPushManager.js';
+import type { Envelope, SubscriptionJSON, TidingsEvent } from '../../src/shared/protocol.js';
+import type { StoredSubscription } from '../../src/server/SubscriptionStore.js';
+// @ts-expect-error: plain ESM without types; the demo is what `npm run demo` runs.
+import { startDemo } from '../../demo/startDemo.mjs';
+
+interface Demo {
+  url: string;
+  origin: string;
+  vapid: { publicKey: string };
+  push: { send(envelope: Envelope, options?: object): Promise<{ sent: number }> };
+  store: {
+    findSubscriptions(query?: object): Promise<StoredSubscription[]>;
+    listEvents(query?: object): Promise<TidingsEvent[]>;
+  };
+  pushService: { subscribe(key?: string): Promise<SubscriptionJSON>; received(endpoint: string): Promise<string[]> };
+  close(): Promise<void>;
+}
+
+async function eventually<T>(check: () => Promise<T | undefined>, what: string, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+// Chromium cannot subscribe here, so its PushManager hands out a headless subscriber of
+// the demo's push service. Everything else is real: the demo backend encrypts to that
+// subscriber, the push service keeps the bytes, and the worker gets exactly the
+// plaintext the browser would have decrypted, through a real push event.
+describe('the demo in real Chromium', () => {
+  let demo: Demo;
+  let dataDir: string;
+  let browser: Browser;
+  let page: Page;
+  let push: PushDriver;
+  let subscriber: SubscriptionJSON;
+
+  /** Delivers what the push service holds for the subscriber, as Chromium would. */
+  const deliverQueued = async () => {
+    const payloads = await demo.pushService.received(subscriber.endpoint);
+    for (const payload of payloads) await push.push(payload);
+    return payloads;
+  };
+  const eventTypes = async (messageId: string) => (await demo.store.listEvents({ messageId })).map((e) => e.type).sort();
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'tidings-demo-'));
+    demo = await startDemo({ port: 0, pushPort: 0, dataDir });
+    subscriber = await demo.pushService.subscribe(demo.vapid.publicKey);
+    browser = await launchChromium();
+    const context = await newContext(browser, demo.origin);
+    await context.addInitScript(...stubPushManager(subscriber));
+    page = await context.newPage();
+    await page.setViewportSize({ width: 1100, height: 900 });
+    push = await PushDriver.attach(page, demo.origin);
+    await page.goto(demo.url);
+    await page.waitForSelector('body[data-ready="true"]');
+  });
+
+  afterAll(async () => {
+    await push?.detach();
+    await browser?.close();
+    await demo?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('subscribes through the soft prompt and registers with the backend', async () => {
+    // Permission is granted already, so the soft prompt subscribes without showing itself.
+    await page.click('#soft-prompt');
+    await expect.poll(() => page.textContent('#action-result')).toContain('subscribed');
+    const stored = await demo.store.findSubscriptions();
+    expect(stored.map((s) => s.subscription.endpoint)).toEqual([subscriber.endpoint]);
+    expect(stored[0]!.sealKey).toBeDefined();
+  });
+
+  it('turns a sealed send from the form into a notification, a tab message and analytics', async () => {
+    await page.fill('input[name="title"]', 'Hello from the demo');
+    await page.check('input[name="sealed"]');
+    await page.click('#send-form button[type="submit"]');
+    await expect.poll(() => page.textContent('#send-result')).toContain('Sent to 1');
+    const [payload] = await eventually(async () => {
+      const got = await deliverQueued();
+      return got.length ? got : undefined;
+    }, 'the pushed message');
+    const outer = JSON.parse(payload!) as Envelope;
+    expect(Object.keys(outer).sort()).toEqual(['id', 'sealed', 'v']);
+    await eventually(async () => ((await eventTypes(outer.id!)).includes('shown') ? true : undefined), 'the shown event');
+    const notifications = await page.evaluate(async () =>
+      (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => ({ title: n.title, body: n.body })),
+    );
+    expect(notifications).toContainEqual({ title: 'Hello from the demo', body: 'This came through the local push service.' });
+    await expect.poll(() => page.textContent('#messages')).toContain('Hello from the demo');
+    await expect.poll(() => page.textContent('#events'), { timeout: 5000 }).toContain('shown');
+    const cached = await page.evaluate(async () => Boolean(await caches.match('/article.html')));
+    expect(cached).toBe(true);
+    const shot = await page.screenshot({ fullPage: true });
+    expect(shot.length).toBeGreaterThan(10_000);
+    // `TIDINGS_SCREENSHOT=1 npm run test:browser` refreshes the README's picture.
+    if (process.env.TIDINGS_SCREENSHOT) writeFileSync(resolve(import.meta.dirname, '../../docs/demo.png'), shot);
+  });
+
+  it('sends no request to the backend on a reload where nothing changed', async () => {
+    const requests: string[] = [];
+    page.on('request', (request) => {
+      if (request.url().includes('/api/push/')) requests.push(`${request.method()} ${request.url()}`);
+    });
+    await page.reload();
+    await page.waitForSelector('body[data-ready="true"]');
+    await expect.poll(() => page.textContent('#state')).toContain('synced');
+    expect(await page.textContent('#state')).toContain('true');
+    expect(requests).toEqual([]);
+  });
+});
