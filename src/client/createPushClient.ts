@@ -156,13 +156,15 @@ export function createPushClient(options: PushClientOptions): PushClient {
       } catch (cause) {
         throw new TidingsError('subscribe-failed', { cause, reason: String(cause) });
       }
-    if (subscription)
-      (await sync.register({
-        subscription: subscription.toJSON() as SubscriptionJSON,
-        vapidPublicKey: key,
-        attributes,
-        sealKey: sealed ? await getSealKey() : undefined,
-      })) || retry(RETRY_DELAY);
+    // Without a subscription, a DELETE queued by an earlier page still goes out.
+    (await (subscription
+      ? sync.register({
+          subscription: subscription.toJSON() as SubscriptionJSON,
+          vapidPublicKey: key,
+          attributes,
+          sealKey: sealed ? await getSealKey() : undefined,
+        })
+      : sync.flush())) || retry(RETRY_DELAY);
   };
 
   const check = async (): Promise<void> => reconcile(await find(), false);

@@ -251,6 +251,19 @@ describe('on each page load (creation)', () => {
     expect(old.unsubscribed).toBe(false);
   });
 
+  it('sends a DELETE queued by an earlier page', async () => {
+    const client = createPushClient(options());
+    await client.subscribe();
+    vi.spyOn(Math, 'random').mockReturnValue(0);
+    env.backend.script.push(503, 503, 503);
+    await client.unsubscribe();
+    vi.restoreAllMocks();
+    expect(env.backend.stored.size).toBe(1);
+    createPushClient(options());
+    await until(() => env.backend.stored.size == 0);
+    expect(methods().at(-1)).toBe('DELETE /subscriptions/s1');
+  }, 15_000);
+
   it('does not subscribe a visitor who never did', async () => {
     env.browser.permission = 'granted';
     await env.browser.container.register('/sw.js');
