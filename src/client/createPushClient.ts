@@ -50,7 +50,7 @@ export interface PushClient {
 
 /** A subscription this close to its `expirationTime` is replaced (Chrome's may expire after 90 days). */
 const REFRESH_BEFORE = 86_400_000;
-/** First delay of the background retries of a queued registration; doubles each time. */
+/** First delay of the background retries of a queued registration; doubles each time, up to 10 minutes. */
 const RETRY_DELAY = 30_000;
 
 /**
@@ -125,7 +125,7 @@ export function createPushClient(options: PushClientOptions): PushClient {
   const retry = (delay: number): void => {
     clearTimeout(retryTimer);
     retryTimer = setTimeout(
-      () => sync.flush().then((done) => (done ? emit() : retry(delay * 2)), emit),
+      () => sync.flush().then((done) => (done ? emit() : retry(Math.min(delay * 2, 600_000))), emit),
       delay * (0.5 + Math.random()),
     );
   };
