@@ -3,6 +3,7 @@ import { openTidingsDB, type TidingsDatabase } from '../shared/db.js';
 import { isTidingsError } from '../shared/TidingsError.js';
 import { createNotifier, type Notifier } from './createNotifier.js';
 import { createOutbox, type Outbox } from './createOutbox.js';
+import { createSeenIds } from './createSeenIds.js';
 import type { ResolvedOptions } from './resolveOptions.js';
 import type { PushHandler, PushHooks } from './types.js';
 import { withTimeout } from './withTimeout.js';
@@ -16,6 +17,8 @@ export interface WorkerContext {
   db(): Promise<TidingsDatabase | undefined>;
   outbox: Outbox;
   notifier: Notifier;
+  /** Resolves true when message `id` was seen before, and remembers it. */
+  seen(id: string): Promise<boolean>;
   /** The page SDK's registration logic and queue, where a backend is set. */
   sync?: BackendSync;
   /** Runs hook `name` of every plugin in order; a hook that throws is skipped. Resolves with the last answer. */
@@ -47,6 +50,7 @@ export function createWorkerContext(options: ResolvedOptions): WorkerContext {
     db,
     outbox: createOutbox(options, db),
     notifier: createNotifier(),
+    seen: createSeenIds(db),
     sync: options.backend ? createBackendSync({ backend: options.backend, timeout: options.timeout }) : undefined,
     async call(name, arg) {
       let answer: unknown;

@@ -32,15 +32,16 @@ async function runPush(w: WorkerContext, event: PushEvent, first: Envelope | Tid
   let reachedTab = false;
   try {
     if (first instanceof Error) throw first;
-    // Asked at once, beside the replay check: routing needs the answer.
-    const windows = windowClients().catch(() => []);
     envelope = await resolveEnvelope(w, first);
-    [skipped] = await Promise.all([guardMessage(w, envelope), windows]);
+    skipped = await guardMessage(w, envelope);
+    // Asked only now, and awaited only where the answer matters, so a notification is
+    // not held up by it (unless `foreground` is 'message').
+    const windows = windowClients().catch(() => []);
     // A replay was counted as delivered the first time.
     if (envelope.analytics !== false && skipped !== 'replayed') void w.outbox.record('delivered', envelope.id);
     if (skipped) await w.fail(skipped, envelope.id);
     else {
-      shown = await routeEnvelope(w, event, envelope, await windows);
+      shown = await routeEnvelope(w, event, envelope, windows);
       reachedTab = (await windows).some(isForeground);
     }
   } catch (error) {

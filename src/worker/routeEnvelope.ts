@@ -16,10 +16,10 @@ export async function routeEnvelope(
   w: WorkerContext,
   event: PushEvent,
   envelope: Envelope,
-  windows: WindowClient[],
+  windows: Promise<WindowClient[]>,
 ): Promise<boolean> {
   let shown = false;
-  const foreground = windows.some(isForeground) ? w.options.foreground : undefined;
+  const foreground = windows.then((list) => (list.some(isForeground) ? w.options.foreground : undefined));
   const { notification, type, data } = envelope;
   const handler = type === undefined ? undefined : w.handlers.get(type);
   const context: PushContext = {
@@ -35,11 +35,19 @@ export async function routeEnvelope(
   };
   const message: PushDataMessage = { source: MESSAGE_SOURCE, kind: 'push-data', data, envelope };
   const tasks = [
-    notification && foreground !== 'message' && (async () => (shown = (await showEnvelopeNotification(w, envelope)) || shown)),
+    notification &&
+      (async () => {
+        if (w.options.foreground === 'message' && (await foreground)) return;
+        shown = (await showEnvelopeNotification(w, envelope)) || shown;
+      }),
     envelope.cache && (() => cacheUrls(w, envelope)),
     handler && (() => (typeof handler === 'function' ? handler(data, context) : handler.handle(data, context))),
-    (data !== undefined || (notification && foreground && foreground !== 'notify')) &&
-      (() => windows.forEach((client) => client.postMessage(message))),
+    async () => {
+      const front = await foreground;
+      if (data !== undefined || (notification && front && front !== 'notify')) {
+        for (const client of await windows) client.postMessage(message);
+      }
+    },
   ];
   await Promise.all(
     tasks.map(
