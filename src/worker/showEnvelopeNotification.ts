@@ -4,6 +4,9 @@ import type { WorkerContext } from './WorkerContext.js';
 
 declare const self: ServiceWorkerGlobalScope;
 
+/** The envelope fields that reach showNotification as they are; nothing else passes. */
+const ALLOWED = ['body', 'icon', 'badge', 'image', 'tag', 'requireInteraction', 'silent', 'lang', 'dir', 'timestamp'] as const;
+
 /**
  * The notification handler: builds the options from an allowlist of envelope fields
  * (nothing else passes), caps actions at `Notification.maxActions` where the browser
@@ -20,26 +23,14 @@ export async function showEnvelopeNotification(w: WorkerContext, envelope: Envel
     actions: actions && Object.fromEntries(actions.filter((a) => a.url).map((a) => [a.action, a.url!])),
     analytics: envelope.analytics !== false,
   };
-  let draft: NotificationDraft = {
-    title: n.title ?? w.options.defaultNotification.title,
-    options: {
-      body: n.body,
-      icon: n.icon,
-      badge: n.badge,
-      image: n.image,
-      tag: n.tag,
-      // Chrome throws for renotify without a tag.
-      renotify: !!(n.renotify && n.tag),
-      requireInteraction: n.requireInteraction,
-      silent: n.silent,
-      lang: n.lang,
-      dir: n.dir,
-      timestamp: n.timestamp,
-      actions: actions?.map(({ action, title, icon }) => ({ action, title, icon })),
-      data: { [NOTIFICATION_MARKER]: mark, data: n.data },
-    },
-    envelope,
+  const options: NotificationDraft['options'] = {
+    // Chrome throws for renotify without a tag.
+    renotify: !!(n.renotify && n.tag),
+    actions: actions?.map(({ action, title, icon }) => ({ action, title, icon })),
+    data: { [NOTIFICATION_MARKER]: mark, data: n.data },
   };
+  for (const key of ALLOWED) if (n[key] !== undefined) (options as Record<string, unknown>)[key] = n[key];
+  let draft: NotificationDraft = { title: n.title ?? w.options.defaultNotification.title, options, envelope };
   const answer = await w.call('notificationWillShow', draft);
   if (answer === false) return false;
   if (answer) draft = answer as NotificationDraft;
