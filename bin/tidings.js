@@ -184,13 +184,7 @@ async function pushService(args) {
   lines.push('', 'Firefox prefs (user.js):');
   for (const [name, value] of Object.entries(service.firefoxPrefs())) lines.push(`user_pref(${JSON.stringify(name)}, ${JSON.stringify(value)});`);
   lines.push('', 'Ctrl-C stops it.');
-  // Listen before printing: a script may signal as soon as it reads the output.
-  const stopped = new Promise((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
-  process.stdout.write(`${lines.join('\n')}\n`);
-  await stopped;
+  await printUntilStopped(lines);
   await service.close();
   return 0;
 }
@@ -225,15 +219,21 @@ async function demo(args) {
     'Chrome and Edge use their own push service, so they need internet access; see the README.',
     'Ctrl-C stops it.',
   ];
+  await printUntilStopped(lines);
+  await demo.close();
+  process.stdout.write('tidings demo stopped.\n');
+  return 0;
+}
+
+/** Prints `lines`, then waits for Ctrl-C or SIGTERM. */
+async function printUntilStopped(lines) {
+  // Listen before printing: a script may signal as soon as it reads the output.
   const stopped = new Promise((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
   process.stdout.write(`${lines.join('\n')}\n`);
   await stopped;
-  await demo.close();
-  process.stdout.write('tidings demo stopped.\n');
-  return 0;
 }
 
 function portOption(value, name) {

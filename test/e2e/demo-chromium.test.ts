@@ -5,33 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, newContext, PushDriver } from './support/chromium.js';
 import { stubPushManager } from './support/stubPushManager.js';
-import type { Envelope, SubscriptionJSON, TidingsEvent } from '../../src/shared/protocol.js';
-import type { StoredSubscription } from '../../src/server/SubscriptionStore.js';
-// @ts-expect-error: plain ESM without types; the demo is what `npm run demo` runs.
-import { startDemo } from '../../demo/startDemo.mjs';
-
-interface Demo {
-  url: string;
-  origin: string;
-  vapid: { publicKey: string };
-  push: { send(envelope: Envelope, options?: object): Promise<{ sent: number }> };
-  store: {
-    findSubscriptions(query?: object): Promise<StoredSubscription[]>;
-    listEvents(query?: object): Promise<TidingsEvent[]>;
-  };
-  pushService: { subscribe(key?: string): Promise<SubscriptionJSON>; received(endpoint: string): Promise<string[]> };
-  close(): Promise<void>;
-}
-
-async function eventually<T>(check: () => Promise<T | undefined>, what: string, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { eventually, startDemo, untilEvent, type Demo } from './support/demo.js';
+import type { Envelope, SubscriptionJSON } from '../../src/shared/protocol.js';
 
 // Chromium cannot subscribe here, so its PushManager hands out a headless subscriber of
 // the demo's push service. Everything else is real: the demo backend encrypts to that
@@ -51,11 +26,10 @@ describe('the demo in real Chromium', () => {
     for (const payload of payloads) await push.push(payload);
     return payloads;
   };
-  const eventTypes = async (messageId: string) => (await demo.store.listEvents({ messageId })).map((e) => e.type).sort();
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'tidings-demo-'));
-    demo = await startDemo({ port: 0, pushPort: 0, dataDir });
+    demo = await startDemo(dataDir);
     subscriber = await demo.pushService.subscribe(demo.vapid.publicKey);
     browser = await launchChromium();
     const context = await newContext(browser, demo.origin);
@@ -94,7 +68,7 @@ describe('the demo in real Chromium', () => {
     }, 'the pushed message');
     const outer = JSON.parse(payload!) as Envelope;
     expect(Object.keys(outer).sort()).toEqual(['id', 'sealed', 'v']);
-    await eventually(async () => ((await eventTypes(outer.id!)).includes('shown') ? true : undefined), 'the shown event');
+    await untilEvent(demo, outer.id!, 'shown');
     const notifications = await page.evaluate(async () =>
       (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => ({ title: n.title, body: n.body })),
     );

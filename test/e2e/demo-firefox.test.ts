@@ -4,32 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'puppeteer-core';
 import { launchFirefox } from './support/firefox.js';
-import type { Envelope, TidingsEvent } from '../../src/shared/protocol.js';
+import { eventTypes, startDemo, untilEvent, type Demo } from './support/demo.js';
 import type { StoredSubscription } from '../../src/server/SubscriptionStore.js';
-// @ts-expect-error: plain ESM without types; the demo is what `npm run demo` runs.
-import { startDemo } from '../../demo/startDemo.mjs';
-
-interface Demo {
-  url: string;
-  push: { send(envelope: Envelope, options?: object): Promise<{ sent: number; gone: number; failed: number }> };
-  store: {
-    findSubscriptions(query?: object): Promise<StoredSubscription[]>;
-    listEvents(query?: object): Promise<TidingsEvent[]>;
-  };
-  pushService: { firefoxPrefs(): Record<string, string | number | boolean>; expire(endpoint: string): void };
-  close(): Promise<void>;
-}
-
-/** Polls `check` until it returns a value that is not undefined, or fails after `ms`. */
-async function eventually<T>(check: () => Promise<T | undefined>, what: string, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 // The whole flow with nothing stubbed: Firefox subscribes through the local push
 // service's WebSocket protocol, the demo backend keeps the subscription in SQLite,
@@ -54,12 +30,11 @@ describe('the demo in real Firefox ESR, nothing stubbed', () => {
       const registration = await navigator.serviceWorker.ready;
       return (await registration.getNotifications()).map((n) => n.title);
     });
-  const eventsOf = async (messageId: string) => (await demo.store.listEvents({ messageId })).map((e) => e.type).sort();
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'tidings-demo-'));
     profileDir = mkdtempSync(join(tmpdir(), 'tidings-firefox-'));
-    demo = await startDemo({ port: 0, pushPort: 0, dataDir });
+    demo = await startDemo(dataDir);
     await launch();
   });
 
@@ -84,14 +59,14 @@ describe('the demo in real Firefox ESR, nothing stubbed', () => {
   it('delivers a sealed envelope that Firefox decrypts and the worker opens and shows', async () => {
     const result = await demo.push.send({ v: 1, id: 'ff-sealed', notification: { title: 'Sealed in Firefox', body: 'end to end' } }, { to: subscription.id });
     expect(result).toMatchObject({ sent: 1, failed: 0 });
-    await eventually(async () => ((await eventsOf('ff-sealed')).includes('shown') ? true : undefined), 'the shown event');
+    await untilEvent(demo, 'ff-sealed', 'shown');
     expect(await notificationTitles()).toContain('Sealed in Firefox');
-    expect(await eventsOf('ff-sealed')).toEqual(['delivered', 'shown']);
+    expect(await eventTypes(demo, 'ff-sealed')).toEqual(['delivered', 'shown']);
   });
 
   it('delivers a plain envelope too', async () => {
     await demo.push.send({ v: 1, id: 'ff-plain', notification: { title: 'Plain in Firefox' } }, { to: subscription.id, seal: false });
-    await eventually(async () => ((await eventsOf('ff-plain')).includes('shown') ? true : undefined), 'the shown event');
+    await untilEvent(demo, 'ff-plain', 'shown');
     expect(await notificationTitles()).toContain('Plain in Firefox');
   });
 
@@ -101,10 +76,10 @@ describe('the demo in real Firefox ESR, nothing stubbed', () => {
     expect((await demo.push.send({ v: 1, id: 'ff-topic-1', notification: { title: 'Score 1-0' } }, { to: subscription.id, topic })).sent).toBe(1);
     expect((await demo.push.send({ v: 1, id: 'ff-topic-2', notification: { title: 'Score 2-0' } }, { to: subscription.id, topic })).sent).toBe(1);
     await launch();
-    await eventually(async () => ((await eventsOf('ff-topic-2')).includes('shown') ? true : undefined), 'the newer topic message');
+    await untilEvent(demo, 'ff-topic-2', 'shown');
     expect(await notificationTitles()).toContain('Score 2-0');
     expect(await notificationTitles()).not.toContain('Score 1-0');
-    expect(await eventsOf('ff-topic-1')).toEqual([]);
+    expect(await eventTypes(demo, 'ff-topic-1')).toEqual([]);
   });
 
   it('prunes an expired subscription after a send', async () => {
