@@ -19,7 +19,7 @@ export interface PushClientOptions {
   attributes?: Attributes | undefined;
   /** Generate a seal key and register it, so the backend can seal payloads end to end. Default false. */
   sealed?: boolean | undefined;
-  /** ms before a backend request is abandoned and retried. Default 10000. */
+  /** ms before a backend request is abandoned and retried, and before a silent worker counts as missing. Default 10000. */
   timeout?: number | undefined;
 }
 
@@ -28,9 +28,12 @@ export interface PushClientOptions {
  * TidingsError `invalid-option` naming the first bad option.
  */
 export function checkOptions(options: PushClientOptions): string {
-  const { vapidPublicKey, serviceWorker, scope, attributes, sealed, timeout } = options ?? {};
+  const { vapidPublicKey, serviceWorker, scope, backend, headers, attributes, sealed, timeout } = options ?? {};
   const key = fromBase64Url(vapidPublicKey);
   if (key?.length !== 65 || key[0] !== 4) invalid('vapidPublicKey');
+  if (typeof backend !== 'string' && !(typeof backend?.register == 'function' && typeof backend.unregister == 'function'))
+    invalid('backend');
+  if (headers != null && !/^(object|function)$/.test(typeof headers)) invalid('headers');
   if (serviceWorker != null && typeof serviceWorker !== 'string' && !(serviceWorker as { pushManager?: unknown }).pushManager)
     invalid('serviceWorker');
   if (scope != null && typeof scope !== 'string') invalid('scope');

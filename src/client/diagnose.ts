@@ -1,6 +1,5 @@
-import type { BackendSync } from '../shared/backendSync.js';
-import type { PendingRegistration } from '../shared/db.js';
 import { toBase64Url } from '../shared/base64url.js';
+import type { StoredSync } from '../shared/protocol.js';
 import type { PushState } from './createPushClient.js';
 import { homeScreenRequired } from './isSupported.js';
 
@@ -22,7 +21,7 @@ export interface Diagnosis extends Partial<PushState> {
   backend?: {
     backendId?: string | undefined;
     syncedAt?: number | undefined;
-    pending?: Pick<PendingRegistration, 'op' | 'attempts' | 'lastError' | 'nextAttemptAt'> | undefined;
+    pending?: StoredSync['pending'];
   };
   /** Parts that could not be read. */
   errors: string[];
@@ -33,7 +32,7 @@ export async function diagnose(
   getState: () => Promise<PushState>,
   key: string,
   find: (() => Promise<ServiceWorkerRegistration | undefined>) | undefined,
-  read: BackendSync['read'],
+  read: () => Promise<StoredSync | undefined>,
 ): Promise<Diagnosis> {
   const errors: string[] = [];
   const safe = async <T>(part: () => T | Promise<T>): Promise<T | undefined> => {
