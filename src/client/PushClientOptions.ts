@@ -1,6 +1,6 @@
 import type { BackendAdapter, BackendHeaders } from '../shared/backendSync.js';
 import type { Attributes } from '../shared/protocol.js';
-import { fromBase64Url, toBase64Url } from '../shared/base64url.js';
+import { fromBase64Url } from '../shared/base64url.js';
 import { TidingsError } from '../shared/TidingsError.js';
 
 /** Options of `createPushClient`. Checked once, when the client is created. */
@@ -24,10 +24,10 @@ export interface PushClientOptions {
 }
 
 /**
- * Checks `options` and answers the VAPID key normalised to unpadded base64url. Throws
- * TidingsError `invalid-option` naming the first bad option.
+ * Checks `options` and answers the VAPID key's bytes. Throws TidingsError
+ * `invalid-option` naming the first bad option.
  */
-export function checkOptions(options: PushClientOptions): string {
+export function checkOptions(options: PushClientOptions): Uint8Array<ArrayBuffer> {
   const { vapidPublicKey, serviceWorker, scope, backend, headers, attributes, sealed, timeout } = options ?? {};
   const key = fromBase64Url(vapidPublicKey);
   if (key?.length !== 65 || key[0] !== 4) invalid('vapidPublicKey');
@@ -40,7 +40,7 @@ export function checkOptions(options: PushClientOptions): string {
   checkAttributes(attributes);
   if (sealed != null && typeof sealed !== 'boolean') invalid('sealed');
   if (timeout != null && !(timeout > 0)) invalid('timeout');
-  return toBase64Url(key!);
+  return key!;
 }
 
 /** Attributes are a flat object of strings, finite numbers and booleans. */

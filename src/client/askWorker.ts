@@ -19,18 +19,15 @@ export function askWorker<T>(
 ): Promise<T> {
   return new Promise((resolve, reject) => {
     const { port1, port2 } = new MessageChannel();
-    const timer = setTimeout(() => {
-      port1.close();
-      reject(new TidingsError('worker-failed', { reason: 'no answer from the tidings worker' }));
-    }, timeout);
+    const timer = setTimeout(reject, timeout, new TidingsError('worker-failed', { reason: 'no answer' }));
     port1.onmessage = ({ data, ports: [reply] }: MessageEvent<PageAnswer | AdapterCall | Record<string, never>>) => {
       clearTimeout(timer);
       if ('call' in data)
         new Promise((done) => done(adapter![data.call](data.arg as never))).then(
           (value): AdapterAnswer => ({ ok: true, value }),
-          (error: { message?: string; status?: number; details?: { status?: number } }): AdapterAnswer => ({
+          (error: { status?: number; details?: { status?: number } }): AdapterAnswer => ({
             ok: false,
-            error: { message: String(error?.message ?? error), status: error?.status ?? error?.details?.status },
+            error: { message: String(error), status: error?.status ?? error?.details?.status },
           }),
         ).then((answer) => reply!.postMessage(answer));
       else if ('ok' in data) {

@@ -1,6 +1,5 @@
-import { fromBase64Url, toBase64Url } from '../shared/base64url.js';
 import {
-  isTidingsMessage,
+  MESSAGE_SOURCE,
   type Attributes,
   type BackendRoute,
   type Envelope,
@@ -81,13 +80,12 @@ export function createPushClient(options: PushClientOptions): PushClient {
   let retryTimer: ReturnType<typeof setTimeout>;
   let watching = false;
 
-  const keyOf = (subscription: PushSubscription): string =>
-    toBase64Url(subscription.options.applicationServerKey ?? new ArrayBuffer(0));
+  // Compared as bytes, so the page needs no base64url encoder.
+  const keyMatches = (subscription: PushSubscription): boolean =>
+    String(new Uint8Array(subscription.options.applicationServerKey ?? [])) == String(key);
   const find = async (): Promise<ServiceWorkerRegistration | undefined> =>
     // A script URL lies inside its own default scope, so it finds the registration too.
     typeof serviceWorker == 'string' ? navigator.serviceWorker.getRegistration(scope ?? serviceWorker) : serviceWorker;
-  const current = async (): Promise<PushSubscription | null | undefined> =>
-    (await find())?.pushManager.getSubscription();
   /**
    * Asks the tidings worker of `registration`, which owns IndexedDB and backend sync;
    * answers undefined when no worker is active (then nothing was ever stored). A request
@@ -120,15 +118,16 @@ export function createPushClient(options: PushClientOptions): PushClient {
       synced: false,
     };
     if (supported) {
-      const subscription = await current();
-      const { sync: last, pending } = (await read()) ?? {};
-      if (subscription && keyOf(subscription) == key)
+      const registration = await find();
+      const subscription = await registration?.pushManager.getSubscription();
+      const stored = await send<StoredSync>(registration, { kind: 'state' });
+      if (subscription && keyMatches(subscription))
         Object.assign(state, {
           subscribed: true,
           endpointOrigin: new URL(subscription.endpoint).origin,
-          synced: !pending && last?.endpoint == subscription.endpoint,
+          synced: !stored?.pending && stored?.endpoint == subscription.endpoint,
         });
-      state.lastError = lastError ?? pending?.lastError;
+      state.lastError = lastError ?? stored?.pending?.lastError;
     }
     return state;
   };
@@ -180,7 +179,7 @@ export function createPushClient(options: PushClientOptions): PushClient {
    */
   const reconcile = async (registration: ServiceWorkerRegistration | undefined, optIn: boolean): Promise<boolean | undefined> => {
     let subscription = await registration?.pushManager.getSubscription();
-    if (subscription && (keyOf(subscription) != key || (subscription.expirationTime ?? Infinity) < Date.now() + REFRESH_BEFORE)) {
+    if (subscription && (!keyMatches(subscription) || (subscription.expirationTime ?? Infinity) < Date.now() + REFRESH_BEFORE)) {
       await subscription.unsubscribe();
       subscription = null;
       optIn = true;
@@ -189,7 +188,7 @@ export function createPushClient(options: PushClientOptions): PushClient {
       try {
         subscription = await registration!.pushManager.subscribe({
           userVisibleOnly: true,
-          applicationServerKey: fromBase64Url(key)!,
+          applicationServerKey: key,
         });
       } catch (cause) {
         throw new TidingsError('subscribe-failed', { cause, reason: String(cause) });
@@ -198,7 +197,7 @@ export function createPushClient(options: PushClientOptions): PushClient {
     return send<boolean>(registration, {
       kind: 'sync',
       registration: subscription
-        ? { subscription: subscription.toJSON() as SubscriptionJSON, vapidPublicKey: key, attributes, sealed }
+        ? { subscription: subscription.toJSON() as SubscriptionJSON, vapidPublicKey: options.vapidPublicKey, attributes, sealed }
         : undefined,
     });
   };
@@ -206,8 +205,9 @@ export function createPushClient(options: PushClientOptions): PushClient {
   const check = async (): Promise<boolean | undefined> => reconcile(await find(), false);
 
   const listen = (kind: string, fn: (data: never) => void): (() => void) => {
+    // The tidings tag and one exact kind: anything else is not ours.
     const listener = ({ data }: MessageEvent): void => {
-      if (isTidingsMessage(data) && data.kind == kind) fn(data as never);
+      if (data?.source == MESSAGE_SOURCE && data.kind == kind) fn(data as never);
     };
     if (!supported) return noop;
     navigator.serviceWorker.addEventListener('message', listener);
@@ -251,7 +251,7 @@ export function createPushClient(options: PushClientOptions): PushClient {
       listeners.add(fn);
       return () => void listeners.delete(fn);
     },
-    diagnose: () => diagnose(getState, key, supported ? find : undefined, read),
+    diagnose: () => diagnose(getState, keyMatches, supported ? find : undefined, read),
   };
   promptRequests.set(client, async (later) =>
     send(later ? await activeRegistration(serviceWorker, scope) : await find(), { kind: 'prompt', later }),

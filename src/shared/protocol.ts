@@ -203,7 +203,7 @@ export interface SyncRequest extends BackendRoute {
   kind: 'sync';
   registration?: {
     subscription: SubscriptionJSON;
-    /** The VAPID key the subscription was made with (base64url). */
+    /** The VAPID key the subscription was made with (base64url, or base64: the worker normalises it). */
     vapidPublicKey: string;
     attributes?: Attributes | undefined;
     /** Register this browser's seal key, which the worker makes and keeps. */
@@ -230,9 +230,15 @@ export interface PromptRequest {
   later?: boolean;
 }
 
-/** What the worker answers a StateRequest with (kv `sync` and `pending` in IndexedDB). */
+/**
+ * What the worker answers a StateRequest with: from kv `sync`, the endpoint, backend id
+ * and time the backend last acknowledged; from kv `pending`, the queued operation's
+ * progress (not its subscription: the page needs no more, and diagnose() shows it as is).
+ */
 export interface StoredSync {
-  sync?: { endpoint: string; backendId: string; syncedAt: number } | undefined;
+  endpoint?: string | undefined;
+  backendId?: string | undefined;
+  syncedAt?: number | undefined;
   pending?: { op: 'register' | 'unregister'; attempts: number; lastError?: string; nextAttemptAt?: number } | undefined;
 }
 

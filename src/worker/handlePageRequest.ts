@@ -1,6 +1,7 @@
+import { fromBase64Url, toBase64Url } from '../shared/base64url.js';
 import { createBackendSync, type BackendAdapter } from '../shared/backendSync.js';
 import { getValue, setValue, withTidingsDB } from '../shared/db.js';
-import type { AdapterAnswer, AdapterCall, PageAnswer, PageRequest, PromptRecord } from '../shared/protocol.js';
+import type { AdapterAnswer, AdapterCall, PageAnswer, PageRequest, PromptRecord, StoredSync } from '../shared/protocol.js';
 import { isTidingsError } from '../shared/TidingsError.js';
 import { getSealKey } from './getSealKey.js';
 import { withTimeout } from './withTimeout.js';
@@ -40,12 +41,22 @@ async function answer(request: PageRequest, port: MessagePort): Promise<unknown>
   if (request.kind == 'prompt') return prompt(request.later);
   const { backend, headers, timeout } = request.kind == 'state' ? { timeout: 10_000 } : request;
   const sync = createBackendSync({ backend: backend ?? adapterVia(port, timeout), headers, timeout });
-  if (request.kind == 'state') return sync.read();
+  if (request.kind == 'state') {
+    const { sync: last, pending } = await sync.read();
+    return {
+      endpoint: last?.endpoint,
+      backendId: last?.backendId,
+      syncedAt: last?.syncedAt,
+      pending: pending && { op: pending.op, attempts: pending.attempts, lastError: pending.lastError, nextAttemptAt: pending.nextAttemptAt },
+    } satisfies StoredSync;
+  }
   if (request.kind == 'unsync') return sync.unregister();
   const { registration } = request;
   if (!registration) return sync.flush();
-  const { sealed, ...rest } = registration;
-  return !!(await sync.register({ ...rest, sealKey: sealed ? await getSealKey() : undefined }));
+  const { sealed, vapidPublicKey, ...rest } = registration;
+  // Stored normalised, so the same key written padded or in standard base64 is the same registration.
+  const key = toBase64Url(fromBase64Url(vapidPublicKey) ?? new Uint8Array());
+  return !!(await sync.register({ ...rest, vapidPublicKey: key, sealKey: sealed ? await getSealKey() : undefined }));
 }
 
 /**
