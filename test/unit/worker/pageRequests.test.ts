@@ -158,6 +158,12 @@ describe('page requests', () => {
     expect((await ask({ kind: 'state' })).answer).toMatchObject({ ok: false, error: { code: 'storage-failed' } });
   });
 
+  it('answers through handleMessage too, for workers that wire their own listeners', async () => {
+    const worker = createPushWorker();
+    s.listeners.set('message', [worker.handleMessage as (event: unknown) => void]);
+    expect((await ask({ kind: 'prompt' })).messages).toEqual([{}, { ok: true, value: undefined }]);
+  });
+
   it('ignores requests from other origins and messages that are not tidings ones', async () => {
     expect((await ask({ kind: 'state' }, { url: 'https://evil.example/' })).messages).toEqual([]);
     expect((await ask({ kind: 'state' }, { url: 'https://site.example.evil.example/' })).messages).toEqual([]);
