@@ -1,6 +1,6 @@
 import type { BackendAdapter, BackendHeaders } from '../shared/backendSync.js';
 import type { Attributes } from '../shared/protocol.js';
-import { fromBase64Url, toBase64Url } from '../shared/base64url.js';
+import { fromBase64Url } from '../shared/base64url.js';
 import { TidingsError } from '../shared/TidingsError.js';
 
 /** Options of `createPushClient`. Checked once, when the client is created. */
@@ -19,25 +19,28 @@ export interface PushClientOptions {
   attributes?: Attributes | undefined;
   /** Generate a seal key and register it, so the backend can seal payloads end to end. Default false. */
   sealed?: boolean | undefined;
-  /** ms before a backend request is abandoned and retried. Default 10000. */
+  /** ms before a backend request is abandoned and retried, and before a silent worker counts as missing. Default 10000. */
   timeout?: number | undefined;
 }
 
 /**
- * Checks `options` and answers the VAPID key normalised to unpadded base64url. Throws
- * TidingsError `invalid-option` naming the first bad option.
+ * Checks `options` and answers the VAPID key's bytes. Throws TidingsError
+ * `invalid-option` naming the first bad option.
  */
-export function checkOptions(options: PushClientOptions): string {
-  const { vapidPublicKey, serviceWorker, scope, attributes, sealed, timeout } = options ?? {};
+export function checkOptions(options: PushClientOptions): Uint8Array<ArrayBuffer> {
+  const { vapidPublicKey, serviceWorker, scope, backend, headers, attributes, sealed, timeout } = options ?? {};
   const key = fromBase64Url(vapidPublicKey);
   if (key?.length !== 65 || key[0] !== 4) invalid('vapidPublicKey');
+  if (typeof backend !== 'string' && !(typeof backend?.register == 'function' && typeof backend.unregister == 'function'))
+    invalid('backend');
+  if (headers != null && !/^(object|function)$/.test(typeof headers)) invalid('headers');
   if (serviceWorker != null && typeof serviceWorker !== 'string' && !(serviceWorker as { pushManager?: unknown }).pushManager)
     invalid('serviceWorker');
   if (scope != null && typeof scope !== 'string') invalid('scope');
   checkAttributes(attributes);
   if (sealed != null && typeof sealed !== 'boolean') invalid('sealed');
   if (timeout != null && !(timeout > 0)) invalid('timeout');
-  return toBase64Url(key!);
+  return key!;
 }
 
 /** Attributes are a flat object of strings, finite numbers and booleans. */

@@ -1,10 +1,16 @@
-import { createBackendSync } from '../shared/backendSync.js';
-import { fromBase64Url, toBase64Url } from '../shared/base64url.js';
-import { isTidingsMessage, type Attributes, type Envelope, type JsonValue, type SubscriptionJSON } from '../shared/protocol.js';
+import {
+  MESSAGE_SOURCE,
+  type Attributes,
+  type BackendRoute,
+  type Envelope,
+  type JsonValue,
+  type StoredSync,
+  type SubscriptionJSON,
+} from '../shared/protocol.js';
 import { TidingsError } from '../shared/TidingsError.js';
 import { activeRegistration } from './activeRegistration.js';
+import { askWorker, type WorkerRequest } from './askWorker.js';
 import { diagnose, type Diagnosis } from './diagnose.js';
-import { getSealKey } from './getSealKey.js';
 import { isSupported } from './isSupported.js';
 import { checkAttributes, checkOptions, type PushClientOptions } from './PushClientOptions.js';
 
@@ -53,6 +59,9 @@ const REFRESH_BEFORE = 86_400_000;
 /** First delay of the background retries of a queued registration; doubles each time, up to 10 minutes. */
 const RETRY_DELAY = 30_000;
 
+/** How showSoftPrompt reaches a client's worker to read and record its back-off. */
+export const promptRequests = new WeakMap<PushClient, (later?: boolean) => Promise<{ nextAt: number } | undefined>>();
+
 /**
  * Creates the page client. Options are checked now (`invalid-option` naming the option).
  * Where push is supported it then checks quietly, asking nothing: a subscription that
@@ -62,22 +71,44 @@ const RETRY_DELAY = 30_000;
  */
 export function createPushClient(options: PushClientOptions): PushClient {
   const key = checkOptions(options);
-  const { serviceWorker = '/sw.js', scope, sealed } = options;
+  const { serviceWorker = '/sw.js', scope, sealed, backend, headers, timeout = 10_000 } = options;
+  const adapter = typeof backend == 'string' ? undefined : backend;
   let { attributes } = options;
-  const sync = createBackendSync(options);
   const supported = isSupported();
   const listeners = new Set<(state: PushState) => void>();
   let lastError: string | undefined;
   let retryTimer: ReturnType<typeof setTimeout>;
   let watching = false;
 
-  const keyOf = (subscription: PushSubscription): string =>
-    toBase64Url(subscription.options.applicationServerKey ?? new ArrayBuffer(0));
+  // Compared as bytes, so the page needs no base64url encoder.
+  const keyMatches = (subscription: PushSubscription): boolean =>
+    String(new Uint8Array(subscription.options.applicationServerKey ?? [])) == String(key);
   const find = async (): Promise<ServiceWorkerRegistration | undefined> =>
     // A script URL lies inside its own default scope, so it finds the registration too.
     typeof serviceWorker == 'string' ? navigator.serviceWorker.getRegistration(scope ?? serviceWorker) : serviceWorker;
-  const current = async (): Promise<PushSubscription | null | undefined> =>
-    (await find())?.pushManager.getSubscription();
+  /**
+   * Asks the tidings worker of `registration`, which owns IndexedDB and backend sync;
+   * answers undefined when no worker is active (then nothing was ever stored). A request
+   * that may reach the backend (sync, unsync) gets this page's backend, headers (the
+   * function is called now) and timeout.
+   */
+  const send = async <T>(registration: ServiceWorkerRegistration | undefined, request: Unrouted<WorkerRequest>) =>
+    registration?.active
+      ? askWorker<T>(
+          registration.active,
+          (/sync/.test(request.kind)
+            ? {
+                ...request,
+                backend: adapter ? undefined : new URL(backend as string, location.href).href,
+                headers: typeof headers == 'function' ? await headers() : headers,
+                timeout,
+              }
+            : request) as WorkerRequest,
+          adapter,
+          timeout,
+        )
+      : undefined;
+  const read = async (): Promise<StoredSync | undefined> => send(await find(), { kind: 'state' });
 
   const getState = async (): Promise<PushState> => {
     const state: PushState = {
@@ -87,15 +118,16 @@ export function createPushClient(options: PushClientOptions): PushClient {
       synced: false,
     };
     if (supported) {
-      const subscription = await current();
-      const { sync: last, pending } = await sync.read();
-      if (subscription && keyOf(subscription) == key)
+      const registration = await find();
+      const subscription = await registration?.pushManager.getSubscription();
+      const stored = await send<StoredSync>(registration, { kind: 'state' });
+      if (subscription && keyMatches(subscription))
         Object.assign(state, {
           subscribed: true,
           endpointOrigin: new URL(subscription.endpoint).origin,
-          synced: !pending && last?.endpoint == subscription.endpoint,
+          synced: !stored?.pending && stored?.endpoint == subscription.endpoint,
         });
-      state.lastError = lastError ?? pending?.lastError;
+      state.lastError = lastError ?? stored?.pending?.lastError;
     }
     return state;
   };
@@ -121,11 +153,15 @@ export function createPushClient(options: PushClientOptions): PushClient {
     }
   };
 
-  /** Retries a queued operation while the page lives (the next load or the worker also will). */
-  const retry = (delay: number): void => {
+  /**
+   * Retries a queued operation while the page lives (the next load or the worker also
+   * will), by asking the worker again. `done` false (queued) starts it.
+   */
+  const retry = (done: boolean | undefined, delay = RETRY_DELAY): void => {
+    if (done !== false) return;
     clearTimeout(retryTimer);
     retryTimer = setTimeout(
-      () => sync.flush().then((done) => (done ? emit() : retry(Math.min(delay * 2, 600_000))), emit),
+      () => check().then((done) => (done === false ? retry(done, Math.min(delay * 2, 600_000)) : emit()), emit),
       delay * (0.5 + Math.random()),
     );
   };
@@ -137,12 +173,13 @@ export function createPushClient(options: PushClientOptions): PushClient {
   /**
    * Brings browser and backend in line. A subscription made with another key, or about to
    * expire, is dropped and made again: browsers refuse a second key (InvalidStateError).
-   * A new one is also made when `optIn`. Then the backend gets it; it sends nothing when
-   * nothing changed, and deletes a replaced registration first.
+   * A new one is also made when `optIn`. Then the worker registers it with the backend; it
+   * sends nothing when nothing changed, and deletes a replaced registration first.
+   * Resolves false when the registration is left queued.
    */
-  const reconcile = async (registration: ServiceWorkerRegistration | undefined, optIn: boolean): Promise<void> => {
+  const reconcile = async (registration: ServiceWorkerRegistration | undefined, optIn: boolean): Promise<boolean | undefined> => {
     let subscription = await registration?.pushManager.getSubscription();
-    if (subscription && (keyOf(subscription) != key || (subscription.expirationTime ?? Infinity) < Date.now() + REFRESH_BEFORE)) {
+    if (subscription && (!keyMatches(subscription) || (subscription.expirationTime ?? Infinity) < Date.now() + REFRESH_BEFORE)) {
       await subscription.unsubscribe();
       subscription = null;
       optIn = true;
@@ -151,36 +188,35 @@ export function createPushClient(options: PushClientOptions): PushClient {
       try {
         subscription = await registration!.pushManager.subscribe({
           userVisibleOnly: true,
-          applicationServerKey: fromBase64Url(key)!,
+          applicationServerKey: key,
         });
       } catch (cause) {
         throw new TidingsError('subscribe-failed', { cause, reason: String(cause) });
       }
     // Without a subscription, a DELETE queued by an earlier page still goes out.
-    (await (subscription
-      ? sync.register({
-          subscription: subscription.toJSON() as SubscriptionJSON,
-          vapidPublicKey: key,
-          attributes,
-          sealKey: sealed ? await getSealKey() : undefined,
-        })
-      : sync.flush())) || retry(RETRY_DELAY);
+    return send<boolean>(registration, {
+      kind: 'sync',
+      registration: subscription
+        ? { subscription: subscription.toJSON() as SubscriptionJSON, vapidPublicKey: options.vapidPublicKey, attributes, sealed }
+        : undefined,
+    });
   };
 
-  const check = async (): Promise<void> => reconcile(await find(), false);
+  const check = async (): Promise<boolean | undefined> => reconcile(await find(), false);
 
   const listen = (kind: string, fn: (data: never) => void): (() => void) => {
+    // The tidings tag and one exact kind: anything else is not ours.
     const listener = ({ data }: MessageEvent): void => {
-      if (isTidingsMessage(data) && data.kind == kind) fn(data as never);
+      if (data?.source == MESSAGE_SOURCE && data.kind == kind) fn(data as never);
     };
     if (!supported) return noop;
     navigator.serviceWorker.addEventListener('message', listener);
     return () => navigator.serviceWorker.removeEventListener('message', listener);
   };
 
-  if (supported) check().catch(failed).catch(emit);
+  if (supported) check().then(retry).catch(failed).catch(emit);
 
-  return {
+  const client: PushClient = {
     getState,
     requestPermission: () => act(ask),
     subscribe: () =>
@@ -189,20 +225,21 @@ export function createPushClient(options: PushClientOptions): PushClient {
         const permission = Notification.permission == 'default' ? await ask() : Notification.permission;
         if (permission == 'denied') throw new TidingsError('permission-denied');
         if (permission != 'granted') throw new TidingsError('permission-dismissed');
-        await reconcile(await activeRegistration(serviceWorker, scope), true);
+        retry(await reconcile(await activeRegistration(serviceWorker, scope), true));
         return getState();
       }),
     unsubscribe: () =>
       act(async () => {
-        await (await current())?.unsubscribe();
-        if (!(await sync.unregister())) retry(RETRY_DELAY);
+        const registration = await find();
+        await (await registration?.pushManager.getSubscription())?.unsubscribe();
+        retry(await send(registration, { kind: 'unsync' }));
         return getState();
       }),
     setAttributes: (next) =>
       act(async () => {
         checkAttributes(next);
         attributes = next;
-        await check();
+        retry(await check());
       }),
     onMessage: (fn) => listen('push-data', ({ data, envelope }: { data: JsonValue; envelope: Envelope }) => fn(data, envelope)),
     onStateChange(fn) {
@@ -214,8 +251,15 @@ export function createPushClient(options: PushClientOptions): PushClient {
       listeners.add(fn);
       return () => void listeners.delete(fn);
     },
-    diagnose: () => diagnose(getState, key, supported ? find : undefined, sync.read),
+    diagnose: () => diagnose(getState, keyMatches, supported ? find : undefined, read),
   };
+  promptRequests.set(client, async (later) =>
+    send(later ? await activeRegistration(serviceWorker, scope) : await find(), { kind: 'prompt', later }),
+  );
+  return client;
 }
 
 function noop(): void {}
+
+/** A request as the client's code writes it: `send` adds the backend route. */
+type Unrouted<R> = R extends BackendRoute ? Omit<R, keyof BackendRoute> : R;

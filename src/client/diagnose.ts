@@ -1,6 +1,4 @@
-import type { BackendSync } from '../shared/backendSync.js';
-import type { PendingRegistration } from '../shared/db.js';
-import { toBase64Url } from '../shared/base64url.js';
+import type { StoredSync } from '../shared/protocol.js';
 import type { PushState } from './createPushClient.js';
 import { homeScreenRequired } from './isSupported.js';
 
@@ -18,12 +16,8 @@ export interface Diagnosis extends Partial<PushState> {
   worker: { scope: string; state: ServiceWorkerState | undefined } | null;
   /** The push subscription, if any: its endpoint's origin only, and whether this VAPID key made it. */
   subscription: { endpointOrigin: string; expirationTime: number | null; keyMatches: boolean } | null;
-  /** The backend's id for this browser, when it was last synced, and the operation still queued. */
-  backend?: {
-    backendId?: string | undefined;
-    syncedAt?: number | undefined;
-    pending?: Pick<PendingRegistration, 'op' | 'attempts' | 'lastError' | 'nextAttemptAt'> | undefined;
-  };
+  /** The backend's id for this browser, when it was last synced, and the operation still queued (never the endpoint). */
+  backend?: (Omit<StoredSync, 'endpoint'> & { endpoint?: undefined }) | undefined;
   /** Parts that could not be read. */
   errors: string[];
 }
@@ -31,9 +25,9 @@ export interface Diagnosis extends Partial<PushState> {
 /** Builds the Diagnosis. Each part is read on its own; nothing throws. */
 export async function diagnose(
   getState: () => Promise<PushState>,
-  key: string,
+  keyMatches: (subscription: PushSubscription) => boolean,
   find: (() => Promise<ServiceWorkerRegistration | undefined>) | undefined,
-  read: BackendSync['read'],
+  read: () => Promise<StoredSync | undefined>,
 ): Promise<Diagnosis> {
   const errors: string[] = [];
   const safe = async <T>(part: () => T | Promise<T>): Promise<T | undefined> => {
@@ -46,7 +40,6 @@ export async function diagnose(
   const registration = find && (await safe(find));
   const subscription = await safe(() => registration?.pushManager.getSubscription());
   const stored = find && (await safe(read));
-  const pending = stored?.pending;
   const has = (names: string, where: object): [string, boolean][] => names.split(' ').map((name) => [name, name in where]);
   return {
     ...(await safe(getState)),
@@ -63,19 +56,11 @@ export async function diagnose(
       ? {
           endpointOrigin: new URL(subscription.endpoint).origin,
           expirationTime: subscription.expirationTime,
-          keyMatches: toBase64Url(subscription.options.applicationServerKey ?? new ArrayBuffer(0)) == key,
+          keyMatches: keyMatches(subscription),
         }
       : null,
-    backend: stored && {
-      backendId: stored.sync?.backendId,
-      syncedAt: stored.sync?.syncedAt,
-      pending: pending && {
-        op: pending.op,
-        attempts: pending.attempts,
-        lastError: pending.lastError,
-        nextAttemptAt: pending.nextAttemptAt,
-      },
-    },
+    // The endpoint acts as a credential: only its origin is reported.
+    backend: stored && { ...stored, endpoint: undefined },
     errors,
   };
 }

@@ -1,6 +1,5 @@
-import { getValue, setValue, withTidingsDB } from '../shared/db.js';
 import { isTidingsError, TidingsError } from '../shared/TidingsError.js';
-import type { PushClient } from './createPushClient.js';
+import { promptRequests, type PushClient } from './createPushClient.js';
 
 /** Copy and placement of the soft prompt. Text is set with `textContent`, never parsed as HTML. */
 export interface SoftPromptOptions {
@@ -18,9 +17,6 @@ export interface SoftPromptOptions {
 
 export type SoftPromptAnswer = 'subscribed' | 'later' | 'denied' | 'blocked';
 
-/** Days until the prompt shows again after the first, second and third (and later) "later". */
-const BACKOFF_DAYS = [3, 7, 30];
-
 /**
  * Shows a pre-permission prompt in a native `<dialog>`, and only asks the browser when
  * the user clicks Allow (inside that click, as Firefox and Safari require). Answers:
@@ -35,8 +31,9 @@ export async function showSoftPrompt(client: PushClient, options: SoftPromptOpti
   if (!supported) throw new TidingsError('unsupported');
   if (permission === 'denied') return 'blocked';
   if (permission === 'granted') return client.subscribe().then(() => 'subscribed');
-  const nextAt = (await withTidingsDB((db) => getValue(db, 'prompt')))?.nextAt ?? 0;
-  if (nextAt > Date.now()) return 'later';
+  // The back-off is kept by the tidings worker (IndexedDB); a client not made by createPushClient has none.
+  const backoff = promptRequests.get(client);
+  if (((await backoff?.())?.nextAt ?? 0) > Date.now()) return 'later';
 
   const dialog = document.createElement('dialog');
   dialog.className = 'tidings-prompt';
@@ -61,11 +58,8 @@ export async function showSoftPrompt(client: PushClient, options: SoftPromptOpti
       dialog.remove();
       resolve(answer);
     };
-    const putOff = (): Promise<void> =>
-      withTidingsDB(async (db) => {
-        const laters = ((await getValue(db, 'prompt'))?.laters ?? 0) + 1;
-        await setValue(db, 'prompt', { laters, nextAt: Date.now() + BACKOFF_DAYS[Math.min(laters, 3) - 1]! * 86_400_000 });
-      }).then(() => finish('later'), reject);
+    // The worker counts the "later"s (3, 7, then 30 days), registering it first if need be.
+    const putOff = (): Promise<void> => Promise.resolve(backoff?.(true)).then(() => finish('later'), reject);
     // subscribe() asks for permission synchronously, still inside this click.
     allow!.onclick = () =>
       client.subscribe().then(

@@ -3,6 +3,7 @@
  * envelope, the page<->worker messages and the backend HTTP bodies. DESIGN.md is the
  * prose version of this file.
  */
+import type { TidingsErrorCode, TidingsErrorDetails } from './TidingsError.js';
 
 /** The only envelope major version this build understands. */
 export const ENVELOPE_VERSION = 1;
@@ -176,16 +177,104 @@ export interface FlushMessage {
   kind: 'flush';
 }
 
+/**
+ * Page -> worker requests. The worker owns IndexedDB and backend sync, so the page asks
+ * it. Each request carries a MessagePort (`event.ports[0]`); the worker posts on it an
+ * empty ack at once (so the page learns a tidings worker listens), then a PageAnswer.
+ */
+export type PageRequest = SyncRequest | UnsyncRequest | StateRequest | PromptRequest;
+
+/** How the worker reaches the backend for one request: the page's options, headers resolved. */
+export interface BackendRoute {
+  /** Absolute base URL of the HTTP contract; absent when the page has a BackendAdapter (see AdapterCall). */
+  backend?: string | undefined;
+  headers?: Record<string, string> | undefined;
+  /** ms before a backend request is abandoned and retried. */
+  timeout: number;
+}
+
+/**
+ * Register (or refresh) `registration`, sending nothing when the backend already has it;
+ * without `registration`, run the queued operation. Answers true when nothing is left
+ * queued, false when the registration is queued for a later try.
+ */
+export interface SyncRequest extends BackendRoute {
+  source: typeof MESSAGE_SOURCE;
+  kind: 'sync';
+  registration?: {
+    subscription: SubscriptionJSON;
+    /** The VAPID key the subscription was made with (base64url, or base64: the worker normalises it). */
+    vapidPublicKey: string;
+    attributes?: Attributes | undefined;
+    /** Register this browser's seal key, which the worker makes and keeps. */
+    sealed?: boolean | undefined;
+  };
+}
+
+/** Delete the registration from the backend and forget it. Answers false when the DELETE is queued. */
+export interface UnsyncRequest extends BackendRoute {
+  source: typeof MESSAGE_SOURCE;
+  kind: 'unsync';
+}
+
+/** Read what the backend last acknowledged and what is queued. Answers StoredSync. */
+export interface StateRequest {
+  source: typeof MESSAGE_SOURCE;
+  kind: 'state';
+}
+
+/** Read the soft prompt's back-off (PromptRecord, or undefined); with `later`, record one more "later" first. */
+export interface PromptRequest {
+  source: typeof MESSAGE_SOURCE;
+  kind: 'prompt';
+  later?: boolean;
+}
+
+/**
+ * What the worker answers a StateRequest with: from kv `sync`, the endpoint, backend id
+ * and time the backend last acknowledged; from kv `pending`, the queued operation's
+ * progress (not its subscription: the page needs no more, and diagnose() shows it as is).
+ */
+export interface StoredSync {
+  endpoint?: string | undefined;
+  backendId?: string | undefined;
+  syncedAt?: number | undefined;
+  pending?: { op: 'register' | 'unregister'; attempts: number; lastError?: string; nextAttemptAt?: number } | undefined;
+}
+
+/** The soft prompt's back-off: how many "later"s so far, and when it may show again (ms since the epoch). */
+export interface PromptRecord {
+  laters: number;
+  nextAt: number;
+}
+
+/** Worker -> page on a request's port: the value, or the TidingsError to throw in the page. */
+export type PageAnswer =
+  | { ok: true; value: unknown }
+  | { ok: false; error: { code: TidingsErrorCode; details: TidingsErrorDetails } };
+
+/**
+ * Worker -> page on a request's port, when the page's `backend` is a BackendAdapter
+ * (functions cannot be posted): call `adapter[call](arg)` and answer an AdapterAnswer on
+ * the port sent with this message.
+ */
+export interface AdapterCall {
+  call: 'register' | 'unregister';
+  arg: RegisterRequest | string;
+}
+
+/** Page -> worker: what the adapter returned, or why it threw (`status` as an HTTP status). */
+export type AdapterAnswer = { ok: true; value: unknown } | { ok: false; error: { message: string; status?: number } };
+
 export type WorkerToPageMessage = PushDataMessage | SubscriptionChangedMessage | NotificationClickMessage;
-export type PageToWorkerMessage = FlushMessage;
+export type PageToWorkerMessage = FlushMessage | PageRequest;
 export type TidingsMessage = WorkerToPageMessage | PageToWorkerMessage;
+
+const KINDS = ['push-data', 'subscription-changed', 'notification-click', 'flush', 'sync', 'unsync', 'state', 'prompt'];
 
 /** True when `value` is a message of the tidings page<->worker protocol. */
 export function isTidingsMessage(value: unknown): value is TidingsMessage {
   if (typeof value !== 'object' || value === null) return false;
   const { source, kind } = value as { source?: unknown; kind?: unknown };
-  return (
-    source === MESSAGE_SOURCE &&
-    (kind === 'push-data' || kind === 'subscription-changed' || kind === 'notification-click' || kind === 'flush')
-  );
+  return source === MESSAGE_SOURCE && KINDS.includes(kind as string);
 }

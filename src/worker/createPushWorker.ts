@@ -28,7 +28,7 @@ export function createPushWorker(options?: PushWorkerOptions): PushWorker {
         on('notificationclick', worker.handleNotificationClick);
         on('notificationclose', worker.handleNotificationClose);
         on('pushsubscriptionchange', worker.handleSubscriptionChange);
-        on('message', (event: ExtendableMessageEvent) => handleMessage(w, event));
+        on('message', worker.handleMessage);
         on('sync', (event: ExtendableEvent & { tag: string }) => {
           // Rejects while events are left, so the browser tries the sync again later.
           if (event.tag === SYNC_TAG) event.waitUntil(w.flush(true));
@@ -42,6 +42,7 @@ export function createPushWorker(options?: PushWorkerOptions): PushWorker {
     handleNotificationClick: (event) => handleNotificationClick(w, event),
     handleNotificationClose: (event) => handleNotificationClose(w, event),
     handleSubscriptionChange: (event) => handleSubscriptionChange(w, event),
+    handleMessage: (event) => handleMessage(w, event),
     on(type, handler) {
       check(typeof type === 'string' && type, 'type');
       check(typeof handler === 'function' || typeof handler?.handle === 'function', 'handler');

@@ -105,6 +105,8 @@ export interface PushWorker {
   handleNotificationClose(event: NotificationEvent): void;
   /** Handles `pushsubscriptionchange`: subscribes again if needed and re-registers with the backend. */
   handleSubscriptionChange(event: ExtendableEvent): void;
+  /** Answers the page SDK's messages (its requests for storage and backend sync); others are left alone. */
+  handleMessage(event: ExtendableMessageEvent): void;
   /** Routes envelopes with this `type` to `handler`, with their `data`. */
   on(type: string, handler: PushHandler): PushWorker;
   use(hooks: PushHooks): PushWorker;

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { autoInit } from '../../../src/client/autoInit.js';
-import { KEY, until, useEnv } from './support/setup.js';
+import { KEY, settle, until, useEnv } from './support/setup.js';
 
 const env = useEnv();
 const tag = (attributes: Record<string, string>) => {
@@ -28,6 +28,8 @@ describe('autoInit (the script tag)', () => {
     document.querySelector('a')!.click();
     await until(() => env.backend.requests.length == 2);
     expect(env.backend.requests.map((r) => r.method)).toEqual(['POST', 'DELETE']);
+    // The click's unsubscribe() still reads the state after the DELETE: let it finish before teardown.
+    await settle();
   });
 
   it('reports a bad attribute on the console instead of breaking the page', () => {

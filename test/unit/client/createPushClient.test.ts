@@ -3,6 +3,7 @@ import { createPushClient } from '../../../src/client/createPushClient.js';
 import type { PushClientOptions } from '../../../src/client/PushClientOptions.js';
 import { getValue, withTidingsDB } from '../../../src/shared/db.js';
 import { isTidingsError } from '../../../src/shared/TidingsError.js';
+import { FakeWorker } from './support/fakeBrowser.js';
 import { KEY, OTHER_KEY, settle, until, useEnv } from './support/setup.js';
 
 const env = useEnv();
@@ -184,7 +185,8 @@ describe('subscribe', () => {
     const timer = spy.mock.calls.find(([, ms]) => (ms ?? 0) >= 10_000);
     expect(timer?.[1]).toBe(15_000);
     (timer![0] as () => void)();
-    await until(async () => (await client.getState()).synced);
+    // Generous: the test is that the retry happens, and a loaded machine may slow it.
+    await until(async () => (await client.getState()).synced, 10_000);
     expect(methods()).toHaveLength(4);
     vi.restoreAllMocks();
   }, 15_000);
@@ -271,6 +273,53 @@ describe('on each page load (creation)', () => {
     await settle(100);
     const [registration] = env.browser.container.registrations.values();
     expect(registration!.pushManager.subscribeCalls).toEqual([]);
+  });
+});
+
+describe('through the tidings worker', () => {
+  it('sends the headers, called once per request to the worker, with the registration', async () => {
+    let calls = 0;
+    const headers = () => ({ authorization: `Bearer t${++calls}` });
+    await createPushClient(options({ headers })).subscribe();
+    expect(env.backend.requests[0]!.headers.authorization).toBe('Bearer t1');
+  });
+
+  it('resolves a relative backend URL against the page, not the worker script', async () => {
+    const seen: unknown[] = [];
+    const previous = FakeWorker.onmessage;
+    FakeWorker.onmessage = (data, ports) => (seen.push(data), previous(data, ports));
+    await createPushClient(options({ backend: '/api/push' })).subscribe().catch(() => {});
+    expect(seen).toContainEqual(expect.objectContaining({ kind: 'sync', backend: new URL('/api/push', location.href).href }));
+  });
+
+  it('runs a backend adapter in the page when the worker asks for it', async () => {
+    const register = vi.fn(async () => ({ id: 'a1' }));
+    const unregister = vi.fn(async () => {});
+    const client = createPushClient(options({ backend: { register, unregister }, attributes: { u: 1 } }));
+    expect(await client.subscribe()).toMatchObject({ subscribed: true, synced: true });
+    expect(register).toHaveBeenCalledWith(expect.objectContaining({ attributes: { u: 1 }, subscription: expect.any(Object) }));
+    await client.unsubscribe();
+    expect(unregister).toHaveBeenCalledWith('a1');
+    expect(env.backend.requests).toEqual([]);
+  });
+
+  it("reports an adapter's 4xx status as backend-failed, and queues its other failures", async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0);
+    const register = vi.fn(async (): Promise<{ id: string }> => {
+      throw Object.assign(new Error('nope'), { status: 403 });
+    });
+    const client = createPushClient(options({ backend: { register, unregister: async () => {} } }));
+    expect(await caught(client.subscribe())).toMatchObject({ code: 'backend-failed', details: { status: 403 } });
+    register.mockRejectedValue(new Error('offline'));
+    expect(await client.subscribe()).toMatchObject({ synced: false, lastError: expect.stringMatching(/offline/) });
+    expect(register).toHaveBeenCalledTimes(4);
+    vi.restoreAllMocks();
+  }, 15_000);
+
+  it('fails with worker-failed when the service worker does not load the tidings worker', async () => {
+    FakeWorker.onmessage = () => {};
+    const error = await caught(createPushClient(options({ timeout: 50 })).subscribe());
+    expect(error).toMatchObject({ code: 'worker-failed', details: { reason: 'no answer' } });
   });
 });
 
@@ -392,14 +441,22 @@ describe('diagnose', () => {
     expect(JSON.stringify(d)).not.toContain('/ep/');
   });
 
-  it('never throws, even when storage and the worker registry fail', async () => {
+  it('never throws, even when the worker registry fails', async () => {
     const client = createPushClient(options());
     env.browser.container.getRegistration = () => Promise.reject(new Error('registry broke'));
-    delete (globalThis as { indexedDB?: unknown }).indexedDB;
     const d = await client.diagnose();
     expect(d.errors.join()).toMatch(/registry broke/);
+    expect(d.worker).toBeNull();
+  });
+
+  it('reports the storage failure the worker answers, without throwing', async () => {
+    const client = createPushClient(options());
+    await client.subscribe();
+    delete (globalThis as { indexedDB?: unknown }).indexedDB;
+    const d = await client.diagnose();
     expect(d.errors.join()).toMatch(/storage-failed/);
     expect(d.apis.indexedDB).toBe(false);
+    expect(d.worker).toMatchObject({ state: 'activated' });
   });
 
   it('reports the queued operation and its last error', async () => {

@@ -7,8 +7,14 @@ import { FakeLockManager } from './fakeLocks.js';
 let endpoints = 0;
 
 export class FakeWorker extends EventTarget {
+  /** Where the page's postMessage goes: set by setup.ts to the real worker's request handler. */
+  static onmessage: (data: unknown, ports: MessagePort[]) => void = () => {};
   constructor(public state: ServiceWorkerState) {
     super();
+  }
+  postMessage(data: unknown, transfer: MessagePort[] = []): void {
+    // Cloned, as postMessage does, so neither side shares objects with the other.
+    FakeWorker.onmessage(structuredClone(data), transfer);
   }
   set(state: ServiceWorkerState): void {
     this.state = state;

@@ -2,7 +2,9 @@ import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { afterEach, beforeEach } from 'vitest';
 import { toBase64Url } from '../../../../src/shared/base64url.js';
-import { installFakeBrowser, type FakeBrowser } from './fakeBrowser.js';
+import { isTidingsMessage, type PageRequest } from '../../../../src/shared/protocol.js';
+import { handlePageRequest } from '../../../../src/worker/handlePageRequest.js';
+import { FakeWorker, installFakeBrowser, type FakeBrowser } from './fakeBrowser.js';
 import { startTestBackend, type TestBackend } from './testBackend.js';
 
 /** A VAPID-shaped public key: 65 bytes starting 0x04 (the client checks the shape only). */
@@ -20,12 +22,19 @@ export interface Env {
   backend: TestBackend;
 }
 
-/** Fresh IndexedDB, fake browser APIs and a real contract backend for each test. */
+/**
+ * Fresh IndexedDB, fake browser APIs and a real contract backend for each test. The
+ * page's service worker is the real tidings request handler, run in this realm (same
+ * IndexedDB, locks and fetch), so the page is tested against what the worker answers.
+ */
 export function useEnv(): Env {
   const env = {} as Env;
   beforeEach(async () => {
     globalThis.indexedDB = new IDBFactory();
     env.browser = installFakeBrowser();
+    FakeWorker.onmessage = (data, ports) => {
+      if (isTidingsMessage(data)) handlePageRequest({ ports, waitUntil: () => {} }, data as PageRequest);
+    };
     env.backend = await startTestBackend();
   });
   afterEach(async () => {
