@@ -3,7 +3,7 @@ import { openTidingsDB, type TidingsDatabase } from '../shared/db.js';
 import { isTidingsError } from '../shared/TidingsError.js';
 import { createNotifier, type Notifier } from './createNotifier.js';
 import { createOutbox, type Outbox } from './createOutbox.js';
-import { createSeenIds } from './createSeenIds.js';
+import { createSeenIds, type SeenIds } from './createSeenIds.js';
 import type { ResolvedOptions } from './resolveOptions.js';
 import type { PushHandler, PushHooks } from './types.js';
 import { withTimeout } from './withTimeout.js';
@@ -17,8 +17,8 @@ export interface WorkerContext {
   db(): Promise<TidingsDatabase | undefined>;
   outbox: Outbox;
   notifier: Notifier;
-  /** Resolves true when message `id` was seen before, and remembers it. */
-  seen(id: string): Promise<boolean>;
+  /** The recently seen message ids, for the replay guard. */
+  seen: SeenIds;
   /** The page SDK's registration logic and queue, where a backend is set. */
   sync?: BackendSync;
   /** Runs hook `name` of every plugin in order; a hook that throws is skipped. Resolves with the last answer. */

@@ -33,7 +33,7 @@ async function runPush(w: WorkerContext, event: PushEvent, first: Envelope | Tid
   try {
     if (first instanceof Error) throw first;
     envelope = await resolveEnvelope(w, first);
-    skipped = await guardMessage(w, envelope);
+    skipped = await guardMessage(w, envelope, event);
     // Asked only now, and awaited only where the answer matters, so a notification is
     // not held up by it (unless `foreground` is 'message').
     const windows = windowClients().catch(() => []);
