@@ -1,5 +1,6 @@
 import type { OutboxEntry, TidingsDatabase } from '../shared/db.js';
 import type { EventType, TidingsEvent } from '../shared/protocol.js';
+import { nextTask } from './nextTask.js';
 import type { ResolvedOptions } from './resolveOptions.js';
 
 declare const self: ServiceWorkerGlobalScope;
@@ -86,6 +87,7 @@ export function createOutbox(options: ResolvedOptions, db: () => Promise<Tidings
       queued.push({ id: crypto.randomUUID(), type, at: Date.now(), messageId, ...extra });
       // One transaction for everything recorded meanwhile: a burst of pushes stays cheap.
       return (writing ??= (async () => {
+        await nextTask();
         try {
           while (queued.length) await store(queued.splice(0));
         } finally {

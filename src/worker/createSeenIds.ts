@@ -1,4 +1,5 @@
 import type { TidingsDatabase } from '../shared/db.js';
+import { nextTask } from './nextTask.js';
 
 /** How many message ids the `seen` store remembers; older ones are forgotten first. */
 export const SEEN_LIMIT = 500;
@@ -19,7 +20,8 @@ export interface SeenIds {
  * Set for the worker's lifetime, so a warm push never waits on IndexedDB to learn it is
  * not a replay. Checking and remembering touch only the Set, with no await between them,
  * so two deliveries of one id never both pass. A new id, and the removal of what falls
- * off the end, go to IndexedDB in one transaction while the notification is shown; a
+ * off the end, go to IndexedDB in one transaction once the notification was asked for
+ * (see nextTask); a
  * restarted worker reads them back, so a replay is still caught then.
  * Where IndexedDB fails the ids live only in memory: replays are caught while the worker runs.
  */
@@ -43,12 +45,14 @@ export function createSeenIds(db: () => Promise<TidingsDatabase | undefined>): S
         dropped.push(old);
       }
       event.waitUntil(
-        (async () => {
-          const tx = (await db())!.transaction('seen', 'readwrite');
-          void tx.store.put({ id, at: Date.now() });
-          for (const old of dropped) void tx.store.delete(old);
-          await tx.done;
-        })().catch(() => undefined),
+        nextTask()
+          .then(async () => {
+            const tx = (await db())!.transaction('seen', 'readwrite');
+            void tx.store.put({ id, at: Date.now() });
+            for (const old of dropped) void tx.store.delete(old);
+            await tx.done;
+          })
+          .catch(() => undefined),
       );
       return false;
     },
