@@ -21,8 +21,7 @@ export interface SeenIds {
  * not a replay. Checking and remembering touch only the Set, with no await between them,
  * so two deliveries of one id never both pass. A new id, and the removal of what falls
  * off the end, go to IndexedDB in one transaction once the notification was asked for
- * (see nextTask); a
- * restarted worker reads them back, so a replay is still caught then.
+ * (see nextTask); a restarted worker reads them back, so a replay is still caught then.
  * Where IndexedDB fails the ids live only in memory: replays are caught while the worker runs.
  */
 export function createSeenIds(db: () => Promise<TidingsDatabase | undefined>): SeenIds {
