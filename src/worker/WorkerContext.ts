@@ -27,9 +27,17 @@ export interface WorkerContext {
   fail(error: unknown, messageId?: string): Promise<void>;
   /** Sends queued events and registrations; never rejects. `strict` rejects when something is left, for Background Sync to retry. */
   flush(strict?: boolean): Promise<void>;
+  /**
+   * Runs one event's work inside `event.waitUntil`, records a failure that escapes it
+   * (for message `messageId`), then flushes. While other events' work runs, only full batches of analytics are
+   * sent: the last to finish sends the rest, so a burst costs the fewest requests.
+   */
+  run(event: ExtendableEvent, task: () => Promise<unknown>, messageId?: string): void;
 }
 
 export function createWorkerContext(options: ResolvedOptions): WorkerContext {
+  // Events whose work has not reached its flush yet.
+  let running = 0;
   let opened: Promise<TidingsDatabase | undefined> | undefined;
   const db = () =>
     (opened ??= withTimeout(openTidingsDB(), options.timeout).then(
@@ -73,7 +81,7 @@ export function createWorkerContext(options: ResolvedOptions): WorkerContext {
     },
     async flush(strict) {
       const sent = await Promise.allSettled([
-        w.outbox.send(),
+        w.outbox.send(!running),
         // A registration the page (or an earlier event) left queued; checked on the open
         // connection first, so a push with nothing queued costs no lock and no second open.
         (async () => {
@@ -82,6 +90,17 @@ export function createWorkerContext(options: ResolvedOptions): WorkerContext {
         })(),
       ]);
       if (strict && sent.some((result) => result.status === 'rejected')) throw new Error('not all sent');
+    },
+    run(event, task, messageId) {
+      running++;
+      event.waitUntil(
+        task()
+          .catch((error) => w.fail(error, messageId))
+          .then(() => {
+            running--;
+            return w.flush();
+          }),
+      );
     },
   };
   return w;

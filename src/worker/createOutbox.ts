@@ -11,8 +11,12 @@ export const SYNC_TAG = 'tidings';
 export interface Outbox {
   /** Queues an analytics event; resolves once it is stored. Never rejects. */
   record(type: EventType, messageId?: string, extra?: { action?: string; reason?: string }): Promise<void>;
-  /** Sends everything queued in batches; events are deleted only after a 2xx. Rejects when some are left. */
-  send(): Promise<void>;
+  /**
+   * Sends what is queued in batches; events are deleted only after a 2xx. Rejects when
+   * sending failed. A last batch smaller than `batchSize` is sent only when `all` is
+   * true (no other event's work is running, so none will send it later).
+   */
+  send(all: boolean): Promise<void>;
 }
 
 /**
@@ -26,6 +30,7 @@ export function createOutbox(options: ResolvedOptions, db: () => Promise<Tidings
   let writing: Promise<void> | undefined;
   let sending: Promise<void> | undefined;
   let again = false;
+  let all = false;
   // Used only when IndexedDB is refused (private modes): events then live as long as the worker.
   let memory: OutboxEntry[] = [];
 
@@ -59,7 +64,7 @@ export function createOutbox(options: ResolvedOptions, db: () => Promise<Tidings
       await writing;
       const database = await db();
       const entries = database ? await database.getAll('outbox', null, batchSize) : memory.slice(0, batchSize);
-      if (!entries.length) return;
+      if (!entries.length || (entries.length < batchSize && !all)) return;
       const response = await fetch(`${backend}/events`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -95,11 +100,12 @@ export function createOutbox(options: ResolvedOptions, db: () => Promise<Tidings
         }
       })());
     },
-    send() {
+    send(last) {
       if (!analytics) return Promise.resolve();
       // A caller that arrives while a send runs may have events the running loop has
       // already passed: it asks for one more round instead of starting a second loop.
       again = !!sending;
+      all ||= last;
       return (sending ??= (async () => {
         try {
           do {
@@ -108,6 +114,7 @@ export function createOutbox(options: ResolvedOptions, db: () => Promise<Tidings
           } while (again);
         } finally {
           sending = undefined;
+          all = false;
         }
       })());
     },

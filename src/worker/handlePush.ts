@@ -9,7 +9,7 @@ import type { WorkerContext } from './WorkerContext.js';
 
 /**
  * The push pipeline: decode, (unseal, fetch), guard, route, then make sure something is
- * visible, then flush the outbox, all inside `waitUntil`. Nothing escapes: every failure
+ * visible, then flush the outbox, all inside `waitUntil` (see WorkerContext.run). Nothing escapes: every failure
  * becomes a `failed` event. With `ignoreForeign`, a push that is not a tidings envelope
  * is left to the worker's other listeners before `waitUntil` is called.
  */
@@ -21,7 +21,7 @@ export function handlePush(w: WorkerContext, event: PushEvent): void {
     if (w.options.ignoreForeign) return;
     first = error as TidingsError;
   }
-  event.waitUntil(runPush(w, event, first));
+  w.run(event, () => runPush(w, event, first));
 }
 
 async function runPush(w: WorkerContext, event: PushEvent, first: Envelope | TidingsError): Promise<void> {
@@ -63,5 +63,4 @@ async function runPush(w: WorkerContext, event: PushEvent, first: Envelope | Tid
   } catch (error) {
     await w.fail(error, envelope?.id);
   }
-  await w.flush();
 }
