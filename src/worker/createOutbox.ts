@@ -42,10 +42,10 @@ export function createOutbox(options: ResolvedOptions, db: () => Promise<Tidings
     const drop = ({ event }: OutboxEntry) => (dropped += 1 + (event.dropped ?? 0));
     try {
       const tx = (await db())!.transaction('outbox', 'readwrite');
-      let extra = (await tx.store.count()) + events.length - maxQueue;
-      for (let cursor = extra > 0 ? await tx.store.openCursor() : null; cursor && extra-- > 0; cursor = await cursor.continue()) {
-        drop(cursor.value);
-        void cursor.delete();
+      const extra = (await tx.store.count()) + events.length - maxQueue;
+      for (const entry of extra > 0 ? await tx.store.getAll(null, extra) : []) {
+        drop(entry);
+        void tx.store.delete(entry.seq!);
       }
       events[0]!.dropped = dropped || undefined;
       for (const event of events) void tx.store.add({ event });
