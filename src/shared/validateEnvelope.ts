@@ -172,5 +172,5 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 function fail(reason: string, field?: string): never {
-  throw new TidingsError('invalid-envelope', field === undefined ? { reason } : { reason, field });
+  throw new TidingsError('invalid-envelope', { reason, field });
 }
