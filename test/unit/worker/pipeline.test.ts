@@ -214,7 +214,7 @@ describe('guard', () => {
   });
 
   it('reads the seen ids from IndexedDB once per worker and checks later pushes in memory', async () => {
-    const reads = vi.spyOn(IDBIndex.prototype, 'getAllKeys');
+    const reads = vi.spyOn(IDBObjectStore.prototype, 'getAllKeys');
     const worker = createPushWorker().listen();
     for (let i = 0; i < 5; i++) await dispatch(worker.handlePush, new FakePushEvent({ v: 1, id: `r${i}`, notification: { title: `R${i}` } }));
     await dispatch(worker.handlePush, new FakePushEvent({ v: 1, id: 'r2', notification: { title: 'Again' } }));
@@ -247,6 +247,16 @@ describe('guard', () => {
     await dispatch(worker.handlePush, new FakePushEvent(envelope));
     expect(s.shownLog.map((n) => n.title)).toEqual(['Once']);
   });
+
+  it('keeps the ids bounded in memory too where IndexedDB is refused, oldest out', async () => {
+    s = installScope({ noIndexedDB: true });
+    const worker = createPushWorker();
+    for (let i = 0; i < 501; i++) await dispatch(worker.handlePush, new FakePushEvent({ v: 1, id: `m${i}`, data: i }));
+    await dispatch(worker.handlePush, new FakePushEvent({ v: 1, id: 'm0', notification: { title: 'Forgotten' } }));
+    await dispatch(worker.handlePush, new FakePushEvent({ v: 1, id: 'm500', notification: { title: 'Remembered' } }));
+    expect(s.shownLog.map((n) => n.title)).toContain('Forgotten');
+    expect(s.shownLog.map((n) => n.title)).not.toContain('Remembered');
+  }, 20_000);
 
   it('two deliveries of one id at once show it once', async () => {
     const worker = createPushWorker();
