@@ -29,8 +29,9 @@ export interface WorkerContext {
   flush(strict?: boolean): Promise<void>;
   /**
    * Runs one event's work inside `event.waitUntil`, records a failure that escapes it
-   * (for message `messageId`), then flushes. While other events' work runs, only full batches of analytics are
-   * sent: the last to finish sends the rest, so a burst costs the fewest requests.
+   * (for message `messageId`), then flushes. While other events' work runs, only full
+   * batches of analytics are sent: the last to finish sends the rest, so a burst costs
+   * the fewest requests.
    */
   run(event: ExtendableEvent, task: () => Promise<unknown>, messageId?: string): void;
 }
