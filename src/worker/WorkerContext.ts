@@ -57,7 +57,7 @@ export function createWorkerContext(options: ResolvedOptions): WorkerContext {
     hooks: [],
     handlers: new Map(),
     db,
-    outbox: createOutbox(options, db),
+    outbox: createOutbox(options, db, () => !running),
     notifier: createNotifier(),
     seen: createSeenIds(db),
     sync: options.backend ? createBackendSync({ backend: options.backend, timeout: options.timeout }) : undefined,
@@ -82,7 +82,7 @@ export function createWorkerContext(options: ResolvedOptions): WorkerContext {
     },
     async flush(strict) {
       const sent = await Promise.allSettled([
-        w.outbox.send(!running),
+        w.outbox.send(),
         // A registration the page (or an earlier event) left queued; checked on the open
         // connection first, so a push with nothing queued costs no lock and no second open.
         (async () => {

@@ -11,26 +11,32 @@ export const SYNC_TAG = 'tidings';
 export interface Outbox {
   /** Queues an analytics event; resolves once it is stored. Never rejects. */
   record(type: EventType, messageId?: string, extra?: { action?: string; reason?: string }): Promise<void>;
-  /**
-   * Sends what is queued in batches; events are deleted only after a 2xx. Rejects when
-   * sending failed. A last batch smaller than `batchSize` is sent only when `all` is
-   * true (no other event's work is running, so none will send it later).
-   */
-  send(all: boolean): Promise<void>;
+  /** Sends what is queued in batches; events are deleted only after a 2xx. Rejects when sending failed. */
+  send(): Promise<void>;
 }
+
+/** How long a batch smaller than `batchSize` waits for the next push of a burst, ms. */
+const LINGER = 20;
 
 /**
  * The analytics outbox: events wait in IndexedDB (in memory where IndexedDB is refused)
  * until `POST {backend}/events` answers 2xx. It keeps at most `maxQueue` events; the
  * oldest go first and the next event recorded carries how many were dropped.
+ *
+ * A batch smaller than `batchSize` is sent only when `idle()` (no other event's work
+ * runs, which would send it with its own when it ends) and stays so for LINGER ms (a
+ * burst's next push would): so a burst sends full batches and one partial last batch.
  */
-export function createOutbox(options: ResolvedOptions, db: () => Promise<TidingsDatabase | undefined>): Outbox {
+export function createOutbox(
+  options: ResolvedOptions,
+  db: () => Promise<TidingsDatabase | undefined>,
+  idle: () => boolean,
+): Outbox {
   const { analytics, backend, timeout } = options;
   let queued: TidingsEvent[] = [];
   let writing: Promise<void> | undefined;
   let sending: Promise<void> | undefined;
   let again = false;
-  let all = false;
   // Used only when IndexedDB is refused (private modes): events then live as long as the worker.
   let memory: OutboxEntry[] = [];
 
@@ -60,11 +66,19 @@ export function createOutbox(options: ResolvedOptions, db: () => Promise<Tidings
 
   const sendAll = async () => {
     const { batchSize } = analytics as { batchSize: number };
-    for (;;) {
+    for (let waited = false; ; ) {
       await writing;
       const database = await db();
       const entries = database ? await database.getAll('outbox', null, batchSize) : memory.slice(0, batchSize);
-      if (!entries.length || (entries.length < batchSize && !all)) return;
+      if (!entries.length) return;
+      if (entries.length < batchSize) {
+        if (!idle()) return;
+        if (!waited) {
+          waited = true;
+          await nextTask(LINGER);
+          continue;
+        }
+      }
       const response = await fetch(`${backend}/events`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -100,12 +114,11 @@ export function createOutbox(options: ResolvedOptions, db: () => Promise<Tidings
         }
       })());
     },
-    send(last) {
+    send() {
       if (!analytics) return Promise.resolve();
       // A caller that arrives while a send runs may have events the running loop has
       // already passed: it asks for one more round instead of starting a second loop.
       again = !!sending;
-      all ||= last;
       return (sending ??= (async () => {
         try {
           do {
@@ -114,7 +127,6 @@ export function createOutbox(options: ResolvedOptions, db: () => Promise<Tidings
           } while (again);
         } finally {
           sending = undefined;
-          all = false;
         }
       })());
     },

@@ -126,6 +126,17 @@ describe('analytics outbox', () => {
     expect(await outbox()).toEqual([]);
   });
 
+  it('a partial batch waits a moment for the next push of a burst, which sends it with its own', async () => {
+    const worker = createPushWorker({ backend, analytics: { batchSize: 4 } });
+    const first = notify('g1');
+    worker.handlePush(first as never);
+    // The next push comes after the first one's work ended, but before it sent anything.
+    await new Promise((wake) => setTimeout(wake, 5));
+    await dispatch(worker.handlePush, notify('g2'));
+    await first.settled();
+    expect(posts().map((p) => p.body.events.length)).toEqual([4]);
+  });
+
   it('records nothing for a message with analytics: false, except failures', async () => {
     const worker = createPushWorker({ backend, timeout: 50 });
     worker.on('hang', () => new Promise(() => undefined));
