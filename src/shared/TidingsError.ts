@@ -34,36 +34,26 @@ export interface TidingsErrorDetails {
   [key: string]: unknown;
 }
 
-/** The one error class of tidings. `code` says what went wrong; `details` says where. */
+/**
+ * The one error class of tidings. `code` says what went wrong; `details` says where. The
+ * message is the code and the details that locate it (`backend-failed subscription 403`),
+ * not a sentence: sentences would cost the bundles bytes, and the code is what a reader
+ * looks up (docs, errorMessages).
+ */
 export class TidingsError extends Error {
   override readonly name = 'TidingsError';
-  readonly code: TidingsErrorCode;
-  readonly details: TidingsErrorDetails;
 
-  constructor(code: TidingsErrorCode, details: TidingsErrorDetails = {}, message?: string) {
-    super(message ?? describe(code, details), details.cause === undefined ? undefined : { cause: details.cause });
-    this.code = code;
-    this.details = details;
+  constructor(
+    readonly code: TidingsErrorCode,
+    readonly details: TidingsErrorDetails = {},
+  ) {
+    // `details` doubles as the ErrorOptions: its `cause` becomes the error's cause.
+    const where = [code, details.option ?? details.field, details.status, details.reason];
+    super(where.filter((part) => part != null).join(' '), details);
   }
-}
-
-// The message names the code, not its sentence from errorMessages: the sentences would
-// cost the page bundle about 0.4 KB brotli of its 3 KB budget, and the code is what a
-// reader looks up (docs, errorMessages).
-function describe(code: TidingsErrorCode, details: TidingsErrorDetails): string {
-  const where = details.option ?? details.field;
-  const parts: string[] = [code];
-  if (where) parts.push(`(${where})`);
-  if (details.status !== undefined) parts.push(`[HTTP ${details.status}]`);
-  if (details.reason) parts.push(`: ${details.reason}`);
-  return parts.join(' ');
 }
 
 /** True when `value` is a TidingsError, optionally of one code. Works across realms. */
 export function isTidingsError(value: unknown, code?: TidingsErrorCode): value is TidingsError {
-  return (
-    value instanceof Error &&
-    value.name === 'TidingsError' &&
-    (code === undefined || (value as TidingsError).code === code)
-  );
+  return value instanceof Error && value.name == 'TidingsError' && (!code || (value as TidingsError).code == code);
 }

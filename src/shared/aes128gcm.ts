@@ -35,7 +35,7 @@ export async function decrypt(body: Uint8Array<ArrayBuffer>, key: UnsealKey): Pr
     const sender = await subtle.importKey('raw', senderKey, { name: 'ECDH', namedCurve: 'P-256' }, false, []);
     const secret = await subtle.deriveBits({ name: 'ECDH', public: sender }, key.privateKey, 256);
     // The two HKDF steps of RFC 8291 §3.3-3.4; the key info names the receiver key first.
-    const ikm = await hkdf(key.auth, secret, concat(utf8('WebPush: info\0'), key.publicKey, senderKey), 32);
+    const ikm = await hkdf(key.auth, secret, new Uint8Array([...utf8('WebPush: info\0'), ...key.publicKey, ...senderKey]), 32);
     const cek = await hkdf(salt, ikm, utf8('Content-Encoding: aes128gcm\0'), 16);
     const nonce = await hkdf(salt, ikm, utf8('Content-Encoding: nonce\0'), 12);
     const aes = await subtle.importKey('raw', cek, 'AES-GCM', false, ['decrypt']);
@@ -57,16 +57,6 @@ async function hkdf(salt: BufferSource, ikm: BufferSource, info: BufferSource, l
 
 function utf8(text: string): Uint8Array<ArrayBuffer> {
   return new TextEncoder().encode(text) as Uint8Array<ArrayBuffer>;
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }
 
 function fail(field: string, cause?: unknown): never {

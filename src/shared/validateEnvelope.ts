@@ -1,36 +1,143 @@
 import { TidingsError } from './TidingsError.js';
-import {
-  ENVELOPE_VERSION,
-  type Envelope,
-  type EnvelopeAction,
-  type EnvelopeCache,
-  type EnvelopeNotification,
-  type JsonValue,
-  type NotificationDirection,
-} from './protocol.js';
+import { ENVELOPE_VERSION, type Envelope, type EnvelopeNotification, type JsonValue } from './protocol.js';
 
-/** Bounds on what one envelope may hold. A push payload is at most ~4 KB anyway; fetched envelopes may be larger. */
+// Bounds on what one envelope may hold. A push payload is at most ~4 KB anyway; fetched
+// envelopes may be larger. Plain constants, so the bundles carry numbers, not an object.
+const TEXT = 256 * 1024;
+const SHORT = 256;
+const LONG = 4096;
+const URL = 2048;
+const ACTIONS = 100;
+const CACHE_URLS = 50;
+const DEPTH = 32;
+
+/** The bounds above, for tests and docs. */
 export const envelopeLimits = {
   /** Characters of envelope JSON accepted at all (fetched envelopes may pass 4 KB). */
-  text: 256 * 1024,
-  shortText: 256,
-  longText: 4096,
-  url: 2048,
-  actions: 100,
-  cacheUrls: 50,
-  dataDepth: 32,
+  text: TEXT,
+  shortText: SHORT,
+  longText: LONG,
+  url: URL,
+  actions: ACTIONS,
+  cacheUrls: CACHE_URLS,
+  dataDepth: DEPTH,
 } as const;
+
+/**
+ * One check: takes the raw value and the field's path (for the error), returns the typed
+ * value or throws TidingsError `invalid-envelope`. Every field of the envelope is one of
+ * these, put together by the tables below.
+ */
+type Rule = (value: unknown, field: string) => unknown;
+
+const text =
+  (max: number, min = 0): Rule =>
+  (value, field) =>
+    typeof value != 'string'
+      ? fail('not-string', field)
+      : value.length < min
+        ? fail('empty', field)
+        : value.length > max
+          ? fail('too-long', field)
+          : value;
+
+const bool: Rule = (value, field) => (typeof value == 'boolean' ? value : fail('not-boolean', field));
+
+const nonNegative: Rule = (value, field) =>
+  typeof value == 'number' && value >= 0 && value < Infinity ? value : fail('not-non-negative-number', field);
+
+const oneOf =
+  (...allowed: string[]): Rule =>
+  (value, field) =>
+    allowed.includes(value as string) ? value : fail('enum', field);
+
+/** JSON app data, copied: `__proto__` keys dropped, depth bounded. */
+const json = (value: unknown, field: string, depth = 0): JsonValue => {
+  if (depth > DEPTH) fail('too-deep', field);
+  if (value === null || typeof value == 'string' || typeof value == 'boolean') return value;
+  if (typeof value == 'number') return Number.isFinite(value) ? value : fail('not-finite', field);
+  if (Array.isArray(value)) return value.map((item: unknown) => json(item, field, depth + 1));
+  if (!isRecord(value)) fail('not-json', field);
+  const out: { [key: string]: JsonValue } = {};
+  for (const key of Object.keys(value)) if (key != '__proto__') out[key] = json(value[key], field, depth + 1);
+  return out;
+};
+
+/** An array of at most `max` items, each checked by `item`; paths read `field[i]`. */
+const list =
+  (max: number, item: Rule): Rule =>
+  (value, field) => {
+    if (!Array.isArray(value)) fail('not-array', field);
+    if (value.length > max) fail('too-many', field);
+    return value.map((v: unknown, i) => item(v, `${field}[${i}]`));
+  };
+
+/**
+ * An object built from the fields of `optional` (checked when present) and `required`
+ * (always checked), in table order, so the first bad field is the one reported. Keys not
+ * in the tables are dropped, so nothing unknown (not even `__proto__`) passes through.
+ */
+const shape =
+  (optional: Record<string, Rule>, required: Record<string, Rule> = {}): Rule =>
+  (value, field) => {
+    if (!isRecord(value)) fail('not-object', field);
+    const out: Record<string, unknown> = {};
+    const check = (rules: Record<string, Rule>, all?: boolean) => {
+      for (const key in rules) {
+        if (all || value[key] !== undefined) out[key] = rules[key]!(value[key], field ? `${field}.${key}` : key);
+      }
+    };
+    check(required, true);
+    check(optional);
+    return out;
+  };
+
+const url = text(URL, 1);
+const short = text(SHORT);
+const name = text(SHORT, 1);
+
+const notification = shape({
+  title: short,
+  tag: short,
+  lang: short,
+  body: text(LONG),
+  icon: url,
+  badge: url,
+  image: url,
+  url,
+  renotify: bool,
+  requireInteraction: bool,
+  silent: bool,
+  dir: oneOf('auto', 'ltr', 'rtl'),
+  timestamp: nonNegative,
+  actions: list(ACTIONS, shape({ icon: url, url }, { action: name, title: short })),
+  data: json,
+});
+
+/** Every field of an envelope but `v`, in the order they are checked. */
+const envelope = shape({
+  id: name,
+  ts: nonNegative,
+  ttl: nonNegative,
+  notification,
+  cache: shape({ cacheName: name }, { urls: list(CACHE_URLS, url) }),
+  type: name,
+  data: json,
+  analytics: bool,
+  sealed: text(TEXT, 1),
+  fetch: url,
+});
 
 /**
  * Parses envelope JSON text. Throws only TidingsError `invalid-envelope`, with `reason`
  * saying why: `empty`, `too-large`, `json`, or what `validateEnvelope` found.
  */
-export function parseEnvelope(text: string): Envelope {
-  if (text.length === 0) fail('empty');
-  if (text.length > envelopeLimits.text) fail('too-large');
+export function parseEnvelope(raw: string): Envelope {
+  if (!raw) fail('empty');
+  if (raw.length > TEXT) fail('too-large');
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = JSON.parse(raw);
   } catch {
     fail('json');
   }
@@ -43,136 +150,27 @@ export function parseEnvelope(text: string): Envelope {
  * `invalid-envelope` naming the field. Never throws anything else.
  *
  * Safari's declarative push shape (`{"web_push": 8030, "notification": {...}}`) is
- * accepted too and mapped onto an envelope, so one payload serves every browser.
+ * accepted too and mapped onto an envelope (`navigate` becomes `url`), so one payload
+ * serves every browser.
  */
 export function validateEnvelope(input: unknown): Envelope {
   if (!isRecord(input)) fail('not-object');
-  if (input.web_push === 8030 && !('v' in input)) return fromDeclarative(input);
+  if (input.web_push === 8030 && !('v' in input)) {
+    const mapped = notification(input.notification, 'notification') as EnvelopeNotification;
+    const { navigate } = input.notification as Record<string, unknown>;
+    if (navigate !== undefined) mapped.url = url(navigate, 'notification.navigate') as string;
+    return { v: ENVELOPE_VERSION, notification: mapped };
+  }
   const v = input.v;
-  if (typeof v !== 'number' || !Number.isFinite(v)) fail('version', 'v');
+  if (typeof v != 'number' || !Number.isFinite(v)) fail('version', 'v');
   if (Math.floor(v) !== ENVELOPE_VERSION) fail('unknown-version', 'v');
-
-  const envelope: Envelope = { v: ENVELOPE_VERSION };
-  if (input.id !== undefined) envelope.id = text(input.id, 'id', envelopeLimits.shortText, 1);
-  if (input.ts !== undefined) envelope.ts = nonNegative(input.ts, 'ts');
-  if (input.ttl !== undefined) envelope.ttl = nonNegative(input.ttl, 'ttl');
-  if (input.notification !== undefined) envelope.notification = notification(input.notification);
-  if (input.cache !== undefined) envelope.cache = cache(input.cache);
-  if (input.type !== undefined) envelope.type = text(input.type, 'type', envelopeLimits.shortText, 1);
-  if (input.data !== undefined) envelope.data = json(input.data, 'data', 0);
-  if (input.analytics !== undefined) envelope.analytics = bool(input.analytics, 'analytics');
-  if (input.sealed !== undefined) envelope.sealed = text(input.sealed, 'sealed', envelopeLimits.text, 1);
-  if (input.fetch !== undefined) envelope.fetch = text(input.fetch, 'fetch', envelopeLimits.url, 1);
-  return envelope;
-}
-
-function notification(value: unknown): EnvelopeNotification {
-  const field = 'notification';
-  if (!isRecord(value)) fail('not-object', field);
-  const out: EnvelopeNotification = {};
-  const { shortText, longText, url } = envelopeLimits;
-  for (const key of ['title', 'tag', 'lang'] as const) {
-    if (value[key] !== undefined) out[key] = text(value[key], `${field}.${key}`, shortText);
-  }
-  if (value.body !== undefined) out.body = text(value.body, `${field}.body`, longText);
-  for (const key of ['icon', 'badge', 'image', 'url'] as const) {
-    if (value[key] !== undefined) out[key] = text(value[key], `${field}.${key}`, url, 1);
-  }
-  for (const key of ['renotify', 'requireInteraction', 'silent'] as const) {
-    if (value[key] !== undefined) out[key] = bool(value[key], `${field}.${key}`);
-  }
-  if (value.dir !== undefined) {
-    if (value.dir !== 'auto' && value.dir !== 'ltr' && value.dir !== 'rtl') fail('enum', `${field}.dir`);
-    out.dir = value.dir as NotificationDirection;
-  }
-  if (value.timestamp !== undefined) out.timestamp = nonNegative(value.timestamp, `${field}.timestamp`);
-  if (value.actions !== undefined) out.actions = actions(value.actions);
-  if (value.data !== undefined) out.data = json(value.data, `${field}.data`, 0);
-  return out;
-}
-
-function actions(value: unknown): EnvelopeAction[] {
-  const field = 'notification.actions';
-  if (!Array.isArray(value)) fail('not-array', field);
-  if (value.length > envelopeLimits.actions) fail('too-many', field);
-  return value.map((item: unknown, i) => {
-    const at = `${field}[${i}]`;
-    if (!isRecord(item)) fail('not-object', at);
-    const action: EnvelopeAction = {
-      action: text(item.action, `${at}.action`, envelopeLimits.shortText, 1),
-      title: text(item.title, `${at}.title`, envelopeLimits.shortText),
-    };
-    if (item.icon !== undefined) action.icon = text(item.icon, `${at}.icon`, envelopeLimits.url, 1);
-    if (item.url !== undefined) action.url = text(item.url, `${at}.url`, envelopeLimits.url, 1);
-    return action;
-  });
-}
-
-function cache(value: unknown): EnvelopeCache {
-  const field = 'cache';
-  if (!isRecord(value)) fail('not-object', field);
-  if (!Array.isArray(value.urls)) fail('not-array', `${field}.urls`);
-  if (value.urls.length > envelopeLimits.cacheUrls) fail('too-many', `${field}.urls`);
-  const out: EnvelopeCache = {
-    urls: value.urls.map((u: unknown, i) => text(u, `${field}.urls[${i}]`, envelopeLimits.url, 1)),
-  };
-  if (value.cacheName !== undefined) {
-    out.cacheName = text(value.cacheName, `${field}.cacheName`, envelopeLimits.shortText, 1);
-  }
-  return out;
-}
-
-/** Maps WebKit's declarative push JSON (PUSH-FACTS.md §6.8) onto an envelope. */
-function fromDeclarative(input: Record<string, unknown>): Envelope {
-  const source = input.notification;
-  if (!isRecord(source)) fail('not-object', 'notification');
-  const { navigate, app_badge: _badge, mutable: _mutable, ...rest } = source;
-  const mapped = notification(rest);
-  if (navigate !== undefined) mapped.url = text(navigate, 'notification.navigate', envelopeLimits.url, 1);
-  return { v: ENVELOPE_VERSION, notification: mapped };
-}
-
-/** Copies JSON app data, dropping `__proto__` keys and bounding depth. */
-function json(value: unknown, field: string, depth: number): JsonValue {
-  if (depth > envelopeLimits.dataDepth) fail('too-deep', field);
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) fail('not-finite', field);
-    return value;
-  }
-  if (Array.isArray(value)) return value.map((item: unknown) => json(item, field, depth + 1));
-  if (isRecord(value)) {
-    const out: { [key: string]: JsonValue } = {};
-    for (const key of Object.keys(value)) {
-      if (key === '__proto__') continue;
-      out[key] = json(value[key], field, depth + 1);
-    }
-    return out;
-  }
-  fail('not-json', field);
-}
-
-function text(value: unknown, field: string, max: number, min = 0): string {
-  if (typeof value !== 'string') fail('not-string', field);
-  if (value.length < min) fail('empty', field);
-  if (value.length > max) fail('too-long', field);
-  return value;
-}
-
-function bool(value: unknown, field: string): boolean {
-  if (typeof value !== 'boolean') fail('not-boolean', field);
-  return value;
-}
-
-function nonNegative(value: unknown, field: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) fail('not-non-negative-number', field);
-  return value;
+  return { v: ENVELOPE_VERSION, ...(envelope(input, '') as object) };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  return typeof value == 'object' && value !== null && !Array.isArray(value);
 }
 
 function fail(reason: string, field?: string): never {
-  throw new TidingsError('invalid-envelope', field === undefined ? { reason } : { reason, field });
+  throw new TidingsError('invalid-envelope', { reason, field });
 }

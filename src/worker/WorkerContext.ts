@@ -3,7 +3,7 @@ import { openTidingsDB, type TidingsDatabase } from '../shared/db.js';
 import { isTidingsError } from '../shared/TidingsError.js';
 import { createNotifier, type Notifier } from './createNotifier.js';
 import { createOutbox, type Outbox } from './createOutbox.js';
-import { createSeenIds } from './createSeenIds.js';
+import { createSeenIds, type SeenIds } from './createSeenIds.js';
 import type { ResolvedOptions } from './resolveOptions.js';
 import type { PushHandler, PushHooks } from './types.js';
 import { withTimeout } from './withTimeout.js';
@@ -17,8 +17,8 @@ export interface WorkerContext {
   db(): Promise<TidingsDatabase | undefined>;
   outbox: Outbox;
   notifier: Notifier;
-  /** Resolves true when message `id` was seen before, and remembers it. */
-  seen(id: string): Promise<boolean>;
+  /** The recently seen message ids, for the replay guard. */
+  seen: SeenIds;
   /** The page SDK's registration logic and queue, where a backend is set. */
   sync?: BackendSync;
   /** Runs hook `name` of every plugin in order; a hook that throws is skipped. Resolves with the last answer. */
@@ -27,9 +27,18 @@ export interface WorkerContext {
   fail(error: unknown, messageId?: string): Promise<void>;
   /** Sends queued events and registrations; never rejects. `strict` rejects when something is left, for Background Sync to retry. */
   flush(strict?: boolean): Promise<void>;
+  /**
+   * Runs one event's work inside `event.waitUntil`, records a failure that escapes it
+   * (for message `messageId`), then flushes. While other events' work runs, only full
+   * batches of analytics are sent: the last to finish sends the rest, so a burst costs
+   * the fewest requests.
+   */
+  run(event: ExtendableEvent, task: () => Promise<unknown>, messageId?: string): void;
 }
 
 export function createWorkerContext(options: ResolvedOptions): WorkerContext {
+  // Events whose work has not reached its flush yet.
+  let running = 0;
   let opened: Promise<TidingsDatabase | undefined> | undefined;
   const db = () =>
     (opened ??= withTimeout(openTidingsDB(), options.timeout).then(
@@ -48,7 +57,7 @@ export function createWorkerContext(options: ResolvedOptions): WorkerContext {
     hooks: [],
     handlers: new Map(),
     db,
-    outbox: createOutbox(options, db),
+    outbox: createOutbox(options, db, () => !running),
     notifier: createNotifier(),
     seen: createSeenIds(db),
     sync: options.backend ? createBackendSync({ backend: options.backend, timeout: options.timeout }) : undefined,
@@ -82,6 +91,17 @@ export function createWorkerContext(options: ResolvedOptions): WorkerContext {
         })(),
       ]);
       if (strict && sent.some((result) => result.status === 'rejected')) throw new Error('not all sent');
+    },
+    run(event, task, messageId) {
+      running++;
+      event.waitUntil(
+        task()
+          .catch((error) => w.fail(error, messageId))
+          .then(() => {
+            running--;
+            return w.flush();
+          }),
+      );
     },
   };
   return w;

@@ -1,5 +1,6 @@
 import type { OutboxEntry, TidingsDatabase } from '../shared/db.js';
 import type { EventType, TidingsEvent } from '../shared/protocol.js';
+import { nextTask } from './nextTask.js';
 import type { ResolvedOptions } from './resolveOptions.js';
 
 declare const self: ServiceWorkerGlobalScope;
@@ -10,16 +11,27 @@ export const SYNC_TAG = 'tidings';
 export interface Outbox {
   /** Queues an analytics event; resolves once it is stored. Never rejects. */
   record(type: EventType, messageId?: string, extra?: { action?: string; reason?: string }): Promise<void>;
-  /** Sends everything queued in batches; events are deleted only after a 2xx. Rejects when some are left. */
+  /** Sends what is queued in batches; events are deleted only after a 2xx. Rejects when sending failed. */
   send(): Promise<void>;
 }
+
+/** How long a batch smaller than `batchSize` waits for the next push of a burst, ms. */
+const LINGER = 20;
 
 /**
  * The analytics outbox: events wait in IndexedDB (in memory where IndexedDB is refused)
  * until `POST {backend}/events` answers 2xx. It keeps at most `maxQueue` events; the
  * oldest go first and the next event recorded carries how many were dropped.
+ *
+ * A batch smaller than `batchSize` is sent only when `idle()` (no other event's work
+ * runs, which would send it with its own when it ends) and stays so for LINGER ms (a
+ * burst's next push would): so a burst sends full batches and one partial last batch.
  */
-export function createOutbox(options: ResolvedOptions, db: () => Promise<TidingsDatabase | undefined>): Outbox {
+export function createOutbox(
+  options: ResolvedOptions,
+  db: () => Promise<TidingsDatabase | undefined>,
+  idle: () => boolean,
+): Outbox {
   const { analytics, backend, timeout } = options;
   let queued: TidingsEvent[] = [];
   let writing: Promise<void> | undefined;
@@ -36,10 +48,10 @@ export function createOutbox(options: ResolvedOptions, db: () => Promise<Tidings
     const drop = ({ event }: OutboxEntry) => (dropped += 1 + (event.dropped ?? 0));
     try {
       const tx = (await db())!.transaction('outbox', 'readwrite');
-      let extra = (await tx.store.count()) + events.length - maxQueue;
-      for (let cursor = extra > 0 ? await tx.store.openCursor() : null; cursor && extra-- > 0; cursor = await cursor.continue()) {
-        drop(cursor.value);
-        void cursor.delete();
+      const extra = (await tx.store.count()) + events.length - maxQueue;
+      for (const entry of extra > 0 ? await tx.store.getAll(null, extra) : []) {
+        drop(entry);
+        void tx.store.delete(entry.seq!);
       }
       events[0]!.dropped = dropped || undefined;
       for (const event of events) void tx.store.add({ event });
@@ -54,11 +66,19 @@ export function createOutbox(options: ResolvedOptions, db: () => Promise<Tidings
 
   const sendAll = async () => {
     const { batchSize } = analytics as { batchSize: number };
-    for (;;) {
+    for (let waited = false; ; ) {
       await writing;
       const database = await db();
       const entries = database ? await database.getAll('outbox', null, batchSize) : memory.slice(0, batchSize);
       if (!entries.length) return;
+      if (entries.length < batchSize) {
+        if (!idle()) return;
+        if (!waited) {
+          waited = true;
+          await nextTask(LINGER);
+          continue;
+        }
+      }
       const response = await fetch(`${backend}/events`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -86,6 +106,7 @@ export function createOutbox(options: ResolvedOptions, db: () => Promise<Tidings
       queued.push({ id: crypto.randomUUID(), type, at: Date.now(), messageId, ...extra });
       // One transaction for everything recorded meanwhile: a burst of pushes stays cheap.
       return (writing ??= (async () => {
+        await nextTask();
         try {
           while (queued.length) await store(queued.splice(0));
         } finally {

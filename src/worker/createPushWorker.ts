@@ -33,8 +33,8 @@ export function createPushWorker(options?: PushWorkerOptions): PushWorker {
           // Rejects while events are left, so the browser tries the sync again later.
           if (event.tag === SYNC_TAG) event.waitUntil(w.flush(true));
         });
-        // Opened while the worker starts, so a cold start's first push does not wait for it.
-        void w.db();
+        // Read while the worker starts, so a cold start's first push waits for it less.
+        void w.seen.load();
       }
       return worker;
     },

@@ -1,51 +1,64 @@
 import type { TidingsDatabase } from '../shared/db.js';
+import { nextTask } from './nextTask.js';
 
 /** How many message ids the `seen` store remembers; older ones are forgotten first. */
 export const SEEN_LIMIT = 500;
 
+export interface SeenIds {
+  /** Reads the ids once per worker (`listen()` starts it early); later calls share that read. */
+  load(): Promise<Set<string>>;
+  /**
+   * Resolves true when `id` was seen before, and remembers it. The write to IndexedDB runs
+   * meanwhile, kept alive by `event.waitUntil`, so the push does not wait for it.
+   */
+  check(id: string, event: ExtendableEvent): Promise<boolean>;
+}
+
 /**
- * Remembers message ids in IndexedDB (the `seen` store, bounded). `check(id)` resolves
- * true when the id was seen before, and remembers it. Ids asked for while a transaction
- * runs are checked together in the next one: a burst of pushes costs a few transactions,
- * not one each in a row. Checking and remembering share a transaction, and two
- * deliveries of one id in a batch count as a replay, so one id never passes twice.
- * Where IndexedDB fails every id passes: showing twice beats losing a message.
+ * Remembers message ids: the `seen` store in IndexedDB, bounded to SEEN_LIMIT, is read
+ * once per worker (one readonly getAllKeys of the store: the primary keys, which is
+ * faster on a cold start than going through the `at` index) and kept in a Set for the
+ * worker's lifetime, so a warm push never waits on IndexedDB to learn it is not a
+ * replay. Checking and remembering touch only the Set, with no await between them, so
+ * two deliveries of one id never both pass. A new id goes to IndexedDB once the
+ * notification was asked for (see nextTask), and in the same transaction the oldest ids
+ * beyond SEEN_LIMIT (by the `at` index) leave the store and the Set; a restarted worker
+ * reads the store back, so a replay is still caught then.
+ * Where IndexedDB fails the ids live only in memory: replays are caught while the worker runs.
  */
-export function createSeenIds(db: () => Promise<TidingsDatabase | undefined>): (id: string) => Promise<boolean> {
-  let queue: { id: string; answer: (seen: boolean) => void }[] = [];
-  let draining: Promise<void> | undefined;
-  const drain = async () => {
-    try {
-      while (queue.length) {
-        const batch = queue;
-        queue = [];
-        try {
-          const tx = (await db())!.transaction('seen', 'readwrite');
-          const found = await Promise.all(batch.map(({ id }) => tx.store.get(id)));
-          const fresh = new Set<string>();
-          batch.forEach(({ id, answer }, i) => {
-            answer(!!found[i] || fresh.has(id));
-            fresh.add(id);
-          });
-          // The pushes go on; remembering and trimming finish in this transaction meanwhile.
-          const at = Date.now();
-          for (const id of fresh) void tx.store.put({ id, at });
-          let extra = (await tx.store.count()) - SEEN_LIMIT;
-          for (let cursor = extra > 0 ? await tx.store.index('at').openCursor() : null; cursor && extra-- > 0; cursor = await cursor.continue()) {
-            void cursor.delete();
-          }
-          await tx.done;
-        } catch {
-          for (const { answer } of batch) answer(false);
-        }
-      }
-    } finally {
-      draining = undefined;
-    }
+export function createSeenIds(db: () => Promise<TidingsDatabase | undefined>): SeenIds {
+  let ids: Promise<Set<string>> | undefined;
+  const load = () =>
+    (ids ??= db()
+      .then(async (database) => new Set(await database?.getAllKeys('seen')))
+      .catch(() => new Set<string>()));
+  return {
+    load,
+    async check(id, event) {
+      const seen = await load();
+      if (seen.has(id)) return true;
+      seen.add(id);
+      event.waitUntil(
+        nextTask()
+          .then(async () => {
+            const tx = (await db())!.transaction('seen', 'readwrite');
+            void tx.store.put({ id, at: Date.now() });
+            const extra = (await tx.store.count()) - SEEN_LIMIT;
+            for (const old of extra > 0 ? await tx.store.index('at').getAllKeys(null, extra) : []) {
+              seen.delete(old);
+              void tx.store.delete(old);
+            }
+            await tx.done;
+          })
+          .catch(() => {
+            // No IndexedDB: the Set alone is bounded, oldest first (it keeps insertion order).
+            for (const old of seen) {
+              if (seen.size <= SEEN_LIMIT) break;
+              seen.delete(old);
+            }
+          }),
+      );
+      return false;
+    },
   };
-  return (id) =>
-    new Promise((answer) => {
-      queue.push({ id, answer });
-      draining ??= drain();
-    });
 }

@@ -22,38 +22,35 @@ export function handleNotificationClick(w: WorkerContext, event: NotificationEve
   const mark = markOf(notification);
   if (!mark) return;
   notification.close();
-  event.waitUntil(
-    (async () => {
-      try {
-        const scope = self.registration.scope;
-        const wanted = (action && mark.actions?.[action]) || mark.url;
-        let url = wanted ? allowedUrl(w.options, wanted) : scope;
-        if (!url) {
-          url = scope;
-          await w.fail('url-refused', mark.messageId);
-        }
-        const windows = await windowClients();
-        const open = windows.find((client) => client.url === url);
-        const same = url.startsWith(self.location.origin + '/') && windows[0];
-        const client =
-          (open && (await open.focus().catch(() => open))) ||
-          (same && (await same.navigate(url).then((c) => c?.focus()).catch(() => null))) ||
-          (await self.clients.openWindow(url));
-        const message: NotificationClickMessage = {
-          source: MESSAGE_SOURCE,
-          kind: 'notification-click',
-          action,
-          messageId: mark.messageId,
-          url,
-          data: (notification.data as { data?: NotificationClickMessage['data'] }).data,
-        };
-        client?.postMessage(message);
-        if (mark.analytics) void w.outbox.record('clicked', mark.messageId, action ? { action } : undefined);
-        await w.call('notificationDidClick', { notification, action, url, client: client ?? null, messageId: mark.messageId });
-      } catch (error) {
-        await w.fail(error, mark.messageId);
+  w.run(
+    event,
+    async () => {
+      const scope = self.registration.scope;
+      const wanted = (action && mark.actions?.[action]) || mark.url;
+      let url = wanted ? allowedUrl(w.options, wanted) : scope;
+      if (!url) {
+        url = scope;
+        await w.fail('url-refused', mark.messageId);
       }
-      await w.flush();
-    })(),
+      const windows = await windowClients();
+      const open = windows.find((client) => client.url === url);
+      const same = url.startsWith(self.location.origin + '/') && windows[0];
+      const client =
+        (open && (await open.focus().catch(() => open))) ||
+        (same && (await same.navigate(url).then((c) => c?.focus()).catch(() => null))) ||
+        (await self.clients.openWindow(url));
+      const message: NotificationClickMessage = {
+        source: MESSAGE_SOURCE,
+        kind: 'notification-click',
+        action,
+        messageId: mark.messageId,
+        url,
+        data: (notification.data as { data?: NotificationClickMessage['data'] }).data,
+      };
+      client?.postMessage(message);
+      if (mark.analytics) void w.outbox.record('clicked', mark.messageId, action ? { action } : undefined);
+      await w.call('notificationDidClick', { notification, action, url, client: client ?? null, messageId: mark.messageId });
+    },
+    mark.messageId,
   );
 }

@@ -5,11 +5,8 @@ import type { WorkerContext } from './WorkerContext.js';
 export function handleNotificationClose(w: WorkerContext, event: NotificationEvent): void {
   const mark = markOf(event.notification);
   if (!mark) return;
-  event.waitUntil(
-    (async () => {
-      if (mark.analytics) void w.outbox.record('closed', mark.messageId);
-      await w.call('notificationDidClose', event.notification);
-      await w.flush();
-    })(),
-  );
+  w.run(event, async () => {
+    if (mark.analytics) void w.outbox.record('closed', mark.messageId);
+    await w.call('notificationDidClose', event.notification);
+  });
 }

@@ -9,8 +9,8 @@ import type { WorkerContext } from './WorkerContext.js';
 
 /**
  * The push pipeline: decode, (unseal, fetch), guard, route, then make sure something is
- * visible, then flush the outbox, all inside `waitUntil`. Nothing escapes: every failure
- * becomes a `failed` event. With `ignoreForeign`, a push that is not a tidings envelope
+ * visible, then flush the outbox, all inside `waitUntil` (see WorkerContext.run).
+ * Nothing escapes: every failure becomes a `failed` event. With `ignoreForeign`, a push that is not a tidings envelope
  * is left to the worker's other listeners before `waitUntil` is called.
  */
 export function handlePush(w: WorkerContext, event: PushEvent): void {
@@ -21,7 +21,7 @@ export function handlePush(w: WorkerContext, event: PushEvent): void {
     if (w.options.ignoreForeign) return;
     first = error as TidingsError;
   }
-  event.waitUntil(runPush(w, event, first));
+  w.run(event, () => runPush(w, event, first));
 }
 
 async function runPush(w: WorkerContext, event: PushEvent, first: Envelope | TidingsError): Promise<void> {
@@ -33,7 +33,7 @@ async function runPush(w: WorkerContext, event: PushEvent, first: Envelope | Tid
   try {
     if (first instanceof Error) throw first;
     envelope = await resolveEnvelope(w, first);
-    skipped = await guardMessage(w, envelope);
+    skipped = await guardMessage(w, envelope, event);
     // Asked only now, and awaited only where the answer matters, so a notification is
     // not held up by it (unless `foreground` is 'message').
     const windows = windowClients().catch(() => []);
@@ -63,5 +63,4 @@ async function runPush(w: WorkerContext, event: PushEvent, first: Envelope | Tid
   } catch (error) {
     await w.fail(error, envelope?.id);
   }
-  await w.flush();
 }

@@ -13,26 +13,20 @@ declare const self: ServiceWorkerGlobalScope;
  * IndexedDB), `resubscribed` is recorded and the open tabs are told.
  */
 export function handleSubscriptionChange(w: WorkerContext, event: ExtendableEvent): void {
-  event.waitUntil(
-    (async () => {
-      try {
-        const sync = w.sync;
-        const key = w.options.vapidPublicKey ?? (await sync?.read())?.sync?.vapidPublicKey;
-        const subscription =
-          (event as ExtendableEvent & { newSubscription?: PushSubscription | null }).newSubscription ??
-          (key
-            ? await self.registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: fromBase64Url(key) })
-            : null);
-        if (!subscription) throw 'no-subscription';
-        await sync?.resubscribe(subscription.toJSON() as SubscriptionJSON);
-        void w.outbox.record('resubscribed');
-        const message: SubscriptionChangedMessage = { source: MESSAGE_SOURCE, kind: 'subscription-changed', endpoint: subscription.endpoint };
-        for (const client of await windowClients()) client.postMessage(message);
-        await w.call('subscriptionDidChange', subscription);
-      } catch (error) {
-        await w.fail(error);
-      }
-      await w.flush();
-    })(),
-  );
+  // A failure, or no subscription to be had, is recorded by run() as `failed`.
+  w.run(event, async () => {
+    const sync = w.sync;
+    const key = w.options.vapidPublicKey ?? (await sync?.read())?.sync?.vapidPublicKey;
+    const subscription =
+      (event as ExtendableEvent & { newSubscription?: PushSubscription | null }).newSubscription ??
+      (key
+        ? await self.registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: fromBase64Url(key) })
+        : null);
+    if (!subscription) throw 'no-subscription';
+    await sync?.resubscribe(subscription.toJSON() as SubscriptionJSON);
+    void w.outbox.record('resubscribed');
+    const message: SubscriptionChangedMessage = { source: MESSAGE_SOURCE, kind: 'subscription-changed', endpoint: subscription.endpoint };
+    for (const client of await windowClients()) client.postMessage(message);
+    await w.call('subscriptionDidChange', subscription);
+  });
 }

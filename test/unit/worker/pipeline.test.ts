@@ -213,6 +213,51 @@ describe('guard', () => {
     expect(s.shownLog.map((n) => n.title)).toEqual(['Once']);
   });
 
+  it('reads the seen ids from IndexedDB once per worker and checks later pushes in memory', async () => {
+    const reads = vi.spyOn(IDBObjectStore.prototype, 'getAllKeys');
+    const worker = createPushWorker().listen();
+    for (let i = 0; i < 5; i++) await dispatch(worker.handlePush, new FakePushEvent({ v: 1, id: `r${i}`, notification: { title: `R${i}` } }));
+    await dispatch(worker.handlePush, new FakePushEvent({ v: 1, id: 'r2', notification: { title: 'Again' } }));
+    expect(reads).toHaveBeenCalledTimes(1);
+    expect(s.shownLog.map((n) => n.title)).toEqual(['R0', 'R1', 'R2', 'R3', 'R4']);
+    // Every new id reached IndexedDB before its push event ended.
+    const db = await openTidingsDB();
+    expect((await db.getAllKeys('seen')).sort()).toEqual(['r0', 'r1', 'r2', 'r3', 'r4']);
+    db.close();
+    reads.mockRestore();
+  });
+
+  it('a restarted worker rejects an id its predecessor saw after loading its ids', async () => {
+    const envelope = { v: 1, id: 'before-restart', notification: { title: 'Once' } };
+    // The first worker reads its (empty) ids at listen(), before the push arrives.
+    const first = createPushWorker().listen();
+    await dispatch(first.handlePush, new FakePushEvent(envelope));
+    const restarted = createPushWorker({ defaultNotification: { title: 'Default' } }).listen();
+    await dispatch(restarted.handlePush, new FakePushEvent(envelope));
+    await dispatch(restarted.handlePush, new FakePushEvent({ v: 1, id: 'after-restart', notification: { title: 'New' } }));
+    // Nothing new for the replay while its notification is up; the new id passes.
+    expect(s.shownLog.map((n) => n.title)).toEqual(['Once', 'New']);
+  });
+
+  it('catches a replay in memory where IndexedDB is refused, while the worker runs', async () => {
+    s = installScope({ noIndexedDB: true });
+    const worker = createPushWorker({ defaultNotification: { title: 'Default' } });
+    const envelope = { v: 1, id: 'private', notification: { title: 'Once' } };
+    await dispatch(worker.handlePush, new FakePushEvent(envelope));
+    await dispatch(worker.handlePush, new FakePushEvent(envelope));
+    expect(s.shownLog.map((n) => n.title)).toEqual(['Once']);
+  });
+
+  it('keeps the ids bounded in memory too where IndexedDB is refused, oldest out', async () => {
+    s = installScope({ noIndexedDB: true });
+    const worker = createPushWorker();
+    for (let i = 0; i < 501; i++) await dispatch(worker.handlePush, new FakePushEvent({ v: 1, id: `m${i}`, data: i }));
+    await dispatch(worker.handlePush, new FakePushEvent({ v: 1, id: 'm0', notification: { title: 'Forgotten' } }));
+    await dispatch(worker.handlePush, new FakePushEvent({ v: 1, id: 'm500', notification: { title: 'Remembered' } }));
+    expect(s.shownLog.map((n) => n.title)).toContain('Forgotten');
+    expect(s.shownLog.map((n) => n.title)).not.toContain('Remembered');
+  }, 20_000);
+
   it('two deliveries of one id at once show it once', async () => {
     const worker = createPushWorker();
     const envelope = { v: 1, id: 'twin', notification: { title: 'Twin' } };
