@@ -73,7 +73,9 @@ export async function measureSizes() {
       if (contender.keep) writeFileSync(resolve(cacheDir, contender.keep), code);
       Object.assign(row, measure(code));
       const budget = budgets.find((b) => b.file === contender.file);
-      if (budget) Object.assign(row, { budget: budget.brotli, withinBudget: row.brotli <= budget.brotli });
+      if (budget) {
+        Object.assign(row, { budget: budget.brotli, withinBudget: row.brotli <= budget.brotli, withinLimit: row.brotli <= budget.limit });
+      }
     } catch (error) {
       row.pending = error.code === 'MISSING_EXPORT' ? error.message : String(error.message ?? error).split('\n')[0];
     }
