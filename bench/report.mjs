@@ -84,7 +84,15 @@ function fanoutTable(part) {
   const lines = ['**Server fan-out** (bench/fanout.mjs)', ''];
   for (const run of part.runs) {
     if (run.skipped) lines.push(`- ${run.subscribers} subscribers: skipped, ${run.skipped}`);
-    else if (run.result) lines.push(`- ${run.subscribers} subscribers: ${run.seconds} s, exit ${run.exitCode}: \`${JSON.stringify(run.result)}\``);
+    else if (run.result) {
+      lines.push(`${run.subscribers} subscribers (${run.seconds} s in all):`, '');
+      lines.push('| sender | delivered | time | messages/s | peak RSS | RSS over idle |', '|---|---:|---:|---:|---:|---:|');
+      const mb = (bytes) => `${Math.round(bytes / 1048576)} MB`;
+      for (const r of run.result.results ?? []) {
+        lines.push(`| ${r.name} | ${r.delivered} | ${r.ms} ms | ${r.messagesPerSecond} | ${mb(r.peakRssBytes)} | ${mb(r.rssOverIdleBytes)} |`);
+      }
+      lines.push('');
+    }
     // fanout.mjs prints its own markdown table: keep it as it is.
     else lines.push(`- ${run.subscribers} subscribers: ${run.seconds} s, exit ${run.exitCode}`, '', run.output ?? '', '');
   }
