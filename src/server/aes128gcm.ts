@@ -1,9 +1,10 @@
-import { createCipheriv, createDecipheriv, createECDH, createHmac, randomBytes, type ECDH } from 'node:crypto';
-import { TidingsError } from '../shared/TidingsError.js';
+import { createCipheriv, createECDH, createHmac, randomBytes } from 'node:crypto';
 
 /**
- * RFC 8291 (Web Push message encryption) over RFC 8188 (aes128gcm), with node:crypto.
- * Always one record, as RFC 8291 §4 requires; sync, so `seal()` can be sync too.
+ * RFC 8291 (Web Push message encryption) over RFC 8188 (aes128gcm), with node:crypto:
+ * the sending side. Always one record, as RFC 8291 §4 requires; sync, so `seal()` can be
+ * sync too. The receiving side is `src/shared/aes128gcm.ts` (WebCrypto), which the
+ * worker and the local push service's headless subscribers share.
  */
 
 const HEADER_BYTES = 86;
@@ -47,42 +48,6 @@ export function encryptAes128gcm(
   return Buffer.concat([header, body, cipher.getAuthTag()]);
 }
 
-/**
- * Decrypts an aes128gcm Web Push body with the receiver's key pair and auth secret.
- * Throws TidingsError `unseal-failed` with a `reason` for anything a browser would refuse.
- */
-export function decryptAes128gcm(body: Uint8Array, receiver: ECDH, authSecret: Uint8Array): Buffer {
-  const data = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-  if (data.length <= HEADER_BYTES + TAG_BYTES) fail('truncated');
-  const salt = data.subarray(0, 16);
-  const recordSize = data.readUInt32BE(16);
-  if (recordSize < 18) fail('record-size');
-  if (data[20] !== 65) fail('key-id');
-  const senderPublicKey = data.subarray(21, HEADER_BYTES);
-  const record = data.subarray(HEADER_BYTES);
-  if (record.length > recordSize) fail('multiple-records');
-
-  let secret: Buffer;
-  try {
-    secret = receiver.computeSecret(senderPublicKey);
-  } catch {
-    fail('sender-key');
-  }
-  const { key, nonce } = deriveKeys(secret, authSecret, receiver.getPublicKey(), senderPublicKey, salt);
-  let plain: Buffer;
-  try {
-    const decipher = createDecipheriv('aes-128-gcm', key, nonce);
-    decipher.setAuthTag(record.subarray(record.length - TAG_BYTES));
-    plain = Buffer.concat([decipher.update(record.subarray(0, record.length - TAG_BYTES)), decipher.final()]);
-  } catch {
-    fail('tag');
-  }
-  let end = plain.length;
-  while (end > 0 && plain[end - 1] === 0) end--;
-  if (end === 0 || plain[end - 1] !== 2) fail('padding');
-  return plain.subarray(0, end - 1);
-}
-
 /** The key schedule of RFC 8291 §3.3-3.4 and RFC 8188 §2.2 (PUSH-FACTS.md §2.2). */
 export function deriveKeys(
   ecdhSecret: Uint8Array,
@@ -106,8 +71,4 @@ function hkdfStep(prk: Uint8Array, info: Uint8Array): Buffer {
 
 function hmac(key: Uint8Array, data: Uint8Array): Buffer {
   return createHmac('sha256', key).update(data).digest();
-}
-
-function fail(reason: string): never {
-  throw new TidingsError('unseal-failed', { reason });
 }

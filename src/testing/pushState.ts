@@ -1,4 +1,4 @@
-import type { ECDH } from 'node:crypto';
+import type { UnsealKey } from '../shared/aes128gcm.js';
 
 /** One message a push service holds for a subscription until it is delivered (and acked) or expires. */
 export interface QueuedMessage {
@@ -26,7 +26,7 @@ export interface Channel {
   gone: boolean;
   queue: QueuedMessage[];
   /** Keys a headless subscriber decrypts with. */
-  headless?: { ecdh: ECDH; auth: Buffer };
+  headless?: UnsealKey;
   /** Mozilla protocol: which user agent and channel this is. */
   uaid?: string;
   channelID?: string;

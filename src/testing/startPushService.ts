@@ -1,4 +1,4 @@
-import { createECDH, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -6,7 +6,7 @@ import { WebSocketServer } from 'ws';
 import type { SubscriptionJSON } from '../shared/protocol.js';
 import { fromBase64Url, toBase64Url } from '../shared/base64url.js';
 import { TidingsError } from '../shared/TidingsError.js';
-import { decryptAes128gcm } from '../server/aes128gcm.js';
+import { decrypt } from '../shared/aes128gcm.js';
 import { acceptPushMessage, error, type PushAnswer } from './acceptPushMessage.js';
 import { createCertificate } from './createCertificate.js';
 import { serveMozillaProtocol } from './mozillaProtocol.js';
@@ -146,17 +146,21 @@ export async function startPushService(options: PushServiceOptions = {}): Promis
         }
         key = toBase64Url(raw);
       }
-      const ecdh = createECDH('prime256v1');
-      ecdh.generateKeys();
-      const auth = randomBytes(16);
+      // The same WebCrypto opener the worker uses decrypts what a headless subscriber gets.
+      const pair = await crypto.subtle.generateKey({ name: 'ECDH', namedCurve: 'P-256' }, false, ['deriveBits']);
+      const headless = {
+        privateKey: pair.privateKey,
+        publicKey: new Uint8Array(await crypto.subtle.exportKey('raw', pair.publicKey)),
+        auth: new Uint8Array(randomBytes(16)),
+      };
       const token = randomBytes(24).toString('base64url');
-      const channel: Channel = { token, endpoint: endpointFor(token, key !== undefined), applicationServerKey: key, gone: false, queue: [], headless: { ecdh, auth } };
+      const channel: Channel = { token, endpoint: endpointFor(token, key !== undefined), applicationServerKey: key, gone: false, queue: [], headless };
       state.channels.set(token, channel);
       state.byEndpoint.set(channel.endpoint, channel);
       return {
         endpoint: channel.endpoint,
         expirationTime: null,
-        keys: { p256dh: toBase64Url(ecdh.getPublicKey()), auth: toBase64Url(auth) },
+        keys: { p256dh: toBase64Url(headless.publicKey), auth: toBase64Url(headless.auth) },
       };
     },
     async received(endpoint) {
@@ -165,8 +169,9 @@ export async function startPushService(options: PushServiceOptions = {}): Promis
       if (!headless) throw new TidingsError('push-service', { reason: 'not a headless subscriber: a browser receives it' });
       const queued = liveMessages(state, channel);
       channel.queue = [];
-      return queued.map((message) =>
-        message.body.length === 0 ? '' : decryptAes128gcm(message.body, headless.ecdh, headless.auth).toString('utf8'),
+      const text = new TextDecoder();
+      return Promise.all(
+        queued.map(async (message) => (message.body.length === 0 ? '' : text.decode(await decrypt(new Uint8Array(message.body), headless)))),
       );
     },
     messages(endpoint) {

@@ -1,10 +1,8 @@
-import { createECDH, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { decryptAes128gcm } from '../../../src/server/aes128gcm.js';
+import { newReceiver, openText } from '../../support/receiver.js';
 import { createPushServer, generateVapidKeys, memoryStore, type PushServer, type SubscriptionStore } from '../../../src/server/index.js';
-import { fromBase64Url, toBase64Url } from '../../../src/shared/base64url.js';
 import type { Envelope, SubscriptionJSON } from '../../../src/shared/protocol.js';
 import { startPushService, type PushService } from '../../../src/testing/index.js';
 
@@ -29,11 +27,9 @@ async function register(subscription: SubscriptionJSON, extra: object = {}): Pro
   return ((await response.json()) as { id: string }).id;
 }
 
-function sealKeyPair() {
-  const ecdh = createECDH('prime256v1');
-  ecdh.generateKeys();
-  const auth = randomBytes(16);
-  return { ecdh, auth, sealKey: { p256dh: toBase64Url(ecdh.getPublicKey()), auth: toBase64Url(auth) } };
+async function sealKeyPair() {
+  const receiver = await newReceiver();
+  return { receiver, sealKey: receiver.keys };
 }
 
 async function receivedEnvelopes(endpoint: string): Promise<Envelope[]> {
@@ -74,19 +70,18 @@ describe('send() through the local push service', () => {
 
   it('seals for a subscription with a seal key; the record opens with RFC 8291 decryption', async () => {
     const subscription = await service.subscribe();
-    const seal = sealKeyPair();
+    const seal = await sealKeyPair();
     await register(subscription, { sealKey: seal.sealKey });
     const envelope: Envelope = { v: 1, id: 'secret', notification: { title: 'For your eyes', body: 'only' } };
     await server.send(envelope);
     const [outer] = await receivedEnvelopes(subscription.endpoint);
     expect(Object.keys(outer!).sort()).toEqual(['id', 'sealed', 'v']);
-    const opened = decryptAes128gcm(fromBase64Url(outer!.sealed!)!, seal.ecdh, seal.auth);
-    expect(JSON.parse(opened.toString())).toEqual(envelope);
+    expect(JSON.parse(await openText(outer!.sealed!, seal.receiver))).toEqual(envelope);
   });
 
   it('sends plain to a sealed subscription when told seal: false', async () => {
     const subscription = await service.subscribe();
-    await register(subscription, { sealKey: sealKeyPair().sealKey });
+    await register(subscription, { sealKey: (await sealKeyPair()).sealKey });
     const envelope: Envelope = { v: 1, id: 'public', notification: { title: 'Public news' } };
     expect((await server.send(envelope, { seal: false })).sent).toBe(1);
     expect(await receivedEnvelopes(subscription.endpoint)).toEqual([envelope]);
@@ -105,14 +100,14 @@ describe('send() through the local push service', () => {
 
   it('stores a sealed envelope too large to push, still sealed', async () => {
     const subscription = await service.subscribe();
-    const seal = sealKeyPair();
+    const seal = await sealKeyPair();
     await register(subscription, { sealKey: seal.sealKey });
     const envelope: Envelope = { v: 1, id: 'big-secret', data: { text: 'y'.repeat(3500) } };
     await server.send(envelope);
     const [pointer] = await receivedEnvelopes(subscription.endpoint);
     const stored = JSON.parse(await fetchEnvelope(pointer!.fetch!)) as Envelope;
     expect(stored).toMatchObject({ v: 1, id: 'big-secret', sealed: expect.any(String) });
-    expect(JSON.parse(decryptAes128gcm(fromBase64Url(stored.sealed!)!, seal.ecdh, seal.auth).toString())).toEqual(envelope);
+    expect(JSON.parse(await openText(stored.sealed!, seal.receiver))).toEqual(envelope);
   });
 
   it('never pushes a body over 4096 bytes', async () => {

@@ -1,10 +1,10 @@
-import { createECDH, randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import webpush from 'web-push';
 import { WebSocket } from 'ws';
-import { decryptAes128gcm } from '../../../src/server/aes128gcm.js';
+import { newReceiver, openText } from '../../support/receiver.js';
 import { generateVapidKeys } from '../../../src/server/index.js';
-import { fromBase64Url, toBase64Url } from '../../../src/shared/base64url.js';
+import { fromBase64Url } from '../../../src/shared/base64url.js';
 import { startPushService, type PushService } from '../../../src/testing/index.js';
 
 type Frame = Record<string, unknown>;
@@ -69,14 +69,6 @@ async function connect(): Promise<ScriptedClient> {
   return client;
 }
 
-/** The browser half of a subscription: Firefox makes these keys; here the test does. */
-function browserKeys() {
-  const ecdh = createECDH('prime256v1');
-  ecdh.generateKeys();
-  const auth = randomBytes(16);
-  return { ecdh, auth, keys: { p256dh: toBase64Url(ecdh.getPublicKey()), auth: toBase64Url(auth) } };
-}
-
 async function registered(client: ScriptedClient) {
   const channelID = randomUUID();
   const reply = await client.request({ messageType: 'register', channelID, key: paddedKey });
@@ -104,7 +96,7 @@ describe("Mozilla's WebSocket push protocol", () => {
     await client.request({ messageType: 'hello', use_webpush: true });
     const { channelID, endpoint, reply } = await registered(client);
     expect(reply).toEqual({ messageType: 'register', channelID, status: 200, pushEndpoint: expect.stringMatching(new RegExp(`^${service.url}/wpush/v2/`)) });
-    const browser = browserKeys();
+    const browser = await newReceiver();
     expect(await sendPush(endpoint, browser.keys, 'hello firefox')).toBe(201);
     const notification = await client.next();
     expect(notification).toEqual({
@@ -114,15 +106,14 @@ describe("Mozilla's WebSocket push protocol", () => {
       data: expect.stringMatching(/^[A-Za-z0-9_-]+$/),
       headers: { encoding: 'aes128gcm' },
     });
-    const plain = decryptAes128gcm(fromBase64Url(notification.data as string)!, browser.ecdh, browser.auth);
-    expect(plain.toString()).toBe('hello firefox');
+    expect(await openText(notification.data as string, browser)).toBe('hello firefox');
   });
 
   it('gives every message a unique version and resends unacked ones after the next hello', async () => {
     const client = await connect();
     const { uaid } = await client.request({ messageType: 'hello', use_webpush: true });
     const { channelID, endpoint } = await registered(client);
-    const browser = browserKeys();
+    const browser = await newReceiver();
     await sendPush(endpoint, browser.keys, 'one');
     await sendPush(endpoint, browser.keys, 'two');
     const one = await client.next();
@@ -145,13 +136,13 @@ describe("Mozilla's WebSocket push protocol", () => {
     const { uaid } = await client.request({ messageType: 'hello', use_webpush: true });
     const { endpoint, channelID } = await registered(client);
     await client.close();
-    const browser = browserKeys();
+    const browser = await newReceiver();
     expect(await sendPush(endpoint, browser.keys, 'now or never', 0)).toBe(201);
     expect(await sendPush(endpoint, browser.keys, 'kept')).toBe(201);
     const again = await connect();
     await again.request({ messageType: 'hello', uaid, use_webpush: true });
     const kept = await again.next();
-    expect(decryptAes128gcm(fromBase64Url(kept.data as string)!, browser.ecdh, browser.auth).toString()).toBe('kept');
+    expect(await openText(kept.data as string, browser)).toBe('kept');
     expect(kept.channelID).toBe(channelID);
     expect(await again.request({})).toEqual({});
   });
@@ -161,7 +152,7 @@ describe("Mozilla's WebSocket push protocol", () => {
     await client.request({ messageType: 'hello', use_webpush: true });
     const { channelID, endpoint } = await registered(client);
     expect(await client.request({ messageType: 'unregister', channelID, code: 200 })).toEqual({ messageType: 'unregister', channelID, status: 200 });
-    expect(await sendPush(endpoint, browserKeys().keys, 'late')).toBe(410);
+    expect(await sendPush(endpoint, (await newReceiver()).keys, 'late')).toBe(410);
   });
 
   it('refuses a bad channelID or key with a non-200 status', async () => {
