@@ -80,9 +80,10 @@ async function vapid(args) {
   const kept = existing
     .split('\n')
     .filter((line) => line && !/^VAPID_(PUBLIC_KEY|PRIVATE_KEY|SUBJECT)=/.test(line));
-  writeFileSync(values.env, [...kept, lines].join('\n'));
-  // The private key is a secret: an existing file keeps its mode otherwise.
-  chmodSync(values.env, 0o600);
+  // The private key is a secret: a new file is created owner-only, and an existing one
+  // is narrowed first (writeFileSync's mode applies only to files it creates).
+  if (existsSync(values.env)) chmodSync(values.env, 0o600);
+  writeFileSync(values.env, [...kept, lines].join('\n'), { mode: 0o600 });
   process.stdout.write(`Wrote VAPID keys to ${values.env}\nPublic key: ${keys.publicKey}\n`);
   return 0;
 }

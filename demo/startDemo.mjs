@@ -4,7 +4,7 @@
 import { createServer } from 'node:http';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { extname, join, normalize, resolve } from 'node:path';
+import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -123,7 +123,8 @@ async function serveFile(res, pathname) {
   // The two bundles come straight from dist/, so the demo runs what ships.
   const base = path === '/tidings.iife.js' || path === '/tidings-worker.iife.js' || path.endsWith('.iife.js.map') ? distDir : publicDir;
   const file = normalize(join(base, decodeURIComponent(path)));
-  if (!file.startsWith(base)) return json(res, 404, { error: 'not found' });
+  // The separator matters: without it a sibling folder such as public-old would match.
+  if (!file.startsWith(base + sep)) return json(res, 404, { error: 'not found' });
   const content = await readFile(file).catch(() => null);
   if (!content) return json(res, 404, { error: 'not found' });
   res.writeHead(200, {

@@ -24,8 +24,15 @@ export function createHandler({ store, basePath, maxBodyBytes }: HandlerOptions)
       return json(400, { error: 'invalid-request', field: 'url' });
     }
     if (path !== basePath && !path.startsWith(`${basePath}/`)) return json(404, { error: 'not-found' });
-    const [collection, id, ...rest] = path.slice(basePath.length + 1).split('/');
+    const [collection, rawId, ...rest] = path.slice(basePath.length + 1).split('/');
     if (rest.length > 0 || !collection) return json(404, { error: 'not-found' });
+    let id: string | undefined;
+    try {
+      id = rawId === undefined ? undefined : decodeURIComponent(rawId);
+    } catch {
+      // A malformed percent-escape names nothing stored.
+      return json(404, { error: 'not-found' });
+    }
     try {
       if (collection === 'subscriptions' && id === undefined) {
         if (request.method !== 'POST') return notAllowed('POST');
@@ -35,7 +42,7 @@ export function createHandler({ store, basePath, maxBodyBytes }: HandlerOptions)
       }
       if (collection === 'subscriptions' && id) {
         if (request.method !== 'DELETE') return notAllowed('DELETE');
-        const deleted = await store.deleteSubscription(decodeURIComponent(id));
+        const deleted = await store.deleteSubscription(id);
         return deleted ? new Response(null, { status: 204 }) : json(404, { error: 'not-found' });
       }
       if (collection === 'events' && id === undefined) {
@@ -46,7 +53,7 @@ export function createHandler({ store, basePath, maxBodyBytes }: HandlerOptions)
       }
       if (collection === 'messages' && id) {
         if (request.method !== 'GET' && request.method !== 'HEAD') return notAllowed('GET, HEAD');
-        const body = await store.getMessage(decodeURIComponent(id));
+        const body = await store.getMessage(id);
         if (body === undefined) return json(404, { error: 'not-found' });
         // The URL is a capability for one message: keep it out of shared caches.
         return new Response(request.method === 'HEAD' ? null : body, {

@@ -187,7 +187,8 @@ export function createBackendSync(options: BackendSyncOptions): BackendSync {
         const pending = await getValue(db, 'pending');
         return !pending || run(db, pending);
       }),
-    read: () => locked(async (db) => ({ sync: await getValue(db, 'sync'), pending: await getValue(db, 'pending') })),
+    // No lock: a read is consistent on its own, and getState() must not wait out a retry.
+    read: () => withTidingsDB(async (db) => ({ sync: await getValue(db, 'sync'), pending: await getValue(db, 'pending') })),
   };
 }
 

@@ -50,7 +50,12 @@ export function createWorkerContext(options: ResolvedOptions): WorkerContext {
         };
         return database;
       },
-      () => undefined,
+      () => {
+        // Try again at the next use: one refused or slow open must not cost storage for
+        // the worker's whole life.
+        opened = undefined;
+        return undefined;
+      },
     ));
   const w: WorkerContext = {
     options,
@@ -65,9 +70,11 @@ export function createWorkerContext(options: ResolvedOptions): WorkerContext {
       let answer: unknown;
       for (const hooks of w.hooks) {
         try {
-          // Each hook takes the previous answer's draft, so notificationWillShow hooks chain.
           const next = await (hooks[name] as ((value: unknown) => unknown) | undefined)?.call(hooks, arg);
-          if (next !== undefined) answer = arg = next as typeof arg;
+          // Only notificationWillShow chains: each hook edits the previous one's draft, and
+          // false cancels. Other hooks are told, and what they return is ignored.
+          if (name !== 'notificationWillShow' || next === undefined) continue;
+          answer = arg = next as typeof arg;
           if (next === false) break;
         } catch {
           // A plugin's bug must not cost the user the notification.

@@ -7,9 +7,13 @@ import type { WorkerContext } from './WorkerContext.js';
  * The cache handler: fetches each allowed URL and puts it in Cache Storage, then keeps
  * at most `maxEntries` there, oldest out (Cache Storage lists keys in insertion order).
  * A refused or failed URL is reported as a `failed` event ('url-refused', 'cache'), never thrown.
+ * A push may name its own cache only under tidings' name (`tidings-news`): never the
+ * site's other caches, such as a Workbox precache the trimming would empty.
  */
 export async function cacheUrls(w: WorkerContext, envelope: Envelope): Promise<void> {
-  const { urls, cacheName = w.options.cacheName } = envelope.cache as EnvelopeCache;
+  const own = w.options.cacheName;
+  const { urls, cacheName: asked = own } = envelope.cache as EnvelopeCache;
+  const cacheName = asked === own || asked.startsWith(`${own}-`) ? asked : own;
   const cache = await caches.open(cacheName);
   await Promise.all(
     urls.map(async (raw) => {

@@ -52,7 +52,7 @@ async function runPush(w: WorkerContext, event: PushEvent, first: Envelope | Tid
     // permission, when a push shows nothing. Bad input gets the default too (DESIGN.md,
     // "Bad input"); a replay or a stale message needs nothing new if a tidings
     // notification is already up.
-    if (!shown && !reachedTab && !(skipped && (await w.notifier.anyVisible()))) {
+    if (!shown && !reachedTab && !(skipped && (await w.notifier.anyVisible().catch(() => false)))) {
       const { title, ...options } = w.options.defaultNotification;
       await w.notifier.show(title, {
         tag: 'tidings',

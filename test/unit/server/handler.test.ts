@@ -148,6 +148,14 @@ describe('the handler serves the backend contract', () => {
     expect((await remove()).status).toBe(404);
   });
 
+  it('answers 404, not 500, to a malformed percent-escape in an id', async () => {
+    for (const path of ['/subscriptions/%E0%A4%A', '/messages/%']) {
+      const method = path.startsWith('/messages') ? 'GET' : 'DELETE';
+      const response = await server.handler(new Request(`${base}${path}`, { method }));
+      expect(response.status, path).toBe(404);
+    }
+  });
+
   it('stores events once per id and answers 202', async () => {
     const events = [
       { id: 'e1', type: 'delivered', messageId: 'm1', at: 1 },

@@ -356,7 +356,15 @@ describe('cache handler', () => {
     for (const url of ['/1', '/2', '/3']) await dispatch(worker.handlePush, new FakePushEvent({ v: 1, cache: { urls: [url] } }));
     await dispatch(worker.handlePush, new FakePushEvent({ v: 1, cache: { urls: ['/2'] } }));
     expect([...s.stores.get('news')!.keys()]).toEqual(['https://site.example/3', 'https://site.example/2']);
-    await dispatch(worker.handlePush, new FakePushEvent({ v: 1, cache: { urls: ['/x'], cacheName: 'other' } }));
-    expect([...s.stores.get('other')!.keys()]).toEqual(['https://site.example/x']);
+    await dispatch(worker.handlePush, new FakePushEvent({ v: 1, cache: { urls: ['/x'], cacheName: 'news-extra' } }));
+    expect([...s.stores.get('news-extra')!.keys()]).toEqual(['https://site.example/x']);
+  });
+
+  it("never writes to or trims a cache outside tidings' name, such as a site's precache", async () => {
+    s.routes.unshift((r) => (r.method === 'GET' ? new Response(r.url) : undefined));
+    const worker = createPushWorker({ cache: { name: 'news', maxEntries: 1 } });
+    await dispatch(worker.handlePush, new FakePushEvent({ v: 1, cache: { urls: ['/a'], cacheName: 'workbox-precache-v2' } }));
+    expect(s.stores.has('workbox-precache-v2')).toBe(false);
+    expect([...s.stores.get('news')!.keys()]).toEqual(['https://site.example/a']);
   });
 });
