@@ -10,8 +10,9 @@ import {
 } from './db.js';
 import { TidingsError } from './TidingsError.js';
 
-// DOM-free on purpose (fetch, AbortSignal.timeout, IndexedDB, navigator.locks only), so
-// the page and the service worker share one copy of the backend rules.
+// DOM-free on purpose (fetch, AbortSignal.timeout, IndexedDB, navigator.locks only). The
+// service worker runs it, for itself and on behalf of every tab's page SDK; it lives in
+// shared/ beside the IndexedDB schema it keeps.
 
 /** A site's own way to reach its backend, instead of the HTTP contract at a base URL. */
 export interface BackendAdapter {
@@ -41,6 +42,12 @@ export interface BackendSyncOptions {
   attempts?: number;
   /** ms before the first retry; doubles each attempt, with jitter. Default 1000. */
   retryDelay?: number;
+  /**
+   * The worker acting on its own (a push's flush, `sync`, `pushsubscriptionchange`), with
+   * none of a page's credentials: it leaves operations that need them to a page, and keeps
+   * a 401/403 queued for a page instead of dropping it. Default false.
+   */
+  background?: boolean;
 }
 
 /** What the backend should hold for this browser. */
@@ -54,8 +61,7 @@ export interface Registration {
 
 /**
  * Keeps the backend in step with this browser's subscription. Every call runs under one
- * lock shared by all tabs and the worker (Web Locks, or a per-page queue where that API
- * is missing), so concurrent callers make one request. Failures that may pass (network
+ * lock (Web Locks, or a queue in this worker where that API is missing), so concurrent callers make one request. Failures that may pass (network
  * error, timeout, 5xx, 408, 429, a 2xx that is not `{id}` JSON) are retried `attempts` times
  * with backoff and then left queued in kv `pending`; other 4xx reject with TidingsError
  * `backend-failed` and `details.status`, and drop the operation.
@@ -81,13 +87,15 @@ export interface BackendSync {
   read(): Promise<{ sync?: SyncState | undefined; pending?: PendingRegistration | undefined }>;
 }
 
-/** Fallback for browsers without Web Locks: serialises calls within this page only. */
+/** Fallback for browsers without Web Locks: serialises calls within this worker. */
 let tail: Promise<unknown> = Promise.resolve();
 
 /** Creates the backend sync for `options`. Validates them now; sends and opens nothing until called. */
 export function createBackendSync(options: BackendSyncOptions): BackendSync {
-  const { backend, headers, timeout = 10_000, attempts = 3, retryDelay = 1000 } = options;
+  const { backend, headers, timeout = 10_000, attempts = 3, retryDelay = 1000, background = false } = options;
   const adapter = typeof backend == 'string' ? undefined : backend;
+  // Headers and adapters are never stored, so only a page can send what needed them.
+  const credentials = !!adapter || (headers != null && (typeof headers == 'function' || !!Object.keys(headers).length));
   if (adapter !== undefined && !(typeof adapter?.register == 'function' && typeof adapter.unregister == 'function'))
     throw new TidingsError('invalid-option', { option: 'backend' });
   if (headers != null && !/^(object|function)$/.test(typeof headers))
@@ -111,6 +119,8 @@ export function createBackendSync(options: BackendSyncOptions): BackendSync {
    * Resolves true when done, false when left queued.
    */
   const run = async (db: TidingsDatabase, op: PendingRegistration): Promise<boolean> => {
+    if (background && op.needsPage) return false;
+    if (credentials) op.needsPage = true;
     // Queued before the first request, so a tab closed mid-request loses nothing.
     await setValue(db, 'pending', op);
     for (let tries = 0; ; ) {
@@ -138,6 +148,11 @@ export function createBackendSync(options: BackendSyncOptions): BackendSync {
         return true;
       } catch (error) {
         const status = (error as { status?: number }).status ?? (error as TidingsError).details?.status;
+        // Without the page's credentials a 401/403 says nothing final: keep it for a page.
+        if (background && (status == 401 || status == 403)) {
+          await setValue(db, 'pending', { ...op, needsPage: true, lastError: String(status) });
+          return false;
+        }
         // Other 4xx will not pass by retrying: report them and drop the operation.
         if (status! < 500 && status != 408 && status != 429) {
           await deleteValue(db, 'pending');

@@ -42,6 +42,11 @@ export interface PendingRegistration {
   /** When the last failure suggests trying again, ms since the epoch. */
   nextAttemptAt?: number;
   lastError?: string;
+  /**
+   * Only a page can finish it: it was queued with the page's headers or adapter (never
+   * stored), or the backend refused the worker's request without them (401/403).
+   */
+  needsPage?: boolean;
 }
 
 /** The seal key pair: the private half is a non-extractable CryptoKey, stored as is. */

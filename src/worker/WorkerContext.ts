@@ -65,7 +65,7 @@ export function createWorkerContext(options: ResolvedOptions): WorkerContext {
     outbox: createOutbox(options, db, () => !running),
     notifier: createNotifier(),
     seen: createSeenIds(db),
-    sync: options.backend ? createBackendSync({ backend: options.backend, timeout: options.timeout }) : undefined,
+    sync: options.backend ? createBackendSync({ backend: options.backend, timeout: options.timeout, background: true }) : undefined,
     async call(name, arg) {
       let answer: unknown;
       for (const hooks of w.hooks) {

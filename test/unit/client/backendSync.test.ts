@@ -350,3 +350,30 @@ describe('several tabs at once', () => {
     expect(locks.requested).toEqual(['tidings-sync', 'tidings-sync']);
   });
 });
+
+describe("the worker's background sync, which has none of a page's credentials", () => {
+  it('leaves an operation queued with headers to a page, sending nothing', async () => {
+    backend.script.push(503, 503, 503);
+    const page = createBackendSync({ backend: backend.url, headers: { authorization: 'Bearer p' }, ...fast });
+    expect(await page.register(registration())).toBeNull();
+    const sent = backend.requests.length;
+    expect(await createBackendSync({ backend: backend.url, background: true, ...fast }).flush()).toBe(false);
+    expect(backend.requests).toHaveLength(sent);
+    expect((await stored()).pending?.needsPage).toBe(true);
+    // The page, with its headers, finishes it.
+    expect(await page.flush()).toBe(true);
+    expect(backend.requests.at(-1)!.headers.authorization).toBe('Bearer p');
+    expect((await stored()).pending).toBeUndefined();
+  });
+
+  it('keeps a 401 or 403 queued for a page instead of dropping the registration', async () => {
+    backend.script.push(403);
+    const worker = createBackendSync({ backend: backend.url, background: true, ...fast });
+    expect(await worker.register(registration(2))).toBeNull();
+    const { pending } = await stored();
+    expect(pending).toMatchObject({ needsPage: true, subscription: subscription(2) });
+    // A page that can authenticate sends it.
+    expect(await createBackendSync({ backend: backend.url, headers: { cookie: 'session' }, ...fast }).flush()).toBe(true);
+    expect((await stored()).sync?.endpoint).toBe(subscription(2).endpoint);
+  });
+});
