@@ -44,7 +44,8 @@ export async function startDemo(options = {}) {
   const dbFile = join(dataDir, 'tidings.db');
   const store = sqliteStore(dbFile);
   const pushService = await startPushService({ port: pushPort });
-  const push = createPushServer({ vapid, store, basePath: '/api/push' });
+  // The demo's browsers subscribe at the local push service, on loopback.
+  const push = createPushServer({ vapid, store, basePath: '/api/push', allowLoopbackEndpoints: true });
   const api = toNodeHandler(push.handler);
 
   const site = createServer(async (req, res) => {

@@ -9,13 +9,15 @@ export interface HandlerOptions {
   store: SubscriptionStore;
   basePath: string;
   maxBodyBytes: number;
+  /** Accept subscriptions whose endpoint is on loopback (local push services). */
+  allowLoopbackEndpoints: boolean;
 }
 
 /**
  * The backend HTTP contract of DESIGN.md as one Fetch-API function. Every body is
  * validated; a bad one gets a 400 JSON error naming the field, an oversize one 413.
  */
-export function createHandler({ store, basePath, maxBodyBytes }: HandlerOptions): (request: Request) => Promise<Response> {
+export function createHandler({ store, basePath, maxBodyBytes, allowLoopbackEndpoints }: HandlerOptions): (request: Request) => Promise<Response> {
   return async (request) => {
     let path: string;
     try {
@@ -36,7 +38,7 @@ export function createHandler({ store, basePath, maxBodyBytes }: HandlerOptions)
     try {
       if (collection === 'subscriptions' && id === undefined) {
         if (request.method !== 'POST') return notAllowed('POST');
-        const body = validateRegisterRequest(await readJson(request, maxBodyBytes));
+        const body = validateRegisterRequest(await readJson(request, maxBodyBytes), allowLoopbackEndpoints);
         const saved = await store.saveSubscription(body);
         return json(saved.created ? 201 : 200, { id: saved.id });
       }

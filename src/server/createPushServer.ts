@@ -27,6 +27,13 @@ export interface PushServerOptions {
   maxRetryDelay?: number;
   /** Largest request body the handler reads; larger gets 413. @default 65536 */
   maxBodyBytes?: number;
+  /**
+   * Accept subscriptions whose endpoint is on loopback (`http://127.0.0.1:…`), as the
+   * local push service of `tidings/testing` hands out. Off in production: registration is
+   * open to anyone, and sends would then reach services on the backend's own host.
+   * @default false
+   */
+  allowLoopbackEndpoints?: boolean;
 }
 
 export interface SendOptions {
@@ -146,7 +153,7 @@ export function createPushServer(options: PushServerOptions): PushServer {
   }
 
   return {
-    handler: createHandler({ store, basePath, maxBodyBytes }),
+    handler: createHandler({ store, basePath, maxBodyBytes, allowLoopbackEndpoints: options.allowLoopbackEndpoints === true }),
     send,
     seal,
   };

@@ -7,18 +7,18 @@ import { requestLimits } from './requestLimits.js';
  * Turns an untrusted `POST /subscriptions` body into a RegisterRequest built from known
  * fields only, or throws TidingsError `invalid-request` naming the field.
  */
-export function validateRegisterRequest(body: unknown): RegisterRequest {
+export function validateRegisterRequest(body: unknown, allowLoopback = false): RegisterRequest {
   if (!isRecord(body)) fail('body', 'not-object');
-  const out: RegisterRequest = { subscription: subscription(body.subscription) };
+  const out: RegisterRequest = { subscription: subscription(body.subscription, allowLoopback) };
   if (body.sealKey !== undefined && body.sealKey !== null) out.sealKey = keys(body.sealKey, 'sealKey');
   if (body.attributes !== undefined && body.attributes !== null) out.attributes = attributes(body.attributes);
   return out;
 }
 
-function subscription(value: unknown): SubscriptionJSON {
+function subscription(value: unknown, allowLoopback: boolean): SubscriptionJSON {
   if (!isRecord(value)) fail('subscription', 'not-object');
   const out: SubscriptionJSON = {
-    endpoint: endpoint(value.endpoint),
+    endpoint: endpoint(value.endpoint, allowLoopback),
     keys: keys(value.keys, 'subscription.keys'),
   };
   const expiration = value.expirationTime;
@@ -33,8 +33,12 @@ function subscription(value: unknown): SubscriptionJSON {
   return out;
 }
 
-/** Push services are https; plain http only on loopback, for local push services. */
-export function endpoint(value: unknown, field = 'subscription.endpoint'): string {
+/**
+ * Push services are https. Loopback endpoints (http or https) are refused unless
+ * `allowLoopback`, for local push services: anyone may register a subscription, and each
+ * send POSTs to its endpoint, so a loopback one would aim the backend at its own host.
+ */
+export function endpoint(value: unknown, allowLoopback: boolean, field = 'subscription.endpoint'): string {
   if (typeof value !== 'string') fail(field, 'not-string');
   if (value.length > requestLimits.endpoint) fail(field, 'too-long');
   let url: URL;
@@ -44,8 +48,9 @@ export function endpoint(value: unknown, field = 'subscription.endpoint'): strin
     fail(field, 'not-url');
   }
   if (url.username || url.password) fail(field, 'credentials');
-  if (url.protocol === 'https:') return url.href;
-  if (url.protocol === 'http:' && isLoopback(url.hostname)) return url.href;
+  const loopback = isLoopback(url.hostname);
+  if (loopback && !allowLoopback && /^https?:$/.test(url.protocol)) fail(field, 'loopback');
+  if (url.protocol === 'https:' || (url.protocol === 'http:' && loopback)) return url.href;
   fail(field, url.protocol === 'http:' ? 'not-https' : 'scheme');
 }
 

@@ -74,8 +74,19 @@ describe('the handler refuses hostile bodies', () => {
     expect(await response.json()).toEqual({ error: 'invalid-request', field: 'subscription.endpoint', reason });
   });
 
-  it('accepts loopback http endpoints, for local push services', async () => {
-    for (const endpoint of ['http://127.0.0.1:8090/x', 'http://localhost/x', 'http://[::1]:9/x']) {
+  const loopbacks = ['http://127.0.0.1:8090/x', 'http://localhost/x', 'http://[::1]:9/x', 'https://127.0.0.1:6379/x'];
+
+  it('refuses loopback endpoints by default: sends would reach services on its own host', async () => {
+    for (const endpoint of loopbacks) {
+      const response = await post('/subscriptions', { subscription: { ...subscription, endpoint } });
+      await rejected(response, 400, 'subscription.endpoint');
+    }
+    expect(await store.findSubscriptions()).toEqual([]);
+  });
+
+  it('accepts loopback endpoints when allowed, for local push services', async () => {
+    server = createPushServer({ vapid: { ...generateVapidKeys(), subject: 'mailto:ops@site.example' }, store, allowLoopbackEndpoints: true });
+    for (const endpoint of loopbacks) {
       expect((await post('/subscriptions', { subscription: { ...subscription, endpoint } })).status).toBe(201);
     }
   });

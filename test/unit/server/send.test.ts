@@ -14,7 +14,7 @@ let server: PushServer;
 beforeEach(async () => {
   service = await startPushService();
   store = memoryStore();
-  server = createPushServer({ vapid, store, retries: 1, maxRetryDelay: 50, timeout: 2000 });
+  server = createPushServer({ vapid, store, retries: 1, maxRetryDelay: 50, timeout: 2000, allowLoopbackEndpoints: true });
 });
 afterEach(() => service.close());
 
@@ -158,7 +158,7 @@ describe('send() against a misbehaving push service', () => {
 
   async function sendOne(options: Parameters<typeof createPushServer>[0] extends infer O ? Partial<O> : never = {}) {
     const subscription = await service.subscribe();
-    const local = createPushServer({ vapid, store: memoryStore(), retries: 2, maxRetryDelay: 1000, timeout: 2000, ...options });
+    const local = createPushServer({ vapid, store: memoryStore(), retries: 2, maxRetryDelay: 1000, timeout: 2000, allowLoopbackEndpoints: true, ...options });
     await local.handler(
       new Request(`${origin}/api/push/subscriptions`, { method: 'POST', body: JSON.stringify({ subscription: { ...subscription, endpoint: url } }) }),
     );
@@ -209,7 +209,7 @@ describe('send() against a misbehaving push service', () => {
       res.writeHead(201).end();
     };
     const subscription = await service.subscribe();
-    const local = createPushServer({ vapid, store: memoryStore() });
+    const local = createPushServer({ vapid, store: memoryStore(), allowLoopbackEndpoints: true });
     await local.handler(
       new Request(`${origin}/api/push/subscriptions`, { method: 'POST', body: JSON.stringify({ subscription: { ...subscription, endpoint: url } }) }),
     );
