@@ -8,7 +8,8 @@ export type WorkerRequest = PageRequest extends infer R ? (R extends PageRequest
 /**
  * Sends `request` to the tidings worker and resolves with its answer (or rejects with the
  * TidingsError it answered). Rejects with `worker-failed` when no ack comes within
- * `timeout`: the site's service worker does not load the tidings worker. When the worker
+ * `timeout` (the site's service worker does not load the tidings worker), or no answer
+ * within five times that after it (the worker was stopped). When the worker
  * needs the site's BackendAdapter it asks through the port, and the page runs it.
  */
 export function askWorker<T>(
@@ -19,9 +20,13 @@ export function askWorker<T>(
 ): Promise<T> {
   return new Promise((resolve, reject) => {
     const { port1, port2 } = new MessageChannel();
-    const timer = setTimeout(reject, timeout, new TidingsError('worker-failed', { reason: 'no answer' }));
+    const fail = (ms: number) => setTimeout(reject, ms, new TidingsError('worker-failed', { reason: 'no answer' }));
+    let timer = fail(timeout);
     port1.onmessage = ({ data, ports: [reply] }: MessageEvent<PageAnswer | AdapterCall | Record<string, never>>) => {
       clearTimeout(timer);
+      // Once acked, the worker may spend its attempts and their backoff; a longer deadline
+      // still ends the wait for a worker stopped mid-request.
+      timer = fail(timeout * 5);
       if ('call' in data)
         new Promise((done) => done(adapter![data.call](data.arg as never))).then(
           (value): AdapterAnswer => ({ ok: true, value }),
@@ -31,6 +36,7 @@ export function askWorker<T>(
           }),
         ).then((answer) => reply!.postMessage(answer));
       else if ('ok' in data) {
+        clearTimeout(timer);
         port1.close();
         if (data.ok) resolve(data.value as T);
         else reject(new TidingsError(data.error.code, data.error.details));
