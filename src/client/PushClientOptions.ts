@@ -1,6 +1,6 @@
 import type { BackendAdapter, BackendHeaders } from '../shared/backendSync.js';
 import type { Attributes } from '../shared/protocol.js';
-import { fromBase64Url } from '../shared/base64url.js';
+import { fromP256Key } from '../shared/base64url.js';
 import { TidingsError } from '../shared/TidingsError.js';
 
 /** Options of `createPushClient`. Checked once, when the client is created. */
@@ -29,8 +29,8 @@ export interface PushClientOptions {
  */
 export function checkOptions(options: PushClientOptions): Uint8Array<ArrayBuffer> {
   const { vapidPublicKey, serviceWorker, scope, backend, headers, attributes, sealed, timeout } = options ?? {};
-  const key = fromBase64Url(vapidPublicKey);
-  if (key?.length !== 65 || key[0] !== 4) invalid('vapidPublicKey');
+  const key = fromP256Key(vapidPublicKey);
+  if (!key) invalid('vapidPublicKey');
   if (typeof backend !== 'string' && !(typeof backend?.register == 'function' && typeof backend.unregister == 'function'))
     invalid('backend');
   if (headers != null && !/^(object|function)$/.test(typeof headers)) invalid('headers');

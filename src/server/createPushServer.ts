@@ -1,4 +1,4 @@
-import { MAX_PLAINTEXT_BYTES, type Envelope, type SealKey } from '../shared/protocol.js';
+import { MAX_PLAINTEXT_BYTES, URGENCIES, type Envelope, type SealKey, type Urgency } from '../shared/protocol.js';
 import { TidingsError } from '../shared/TidingsError.js';
 import { validateEnvelope } from '../shared/validateEnvelope.js';
 import { createHandler } from './createHandler.js';
@@ -42,7 +42,7 @@ export interface SendOptions {
   /** Seconds the push service keeps the message for an offline browser (RFC 8030 TTL). @default 2419200 (4 weeks) */
   ttl?: number;
   /** @default 'normal' */
-  urgency?: 'very-low' | 'low' | 'normal' | 'high';
+  urgency?: Urgency;
   /** A newer message with the same topic replaces an undelivered one (<= 32 base64url characters). */
   topic?: string;
   /**
@@ -81,7 +81,6 @@ export interface PushServer {
 }
 
 const DEFAULT_TTL = 2_419_200;
-const URGENCIES = ['very-low', 'low', 'normal', 'high'] as const;
 
 /** Creates the backend half of tidings. Options are checked here, once; a bad one throws TidingsError `invalid-option`. */
 export function createPushServer(options: PushServerOptions): PushServer {

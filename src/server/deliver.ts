@@ -1,11 +1,11 @@
 import webpush from 'web-push';
-import { MAX_PUSH_BYTES } from '../shared/protocol.js';
+import { MAX_PUSH_BYTES, type Urgency } from '../shared/protocol.js';
 import type { StoredSubscription } from './SubscriptionStore.js';
 
 /** Push-service headers of one send (RFC 8030 §5.2-5.4). */
 export interface PushHeaders {
   ttl: number;
-  urgency: 'very-low' | 'low' | 'normal' | 'high';
+  urgency: Urgency;
   topic?: string;
 }
 

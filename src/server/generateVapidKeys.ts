@@ -1,5 +1,5 @@
 import { createECDH, generateKeyPairSync } from 'node:crypto';
-import { fromBase64Url, toBase64Url } from '../shared/base64url.js';
+import { fromBase64Url, fromP256Key, toBase64Url } from '../shared/base64url.js';
 import { TidingsError } from '../shared/TidingsError.js';
 
 /** A VAPID (RFC 8292) key pair: the raw P-256 public key (65 bytes) and private scalar (32 bytes), base64url. */
@@ -42,8 +42,8 @@ export function checkVapidDetails(vapid: unknown): VapidDetails {
   if (typeof publicKey !== 'string') return fail('vapid.publicKey', 'not a string');
   if (typeof privateKey !== 'string') return fail('vapid.privateKey', 'not a string');
   if (typeof subject !== 'string') return fail('vapid.subject', 'not a string');
-  const pub = fromBase64Url(publicKey);
-  if (!pub || pub.length !== 65 || pub[0] !== 4) fail('vapid.publicKey', 'must be a 65-byte uncompressed P-256 key');
+  const pub = fromP256Key(publicKey);
+  if (!pub) fail('vapid.publicKey', 'must be a 65-byte uncompressed P-256 key');
   const priv = fromBase64Url(privateKey);
   if (!priv || priv.length !== 32) fail('vapid.privateKey', 'must be 32 bytes');
   if (!/^(mailto:.+|https:\/\/.+)/.test(subject)) fail('vapid.subject', 'must be a mailto: or https: URI');

@@ -1,5 +1,5 @@
 import type { Envelope, SealKey } from '../shared/protocol.js';
-import { fromBase64Url, toBase64Url } from '../shared/base64url.js';
+import { fromBase64Url, fromP256Key, toBase64Url } from '../shared/base64url.js';
 import { TidingsError } from '../shared/TidingsError.js';
 import { validateEnvelope } from '../shared/validateEnvelope.js';
 import { encryptAes128gcm } from './aes128gcm.js';
@@ -11,9 +11,9 @@ import { encryptAes128gcm } from './aes128gcm.js';
  */
 export function seal(message: Envelope, sealKey: SealKey): string {
   const envelope = validateEnvelope(message);
-  const publicKey = fromBase64Url(sealKey?.p256dh);
+  const publicKey = fromP256Key(sealKey?.p256dh);
   const auth = fromBase64Url(sealKey?.auth);
-  if (!publicKey || publicKey.length !== 65 || publicKey[0] !== 4) {
+  if (!publicKey) {
     throw new TidingsError('invalid-option', { option: 'sealKey.p256dh', reason: 'must be a 65-byte P-256 key' });
   }
   if (!auth || auth.length !== 16) throw new TidingsError('invalid-option', { option: 'sealKey.auth', reason: 'must be 16 bytes' });

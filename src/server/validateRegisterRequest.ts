@@ -1,5 +1,5 @@
 import type { Attributes, RegisterRequest, SealKey, SubscriptionJSON } from '../shared/protocol.js';
-import { fromBase64Url } from '../shared/base64url.js';
+import { fromBase64Url, fromP256Key } from '../shared/base64url.js';
 import { TidingsError } from '../shared/TidingsError.js';
 import { requestLimits } from './requestLimits.js';
 
@@ -60,8 +60,7 @@ function isLoopback(hostname: string): boolean {
 
 function keys(value: unknown, field: string): SealKey {
   if (!isRecord(value)) fail(field, 'not-object');
-  const p256dh = fromBase64Url(value.p256dh as string);
-  if (!p256dh || p256dh.length !== 65 || p256dh[0] !== 4) fail(`${field}.p256dh`, 'not-p256-key');
+  if (!fromP256Key(value.p256dh)) fail(`${field}.p256dh`, 'not-p256-key');
   const auth = fromBase64Url(value.auth as string);
   if (!auth || auth.length !== 16) fail(`${field}.auth`, 'not-16-bytes');
   return { p256dh: value.p256dh as string, auth: value.auth as string };

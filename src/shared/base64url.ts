@@ -25,3 +25,12 @@ export function fromBase64Url(text: string): Uint8Array<ArrayBuffer> | null {
     return null;
   }
 }
+
+/**
+ * Decodes a base64url P-256 public key (VAPID key, `p256dh`): the 65-byte uncompressed
+ * point that starts with 0x04, or null for anything else.
+ */
+export function fromP256Key(text: unknown): Uint8Array<ArrayBuffer> | null {
+  const key = fromBase64Url(text as string);
+  return key?.length == 65 && key[0] == 4 ? key : null;
+}

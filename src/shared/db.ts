@@ -80,8 +80,6 @@ export interface KeyValues {
   pending: PendingRegistration;
   sealKey: StoredSealKey;
   prompt: PromptState;
-  /** Events dropped from the bounded outbox and not yet reported. */
-  droppedEvents: number;
 }
 
 export interface TidingsDB extends DBSchema {

@@ -12,6 +12,10 @@ export const ENVELOPE_VERSION = 1;
 export const MAX_PUSH_BYTES = 4096;
 export const MAX_PLAINTEXT_BYTES = MAX_PUSH_BYTES - 86 - 1 - 16;
 
+/** RFC 8030 §5.3 urgencies, lowest first. */
+export const URGENCIES = ['very-low', 'low', 'normal', 'high'] as const;
+export type Urgency = (typeof URGENCIES)[number];
+
 export type NotificationDirection = 'auto' | 'ltr' | 'rtl';
 
 export interface EnvelopeAction {

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { MAX_PUSH_BYTES } from '../shared/protocol.js';
+import { MAX_PUSH_BYTES, URGENCIES } from '../shared/protocol.js';
 import { toBase64Url } from '../shared/base64url.js';
 import { liveMessages, type PushState, type QueuedMessage } from './pushState.js';
 import { verifyVapid } from './verifyVapid.js';
@@ -13,7 +13,6 @@ export interface PushAnswer {
 }
 
 const MAX_TTL = 30 * 24 * 60 * 60;
-const URGENCIES = ['very-low', 'low', 'normal', 'high'] as const;
 
 /**
  * The RFC 8030 push resource: `POST` of an encrypted message to a subscription's

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { WebSocket, WebSocketServer } from 'ws';
-import { fromBase64Url, toBase64Url } from '../shared/base64url.js';
+import { fromP256Key, toBase64Url } from '../shared/base64url.js';
 import { liveMessages, type Channel, type PushState, type QueuedMessage } from './pushState.js';
 
 /** A user agent (a Firefox profile) known by its uaid, and its socket while connected. */
@@ -71,8 +71,8 @@ export function serveMozillaProtocol(state: PushState, server: WebSocketServer, 
         if (!channelID || !CHANNEL_ID.test(channelID)) return send(socket, { messageType: 'register', channelID: message.channelID, status: 400 });
         let key: string | undefined;
         if (message.key !== undefined) {
-          const raw = typeof message.key === 'string' ? fromBase64Url(message.key) : null;
-          if (!raw || raw.length !== 65 || raw[0] !== 4) return send(socket, { messageType: 'register', channelID, status: 400 });
+          const raw = fromP256Key(message.key);
+          if (!raw) return send(socket, { messageType: 'register', channelID, status: 400 });
           key = toBase64Url(raw);
         }
         let channel = agent.channels.get(channelID);

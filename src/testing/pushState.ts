@@ -1,3 +1,4 @@
+import type { Urgency } from '../shared/protocol.js';
 import type { UnsealKey } from '../shared/aes128gcm.js';
 
 /** One message a push service holds for a subscription until it is delivered (and acked) or expires. */
@@ -9,7 +10,7 @@ export interface QueuedMessage {
   /** `aes128gcm`, or undefined for a push without data. */
   encoding: string | undefined;
   ttl: number;
-  urgency: 'very-low' | 'low' | 'normal' | 'high';
+  urgency: Urgency;
   topic: string | undefined;
   /** ms since the epoch. */
   receivedAt: number;

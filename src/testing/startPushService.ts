@@ -3,8 +3,8 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
-import type { SubscriptionJSON } from '../shared/protocol.js';
-import { fromBase64Url, toBase64Url } from '../shared/base64url.js';
+import type { SubscriptionJSON, Urgency } from '../shared/protocol.js';
+import { fromP256Key, toBase64Url } from '../shared/base64url.js';
 import { TidingsError } from '../shared/TidingsError.js';
 import { decrypt } from '../shared/aes128gcm.js';
 import { acceptPushMessage, error, type PushAnswer } from './acceptPushMessage.js';
@@ -27,7 +27,7 @@ export interface RawPushMessage {
   body: Uint8Array;
   encoding: string | undefined;
   ttl: number;
-  urgency: 'very-low' | 'low' | 'normal' | 'high';
+  urgency: Urgency;
   topic: string | undefined;
   receivedAt: number;
 }
@@ -140,8 +140,8 @@ export async function startPushService(options: PushServiceOptions = {}): Promis
     async subscribe(applicationServerKey) {
       let key: string | undefined;
       if (applicationServerKey !== undefined) {
-        const raw = fromBase64Url(applicationServerKey);
-        if (!raw || raw.length !== 65 || raw[0] !== 4) {
+        const raw = fromP256Key(applicationServerKey);
+        if (!raw) {
           throw new TidingsError('invalid-option', { option: 'applicationServerKey', reason: 'must be a 65-byte P-256 key' });
         }
         key = toBase64Url(raw);

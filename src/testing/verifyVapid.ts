@@ -1,5 +1,5 @@
 import { createPublicKey, verify } from 'node:crypto';
-import { fromBase64Url, toBase64Url } from '../shared/base64url.js';
+import { fromBase64Url, fromP256Key, toBase64Url } from '../shared/base64url.js';
 
 /** The outcome of checking an `Authorization: vapid t=..., k=...` header (RFC 8292). */
 export type VapidVerdict =
@@ -33,8 +33,8 @@ export function verifyVapid(header: string | null | undefined, options: VerifyVa
   const key = params.get('k');
   if (!token || !key) return no('missing-parameter');
 
-  const raw = fromBase64Url(key);
-  if (!raw || raw.length !== 65 || raw[0] !== 4) return no('bad-key');
+  const raw = fromP256Key(key);
+  if (!raw) return no('bad-key');
   const parts = token.split('.');
   if (parts.length !== 3) return no('malformed-token');
   const [headerPart, payloadPart, signaturePart] = parts as [string, string, string];

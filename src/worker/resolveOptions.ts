@@ -1,5 +1,5 @@
 import { TidingsError } from '../shared/TidingsError.js';
-import { fromBase64Url } from '../shared/base64url.js';
+import { fromP256Key } from '../shared/base64url.js';
 import type { NotificationSpec, PushWorkerOptions } from './types.js';
 import { toUrl } from './allowedUrl.js';
 
@@ -37,8 +37,7 @@ export function resolveOptions(options: PushWorkerOptions = {}): ResolvedOptions
   const here = self.location;
 
   check(backend === undefined || (typeof backend === 'string' && toUrl(backend)), 'backend');
-  const key = typeof vapidPublicKey === 'string' && fromBase64Url(vapidPublicKey);
-  check(vapidPublicKey === undefined || (key && key.length === 65 && key[0] === 4), 'vapidPublicKey');
+  check(vapidPublicKey === undefined || fromP256Key(vapidPublicKey), 'vapidPublicKey');
   check(
     defaultNotification === undefined || (isObject(defaultNotification) && typeof defaultNotification.title === 'string'),
     'defaultNotification',
