@@ -29,7 +29,25 @@ export interface Env {
  */
 export function useEnv(): Env {
   const env = {} as Env;
+  const timers = new Set<ReturnType<typeof setTimeout>>();
+  const { setTimeout: realSetTimeout, clearTimeout: realClearTimeout } = globalThis;
   beforeEach(async () => {
+    // A client lives as long as its page, and its retry timers with it. Here the "page" is
+    // shared by every test, so timers a test leaves behind are cleared when it ends: a retry
+    // scheduled by one test's client must not run against the next test's browser and
+    // IndexedDB (it did, and wrote its old backend's queued registration into them).
+    globalThis.setTimeout = ((fn: () => void, ms?: number, ...args: unknown[]) => {
+      const id = realSetTimeout(() => {
+        timers.delete(id);
+        fn(...(args as []));
+      }, ms);
+      timers.add(id);
+      return id;
+    }) as typeof setTimeout;
+    globalThis.clearTimeout = ((id: ReturnType<typeof setTimeout>) => {
+      timers.delete(id);
+      realClearTimeout(id);
+    }) as typeof clearTimeout;
     globalThis.indexedDB = new IDBFactory();
     env.browser = installFakeBrowser();
     FakeWorker.onmessage = (data, ports) => {
@@ -38,6 +56,9 @@ export function useEnv(): Env {
     env.backend = await startTestBackend();
   });
   afterEach(async () => {
+    timers.forEach((id) => realClearTimeout(id));
+    timers.clear();
+    Object.assign(globalThis, { setTimeout: realSetTimeout, clearTimeout: realClearTimeout });
     env.browser.uninstall();
     await env.backend.close();
   });
