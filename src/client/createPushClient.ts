@@ -184,6 +184,13 @@ export function createPushClient(options: PushClientOptions): PushClient {
       subscription = null;
       optIn = true;
     }
+    // A visitor who never unsubscribed, but whose subscription the browser no longer has (a
+    // replacement above failed, or it expired), is subscribed again: permission stands, so
+    // nothing is asked, and the backend's registration of the old one is replaced.
+    if (!subscription && !optIn && Notification.permission == 'granted') {
+      const stored = await send<StoredSync>(registration, { kind: 'state' });
+      optIn = !!stored?.endpoint || stored?.pending?.op == 'register';
+    }
     if (optIn && !subscription)
       try {
         subscription = await registration!.pushManager.subscribe({

@@ -248,6 +248,42 @@ describe('on each page load (creation)', () => {
     expect(registration!.pushManager.subscription).not.toBe(old);
   });
 
+  it('makes again, on the next load, a subscription whose replacement failed', async () => {
+    await createPushClient(options()).subscribe();
+    const [registration] = env.browser.container.registrations.values();
+    const old = registration!.pushManager.subscription!;
+    old.expirationTime = Date.now() + 3_600_000;
+    registration!.pushManager.failWith = new DOMException('push service unreachable', 'AbortError');
+    // The browser allows one key per registration, so the old one is dropped first; then
+    // making the new one fails, and this visitor, who never unsubscribed, has none.
+    const error = await caught(createPushClient(options()).subscribe());
+    expect(error).toMatchObject({ code: 'subscribe-failed' });
+    expect(old.unsubscribed).toBe(true);
+    registration!.pushManager.failWith = undefined;
+    const client = createPushClient(options());
+    await until(() => env.backend.requests.length == 3);
+    expect(methods()).toEqual(['POST /subscriptions', 'DELETE /subscriptions/s1', 'POST /subscriptions']);
+    expect((await client.getState()).synced).toBe(true);
+    expect(env.browser.prompts).toBe(1);
+  });
+
+  it('does not subscribe again a visitor who unsubscribed, or whose permission is gone', async () => {
+    const client = createPushClient(options());
+    await client.subscribe();
+    await client.unsubscribe();
+    createPushClient(options());
+    await settle(100);
+    const [registration] = env.browser.container.registrations.values();
+    expect(registration!.pushManager.subscribeCalls).toHaveLength(1);
+
+    await client.subscribe();
+    await registration!.pushManager.subscription!.unsubscribe();
+    env.browser.permission = 'denied';
+    createPushClient(options());
+    await settle(100);
+    expect(registration!.pushManager.subscribeCalls).toHaveLength(2);
+  });
+
   it('keeps a subscription that expires later, or never', async () => {
     const old = await env.browser.subscribedWith(KEY.bytes, Date.now() + 30 * 86_400_000);
     await createPushClient(options()).subscribe();
