@@ -1,5 +1,5 @@
 import { createBackendSync, type BackendSync } from '../shared/backendSync.js';
-import { openTidingsDB, type TidingsDatabase } from '../shared/db.js';
+import { openTidingsDB, type StoredSealKey, type TidingsDatabase } from '../shared/db.js';
 import { isTidingsError } from '../shared/TidingsError.js';
 import { createNotifier, type Notifier } from './createNotifier.js';
 import { createOutbox, type Outbox } from './createOutbox.js';
@@ -17,6 +17,8 @@ export interface WorkerContext {
   db(): Promise<TidingsDatabase | undefined>;
   outbox: Outbox;
   notifier: Notifier;
+  /** The seal key, once a sealed push has read it (see resolveEnvelope). */
+  sealKey?: Promise<StoredSealKey | undefined>;
   /** The recently seen message ids, for the replay guard. */
   seen: SeenIds;
   /** The page SDK's registration logic and queue, where a backend is set. */

@@ -10,7 +10,9 @@ export async function guardMessage(
   envelope: Envelope,
   event: ExtendableEvent,
 ): Promise<'stale' | 'replayed' | undefined> {
-  const { id, ts, ttl } = envelope;
-  if (ts !== undefined && ttl !== undefined && ts + ttl * 1000 < Date.now()) return 'stale';
-  if (id !== undefined && (await w.seen.check(id, event))) return 'replayed';
+  if (isStale(envelope)) return 'stale';
+  if (envelope.id !== undefined && (await w.seen.check(envelope.id, event))) return 'replayed';
 }
+
+/** True when the envelope's `ts` + `ttl` has passed. */
+export const isStale = ({ ts, ttl }: Envelope): boolean => ts !== undefined && ttl !== undefined && ts + ttl * 1000 < Date.now();

@@ -1,6 +1,6 @@
 import { NOTIFICATION_MARKER, type Envelope } from '../shared/protocol.js';
 import type { TidingsError } from '../shared/TidingsError.js';
-import { guardMessage } from './guardMessage.js';
+import { guardMessage, isStale } from './guardMessage.js';
 import { readPush } from './readPush.js';
 import { resolveEnvelope } from './resolveEnvelope.js';
 import { routeEnvelope } from './routeEnvelope.js';
@@ -32,7 +32,9 @@ async function runPush(w: WorkerContext, event: PushEvent, first: Envelope | Tid
   let reachedTab = false;
   try {
     if (first instanceof Error) throw first;
-    envelope = await resolveEnvelope(w, first);
+    // A stale pointer or sealed envelope is not followed: what it points to may be gone,
+    // and the guard below skips it all the same. (A replay is only known once opened.)
+    envelope = isStale(first) ? first : await resolveEnvelope(w, first);
     skipped = await guardMessage(w, envelope, event);
     // Asked only now, and awaited only where the answer matters, so a notification is
     // not held up by it (unless `foreground` is 'message').

@@ -23,8 +23,10 @@ export async function resolveEnvelope(w: WorkerContext, envelope: Envelope): Pro
 }
 
 async function openSealed(w: WorkerContext, sealed: string): Promise<Envelope> {
-  const db = await w.db();
-  const key = db && (await getValue(db, 'sealKey').catch(() => undefined));
+  // Read once per worker: once made, the key never changes (getSealKey never overwrites
+  // it). None found is not kept, so a key a page makes later is read at the next push.
+  const key = await (w.sealKey ??= w.db().then((db) => db && getValue(db, 'sealKey')).catch(() => undefined));
+  if (!key) w.sealKey = undefined;
   const body = fromBase64Url(sealed);
   if (!key || !body) throw new TidingsError('unseal-failed', { reason: 'unseal', field: key ? 'base64' : 'no-key' });
   const plain = await decrypt(body, {

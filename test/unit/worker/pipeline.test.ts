@@ -330,6 +330,39 @@ describe('sealed and fetched envelopes', () => {
     expect(titles()).toEqual(['Second try']);
   });
 
+  it('skips a stale pointer without fetching it: the message it points to may be gone', async () => {
+    s.routes.unshift(getRoute('/api/push/messages/old', { v: 1, id: 'old', notification: { title: 'Old news' } }));
+    const envelope = { v: 1, id: 'old', ts: Date.now() - 120_000, ttl: 60, fetch: '/api/push/messages/old' };
+    await dispatch(createPushWorker({ backend, defaultNotification: { title: 'Default' } }).handlePush, new FakePushEvent(envelope));
+    expect(s.requests.filter((r) => r.url.includes('/messages/'))).toEqual([]);
+    expect(titles()).toEqual(['Default']);
+    expect(s.events().find((e) => e.type === 'failed')).toMatchObject({ messageId: 'old', reason: 'stale' });
+  });
+
+  it('reads the seal key once per worker', async () => {
+    const key = await storeKey();
+    const worker = createPushWorker();
+    await dispatch(worker.handlePush, new FakePushEvent({ v: 1, sealed: seal(key, { v: 1, id: 'a', notification: { title: 'A' } }) }));
+    // Taken from the database, the key can only be found again in the worker's memory.
+    const db = await openTidingsDB();
+    await db.delete('kv', 'sealKey');
+    db.close();
+    await dispatch(worker.handlePush, new FakePushEvent({ v: 1, sealed: seal(key, { v: 1, id: 'b', notification: { title: 'B' } }) }));
+    expect(titles()).toEqual(['A', 'B']);
+  });
+
+  it('opens with a seal key made after a sealed push found none', async () => {
+    const key = await makeSealKey();
+    const worker = createPushWorker({ backend, defaultNotification: { title: 'Default' } });
+    await dispatch(worker.handlePush, new FakePushEvent({ v: 1, sealed: seal(key, { v: 1, id: 'a', notification: { title: 'A' } }) }));
+    expect(s.events().find((e) => e.type === 'failed')).toMatchObject({ reason: 'unseal' });
+    const db = await openTidingsDB();
+    await setValue(db, 'sealKey', key.stored);
+    db.close();
+    await dispatch(worker.handlePush, new FakePushEvent({ v: 1, sealed: seal(key, { v: 1, id: 'b', notification: { title: 'B' } }) }));
+    expect(titles()).toEqual(['Default', 'B']);
+  });
+
   it('gives up on a chain of references', async () => {
     s.routes.unshift(getRoute('/loop', { v: 1, fetch: '/loop' }));
     await dispatch(createPushWorker({ backend, defaultNotification: { title: 'Default' } }).handlePush, new FakePushEvent({ v: 1, fetch: '/loop' }));
