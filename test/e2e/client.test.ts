@@ -117,6 +117,20 @@ describe('dist/tidings.iife.js in Chromium', () => {
     expect(backend.stored.size).toBe(1);
   });
 
+  it('a subscription the browser dropped is made again on the next load, and replaces the old registration', async () => {
+    await open();
+    await call((w) => w.client.subscribe());
+    const [oldId] = backend.stored.keys();
+    // What a failed replacement or an expiry leaves: permission granted, no subscription.
+    await page.evaluate(() => localStorage.removeItem('stub-subscription'));
+    await page.reload();
+    await open();
+    await expect.poll(() => backend.requests.length, { timeout: 10_000 }).toBe(3);
+    expect(backend.requests).toEqual(['POST /subscriptions', `DELETE /subscriptions/${oldId}`, 'POST /subscriptions']);
+    expect(await call((w) => w.client.getState())).toMatchObject({ subscribed: true, synced: true });
+    expect(await page.evaluate(() => localStorage.getItem('stub-prompts'))).toBe('1');
+  });
+
   it('the registration still arrives when the backend answers 503 twice', async () => {
     backend.script.push(503, 503);
     await open();
