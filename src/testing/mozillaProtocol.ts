@@ -14,12 +14,16 @@ const CHANNEL_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 /**
  * Mozilla's WebSocket push protocol as Firefox speaks it (PUSH-FACTS.md §4): hello
  * keeping the client's uaid, register/unregister, notifications with base64url data,
- * ack, and unacked messages resent after the next hello.
+ * ack, and unacked messages resent after the next hello. `reset` forgets every user
+ * agent, as a push service that resets uaids does.
  */
 export function serveMozillaProtocol(state: PushState, server: WebSocketServer, endpointFor: (token: string, keyed: boolean) => string): {
   deliver(channel: Channel, message: QueuedMessage): boolean;
+  reset(): number;
 } {
   const agents = new Map<string, UserAgent>();
+  // Uaids a reset forgot: a client that still says one is given a new uaid.
+  const forgotten = new Set<string>();
 
   const send = (socket: WebSocket, frame: object): void => {
     if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(frame));
@@ -53,7 +57,10 @@ export function serveMozillaProtocol(state: PushState, server: WebSocketServer, 
         if (uaid !== undefined) return socket.close(1002, 'second hello');
         const asked = message.uaid;
         // Returning the client's uaid matters: a different one makes Firefox drop every subscription.
-        uaid = typeof asked === 'string' && asked.length > 0 && asked.length <= 128 ? asked : randomBytes(16).toString('hex');
+        uaid =
+          typeof asked === 'string' && asked.length > 0 && asked.length <= 128 && !forgotten.has(asked)
+            ? asked
+            : randomBytes(16).toString('hex');
         let agent = agents.get(uaid);
         if (!agent) agents.set(uaid, (agent = { socket: undefined, channels: new Map() }));
         if (agent.socket && agent.socket !== socket) agent.socket.close(4000, 'replaced by a newer connection');
@@ -120,6 +127,22 @@ export function serveMozillaProtocol(state: PushState, server: WebSocketServer, 
       if (!socket || socket.readyState !== socket.OPEN) return false;
       notify(socket, channel, message);
       return true;
+    },
+    reset() {
+      const count = agents.size;
+      for (const [uaid, agent] of agents) {
+        for (const channel of agent.channels.values()) {
+          channel.gone = true;
+          channel.queue = [];
+        }
+        agents.delete(uaid);
+        forgotten.add(uaid);
+        // Dropped, not closed: Firefox reconnects at once (with backoff) after a lost
+        // connection, but after a clean close only when it next needs one (30 s here).
+        // Its next hello gets the new uaid.
+        agent.socket?.terminate();
+      }
+      return count;
     },
   };
 }

@@ -49,6 +49,14 @@ export interface PushService {
   messages(endpoint: string): RawPushMessage[];
   /** Ends a subscription: later sends get 410. */
   expire(endpoint: string): void;
+  /**
+   * Forgets every browser that spoke the WebSocket protocol, as a push service that resets
+   * uaids does: their subscriptions end (later sends get 410, held messages are dropped),
+   * connected sockets close, and a browser gets a new uaid at its next hello. Firefox then
+   * drops its subscriptions and fires `pushsubscriptionchange`: this is how to test that
+   * event for real. Answers how many browsers were forgotten.
+   */
+  resetUserAgents(): number;
   close(): Promise<void>;
 }
 
@@ -115,7 +123,8 @@ export async function startPushService(options: PushServiceOptions = {}): Promis
   state.origin = `${scheme}://127.0.0.1:${port}`;
   const webSocketUrl = `${certificate ? 'wss' : 'ws'}://127.0.0.1:${port}/`;
   const endpointFor = (token: string, keyed: boolean): string => `${state.origin}/wpush/${keyed ? 'v2' : 'v1'}/${token}`;
-  state.deliver = serveMozillaProtocol(state, sockets, endpointFor).deliver;
+  const mozilla = serveMozillaProtocol(state, sockets, endpointFor);
+  state.deliver = mozilla.deliver;
 
   const channelOf = (endpoint: string): Channel => {
     const channel = state.byEndpoint.get(endpoint);
@@ -136,6 +145,9 @@ export async function startPushService(options: PushServiceOptions = {}): Promis
       'permissions.default.desktop-notification': 1,
       // Without it showNotification fails in headless Firefox.
       'alerts.useSystemBackend': false,
+      // A local service restarts, or resets its user agents, often: reconnect after half a
+      // second (doubling on failures) instead of Firefox's 5 s.
+      'dom.push.retryBaseInterval': 500,
     }),
     async subscribe(applicationServerKey) {
       let key: string | undefined;
@@ -182,6 +194,7 @@ export async function startPushService(options: PushServiceOptions = {}): Promis
       channel.gone = true;
       channel.queue = [];
     },
+    resetUserAgents: () => mozilla.reset(),
     async close() {
       for (const socket of sockets.clients) socket.terminate();
       await new Promise<void>((resolve) => sockets.close(() => resolve()));

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'puppeteer-core';
 import { launchFirefox } from './support/firefox.js';
-import { eventTypes, startDemo, untilEvent, type Demo } from './support/demo.js';
+import { eventTypes, eventually, startDemo, untilEvent, type Demo } from './support/demo.js';
 import type { StoredSubscription } from '../../src/server/SubscriptionStore.js';
 
 // The whole flow with nothing stubbed: Firefox subscribes through the local push
@@ -80,6 +80,27 @@ describe('the demo in real Firefox ESR, nothing stubbed', () => {
     expect(await notificationTitles()).toContain('Score 2-0');
     expect(await notificationTitles()).not.toContain('Score 1-0');
     expect(await eventTypes(demo, 'ff-topic-1')).toEqual([]);
+  });
+
+  it('survives a push service that forgets the browser: pushsubscriptionchange, a new subscription, the old one replaced', async () => {
+    const before = subscription;
+    expect(demo.pushService.resetUserAgents()).toBe(1);
+    // Firefox reconnects, is handed a new uaid, drops its subscriptions and fires
+    // pushsubscriptionchange; the tidings worker subscribes again with the VAPID key the
+    // page registered and replaces the backend's registration (DELETE, then POST).
+    const [after] = await eventually(async () => {
+      const rows = await demo.store.findSubscriptions();
+      return rows.length == 1 && rows[0]!.id != before.id ? rows : undefined;
+    }, 'the registration of the new subscription', 40_000);
+    expect(after!.subscription.endpoint).not.toBe(before.subscription.endpoint);
+    expect(after!.sealKey).toEqual(before.sealKey);
+    await eventually(async () => ((await demo.store.listEvents({ type: 'resubscribed' })).length ? true : undefined), 'resubscribed');
+    subscription = after!;
+
+    const result = await demo.push.send({ v: 1, id: 'ff-after-reset', notification: { title: 'After the reset' } }, { to: subscription.id });
+    expect(result).toMatchObject({ sent: 1, failed: 0 });
+    await untilEvent(demo, 'ff-after-reset', 'shown');
+    expect(await notificationTitles()).toContain('After the reset');
   });
 
   it('prunes an expired subscription after a send', async () => {

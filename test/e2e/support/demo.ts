@@ -12,13 +12,14 @@ export interface Demo {
   push: { send(envelope: Envelope, options?: SendOptions): Promise<SendResult> };
   store: {
     findSubscriptions(query?: object): Promise<StoredSubscription[]>;
-    listEvents(query?: { messageId?: string }): Promise<TidingsEvent[]>;
+    listEvents(query?: { messageId?: string; type?: string }): Promise<TidingsEvent[]>;
   };
   pushService: {
     firefoxPrefs(): Record<string, string | number | boolean>;
     subscribe(applicationServerKey?: string): Promise<SubscriptionJSON>;
     received(endpoint: string): Promise<string[]>;
     expire(endpoint: string): void;
+    resetUserAgents(): number;
   };
   close(): Promise<void>;
 }

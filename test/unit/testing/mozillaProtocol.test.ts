@@ -155,6 +155,36 @@ describe("Mozilla's WebSocket push protocol", () => {
     expect(await sendPush(endpoint, (await newReceiver()).keys, 'late')).toBe(410);
   });
 
+  it('resets its user agents: the socket closes, the old uaid gets a new one, and old endpoints get 410', async () => {
+    const client = await connect();
+    const { uaid } = await client.request({ messageType: 'hello', use_webpush: true });
+    const { endpoint } = await registered(client);
+    const away = await connect();
+    const { uaid: awayUaid } = await away.request({ messageType: 'hello', use_webpush: true });
+    const { endpoint: awayEndpoint } = await registered(away);
+    await away.close();
+    const queued = await newReceiver();
+    expect(await sendPush(awayEndpoint, queued.keys, 'held for later')).toBe(201);
+
+    expect(service.resetUserAgents()).toBe(2);
+    // The connection is dropped, so Firefox reconnects at once.
+    expect(await client.closed).toBe(1006);
+    expect(await sendPush(endpoint, (await newReceiver()).keys, 'late')).toBe(410);
+    expect(await sendPush(awayEndpoint, queued.keys, 'late')).toBe(410);
+
+    const again = await connect();
+    const hello = await again.request({ messageType: 'hello', uaid, use_webpush: true });
+    expect(hello.uaid).toMatch(/^[0-9a-f]{32}$/);
+    expect(hello.uaid).not.toBe(uaid);
+    const back = await connect();
+    expect((await back.request({ messageType: 'hello', uaid: awayUaid, use_webpush: true })).uaid).not.toBe(awayUaid);
+    // Nothing held before the reset is delivered after it, and the new uaid is kept from now on.
+    expect(await back.request({})).toEqual({});
+    await again.close();
+    const later = await connect();
+    expect(await later.request({ messageType: 'hello', uaid: hello.uaid, use_webpush: true })).toMatchObject({ uaid: hello.uaid });
+  });
+
   it('refuses a bad channelID or key with a non-200 status', async () => {
     const client = await connect();
     await client.request({ messageType: 'hello', use_webpush: true });

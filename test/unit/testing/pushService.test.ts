@@ -189,7 +189,7 @@ describe('tls mode', () => {
   });
 });
 
-it('firefoxPrefs point Firefox at the WebSocket URL with the prefs DESIGN.md lists', () => {
+it('firefoxPrefs point Firefox at the WebSocket URL with the prefs DESIGN.md lists, and a quick reconnect', () => {
   expect(service.firefoxPrefs()).toEqual({
     'dom.push.serverURL': service.webSocketUrl,
     'dom.push.testing.allowInsecureServerURL': true,
@@ -199,5 +199,6 @@ it('firefoxPrefs point Firefox at the WebSocket URL with the prefs DESIGN.md lis
     'dom.push.testing.ignorePermission': true,
     'permissions.default.desktop-notification': 1,
     'alerts.useSystemBackend': false,
+    'dom.push.retryBaseInterval': 500,
   });
 });
