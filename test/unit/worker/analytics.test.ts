@@ -138,7 +138,7 @@ describe('analytics outbox', () => {
   });
 
   it('records nothing for a message with analytics: false, except failures', async () => {
-    const worker = createPushWorker({ backend, timeout: 50 });
+    const worker = createPushWorker({ backend, timeout: 250 });
     worker.on('hang', () => new Promise(() => undefined));
     await dispatch(worker.handlePush, new FakePushEvent({ v: 1, analytics: false, type: 'hang', data: 1, notification: { title: 'x' } }));
     expect(s.events().map((e) => [e.type, e.reason])).toEqual([['failed', 'timeout']]);

@@ -114,7 +114,7 @@ describe('bad input', () => {
   });
 
   it('a handler that never resolves is cut off by the timeout', async () => {
-    const worker = createPushWorker({ backend, timeout: 50, defaultNotification: { title: 'Default' } });
+    const worker = createPushWorker({ backend, timeout: 250, defaultNotification: { title: 'Default' } });
     worker.on('hang', () => new Promise(() => undefined));
     await dispatch(worker.handlePush, new FakePushEvent({ v: 1, type: 'hang', data: 1 }));
     expect(titles()).toEqual(['Default']);
