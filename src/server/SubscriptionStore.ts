@@ -17,6 +17,13 @@ export interface SubscriptionQuery {
   ids?: string[];
   /** Every given attribute must match exactly. */
   attributes?: Attributes;
+  /**
+   * Paging, which send() always asks for: with `limit`, answer at most that many matches,
+   * the first in id order (plain string order, as SQL's ORDER BY id) among those whose id
+   * is greater than `after` (when given). Without `limit`, every match, in any order.
+   */
+  limit?: number;
+  after?: string;
 }
 
 export interface EventQuery {

@@ -6,6 +6,7 @@ import { createVapidSigner } from './createVapidSigner.js';
 import { deliver, type DeliveryOutcome, type PushHeaders } from './deliver.js';
 import { checkVapidDetails, type VapidDetails } from './generateVapidKeys.js';
 import { newId, newMessageId } from './newId.js';
+import { pagedSubscriptions } from './pagedSubscriptions.js';
 import { requestLimits } from './requestLimits.js';
 import { seal } from './seal.js';
 import type { StoredSubscription, SubscriptionQuery, SubscriptionStore } from './SubscriptionStore.js';
@@ -102,7 +103,7 @@ export function createPushServer(options: PushServerOptions): PushServer {
     const envelope = validateEnvelope(message);
     const id = (envelope.id ??= newMessageId());
     const headers = pushHeaders(sendOptions);
-    const targets = await store.findSubscriptions(query(sendOptions.to));
+    const targets = pagedSubscriptions(store, query(sendOptions.to));
     const expiresAt = Date.now() + Math.max(headers.ttl, 86_400) * 1000;
     const plain = JSON.stringify(envelope);
 
@@ -126,10 +127,11 @@ export function createPushServer(options: PushServerOptions): PushServer {
     };
 
     const result: SendResult = { id, sent: 0, gone: 0, failed: 0, errors: [] };
-    let next = 0;
+    // The workers share one reader of the store; an async generator answers their
+    // next() calls one after another, so each subscription goes to exactly one worker.
     const worker = async (): Promise<void> => {
-      while (next < targets.length) {
-        const entry = targets[next++]!;
+      for (let next = await targets.next(); !next.done; next = await targets.next()) {
+        const entry = next.value;
         // A store or sealing error fails this subscription, not the whole send.
         const outcome: DeliveryOutcome = await Promise.resolve()
           .then(() => payloadFor(entry))
@@ -147,7 +149,7 @@ export function createPushServer(options: PushServerOptions): PushServer {
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(concurrency, targets.length) }, worker));
+    await Promise.all(Array.from({ length: concurrency }, worker));
     return result;
   }
 

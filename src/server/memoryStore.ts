@@ -43,9 +43,17 @@ export function memoryStore(): SubscriptionStore {
     },
     async findSubscriptions(query = {}) {
       const candidates = query.ids
-        ? query.ids.flatMap((id) => subscriptions.get(id) ?? [])
+        ? [...new Set(query.ids)].flatMap((id) => subscriptions.get(id) ?? [])
         : [...subscriptions.values()];
-      return candidates.filter((entry) => matches(entry, query)).map((entry) => structuredClone(entry));
+      let found = candidates.filter((entry) => matches(entry, query));
+      if (query.limit !== undefined) {
+        const { after, limit } = query;
+        found = found
+          .filter((entry) => after === undefined || entry.id > after)
+          .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+          .slice(0, limit);
+      }
+      return found.map((entry) => structuredClone(entry));
     },
     async addEvents(list) {
       let added = 0;

@@ -138,9 +138,19 @@ export function sqliteStore(file: string): SubscriptionStore {
         where.push('id IN (SELECT subscription_id FROM subscription_attributes WHERE key = ? AND value = ?)');
         params.push(key, JSON.stringify(value));
       }
-      if (where.length === 0) return statements.all.all().map(fromRow);
-      const sql = `SELECT * FROM subscriptions WHERE ${where.join(' AND ')} ORDER BY created_at, id`;
-      return (db.prepare(sql).all(...params) as SubscriptionRow[]).map(fromRow);
+      if (query.limit === undefined) {
+        if (where.length === 0) return statements.all.all().map(fromRow);
+        const sql = `SELECT * FROM subscriptions WHERE ${where.join(' AND ')} ORDER BY created_at, id`;
+        return (db.prepare(sql).all(...params) as SubscriptionRow[]).map(fromRow);
+      }
+      // A page: the primary key's index gives the order and the start, so each page costs
+      // its own rows, however deep into the table it is.
+      if (query.after !== undefined) {
+        where.push('id > ?');
+        params.push(query.after);
+      }
+      const sql = `SELECT * FROM subscriptions ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ?`;
+      return (db.prepare(sql).all(...params, query.limit) as SubscriptionRow[]).map(fromRow);
     },
     async addEvents(list) {
       return addEvents(list);

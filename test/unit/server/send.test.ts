@@ -5,6 +5,7 @@ import { newReceiver, openText } from '../../support/receiver.js';
 import { createPushServer, generateVapidKeys, memoryStore, type PushServer, type SubscriptionStore } from '../../../src/server/index.js';
 import type { Envelope, SubscriptionJSON } from '../../../src/shared/protocol.js';
 import { startPushService, type PushService } from '../../../src/testing/index.js';
+import { PAGE_SIZE } from '../../../src/server/pagedSubscriptions.js';
 
 const vapid = { ...generateVapidKeys(), subject: 'mailto:ops@site.example' };
 const origin = 'https://site.example';
@@ -53,6 +54,18 @@ describe('send() through the local push service', () => {
       expect(await receivedEnvelopes(endpoint)).toEqual([{ v: 1, id: 'm1', notification: { title: 'Hello' } }]);
     }
   });
+
+  it('reaches each subscriber of an audience longer than a page once, pruning gone ones on the way', async () => {
+    const count = PAGE_SIZE + 50;
+    const subscriptions = await Promise.all(Array.from({ length: count }, () => service.subscribe()));
+    for (const subscription of subscriptions) await store.saveSubscription({ subscription });
+    const gone = subscriptions.filter((_, i) => i % 100 == 0);
+    for (const { endpoint } of gone) service.expire(endpoint);
+    const result = await server.send({ v: 1, id: 'wide', data: 1 });
+    expect(result).toMatchObject({ sent: count - gone.length, gone: gone.length, failed: 0 });
+    for (const [i, { endpoint }] of subscriptions.entries()) expect(service.messages(endpoint)).toHaveLength(i % 100 == 0 ? 0 : 1);
+    expect(await store.findSubscriptions()).toHaveLength(count - gone.length);
+  }, 30_000);
 
   it('targets ids and attributes, and names the message when the envelope has no id', async () => {
     const en = await service.subscribe();

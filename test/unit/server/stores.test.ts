@@ -72,6 +72,22 @@ describe.each(stores)('%s', (_name, create) => {
     expect(await ids({ ids: [b.id], attributes: { vip: true } })).toEqual([]);
   });
 
+  it('answers in pages: ids in order, after `after`, at most `limit`', async () => {
+    const saved: string[] = [];
+    for (let n = 1; n <= 5; n++) saved.push((await store.saveSubscription(registration(n, { lang: n % 2 ? 'en' : 'fr' }))).id);
+    const sorted = [...saved].sort();
+    const page = async (query: Parameters<SubscriptionStore['findSubscriptions']>[0]) =>
+      (await store.findSubscriptions(query)).map((entry) => entry.id);
+    expect(await page({ limit: 2 })).toEqual(sorted.slice(0, 2));
+    expect(await page({ limit: 2, after: sorted[1] })).toEqual(sorted.slice(2, 4));
+    expect(await page({ limit: 2, after: sorted[3] })).toEqual(sorted.slice(4));
+    expect(await page({ limit: 2, after: sorted[4] })).toEqual([]);
+    const english = sorted.filter((id) => [saved[0], saved[2], saved[4]].includes(id));
+    expect(await page({ attributes: { lang: 'en' }, limit: 2 })).toEqual(english.slice(0, 2));
+    expect(await page({ attributes: { lang: 'en' }, limit: 2, after: english[1] })).toEqual(english.slice(2));
+    expect(await page({ ids: [saved[4]!, saved[0]!], limit: 1 })).toEqual([[saved[4]!, saved[0]!].sort()[0]]);
+  });
+
   it('stores events once per id', async () => {
     const events = [
       { id: 'e1', type: 'delivered' as const, messageId: 'm1', at: 1 },
