@@ -18,7 +18,7 @@ export async function* pagedSubscriptions(
   pageSize = PAGE_SIZE,
 ): AsyncGenerator<StoredSubscription> {
   for (let after: string | undefined; ; ) {
-    const page = await store.findSubscriptions(after === undefined ? { ...query, limit: pageSize } : { ...query, limit: pageSize, after });
+    const page = await store.findSubscriptions({ ...query, limit: pageSize, after });
     const last = after;
     const full = page.length === pageSize;
     // A short page is the last one, so its order does not matter; a full one sets `after`.
