@@ -16,6 +16,7 @@ export { TidingsError, isTidingsError } from '../shared/TidingsError.js';
 
 export type { PushServer, PushServerOptions, SendError, SendOptions, SendResult } from './createPushServer.js';
 export type { VapidDetails, VapidKeys } from './generateVapidKeys.js';
+export type { MemoryStoreOptions } from './memoryStore.js';
 export type { EventQuery, StoredSubscription, SubscriptionQuery, SubscriptionStore } from './SubscriptionStore.js';
 export type { TidingsErrorCode, TidingsErrorDetails } from '../shared/TidingsError.js';
 export type {

@@ -1,9 +1,19 @@
 import type { TidingsEvent } from '../shared/protocol.js';
+import { TidingsError } from '../shared/TidingsError.js';
 import { newId } from './newId.js';
 import type { StoredSubscription, SubscriptionQuery, SubscriptionStore } from './SubscriptionStore.js';
 
+export interface MemoryStoreOptions {
+  /** Events kept at most; past it the oldest are dropped, so a flood cannot grow the process. @default 100000 */
+  maxEvents?: number;
+}
+
 /** A store in process memory, for tests and demos: everything is gone when the process ends. */
-export function memoryStore(): SubscriptionStore {
+export function memoryStore(options: MemoryStoreOptions = {}): SubscriptionStore {
+  const maxEvents = options.maxEvents ?? 100_000;
+  if (!Number.isInteger(maxEvents) || maxEvents < 1) {
+    throw new TidingsError('invalid-option', { option: 'maxEvents', reason: 'must be an integer >= 1' });
+  }
   const subscriptions = new Map<string, StoredSubscription>();
   const byEndpoint = new Map<string, string>();
   const events = new Map<string, TidingsEvent>();
@@ -26,6 +36,7 @@ export function memoryStore(): SubscriptionStore {
         updatedAt: now,
       };
       if (sealKey) entry.sealKey = { ...sealKey };
+      if (previous?.failingSince !== undefined) entry.failingSince = previous.failingSince;
       subscriptions.set(id, entry);
       byEndpoint.set(subscription.endpoint, id);
       return { id, created: previous === undefined };
@@ -33,6 +44,17 @@ export function memoryStore(): SubscriptionStore {
     async getSubscription(id) {
       const entry = subscriptions.get(id);
       return entry && structuredClone(entry);
+    },
+    async getSubscriptionByEndpoint(endpoint) {
+      const id = byEndpoint.get(endpoint);
+      const entry = id === undefined ? undefined : subscriptions.get(id);
+      return entry && structuredClone(entry);
+    },
+    async markDelivery(id, failed, at) {
+      const entry = subscriptions.get(id);
+      if (!entry) return;
+      if (!failed) delete entry.failingSince;
+      else entry.failingSince ??= at;
     },
     async deleteSubscription(id) {
       const entry = subscriptions.get(id);
@@ -61,8 +83,19 @@ export function memoryStore(): SubscriptionStore {
         if (events.has(event.id)) continue;
         events.set(event.id, { ...event });
         added++;
+        // A Map iterates in insertion order: its first key is the oldest event.
+        if (events.size > maxEvents) events.delete(events.keys().next().value as string);
       }
       return added;
+    },
+    async deleteEventsBefore(before) {
+      let deleted = 0;
+      for (const [id, event] of events) {
+        if (event.at >= before) continue;
+        events.delete(id);
+        deleted++;
+      }
+      return deleted;
     },
     async listEvents(query = {}) {
       const out: TidingsEvent[] = [];

@@ -14,7 +14,8 @@ const schema = `
     seal_key TEXT,
     attributes TEXT NOT NULL,
     created_at INTEGER NOT NULL,
-    updated_at INTEGER NOT NULL
+    updated_at INTEGER NOT NULL,
+    failing_since INTEGER
   );
   -- One row per attribute, so a send to {attributes: {...}} is an index lookup, not a scan.
   CREATE TABLE IF NOT EXISTS subscription_attributes (
@@ -32,6 +33,7 @@ const schema = `
     body TEXT NOT NULL
   );
   CREATE INDEX IF NOT EXISTS events_by_message ON events(message_id);
+  CREATE INDEX IF NOT EXISTS events_by_at ON events(at);
   CREATE TABLE IF NOT EXISTS messages (
     id TEXT PRIMARY KEY,
     body TEXT NOT NULL,
@@ -50,6 +52,7 @@ interface SubscriptionRow {
   attributes: string;
   created_at: number;
   updated_at: number;
+  failing_since: number | null;
 }
 
 /**
@@ -65,6 +68,9 @@ export function sqliteStore(file: string): SubscriptionStore {
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
     db.exec(schema);
+    // Files made before failing_since existed: add the column (SQLite has no ADD COLUMN IF NOT EXISTS).
+    const columns = db.prepare<[], { name: string }>('SELECT name FROM pragma_table_info(\'subscriptions\')').all();
+    if (!columns.some((column) => column.name === 'failing_since')) db.exec('ALTER TABLE subscriptions ADD COLUMN failing_since INTEGER');
   } catch (cause) {
     throw new TidingsError('store-failed', { reason: `cannot open ${file}: ${(cause as Error).message}`, cause });
   }
@@ -72,8 +78,8 @@ export function sqliteStore(file: string): SubscriptionStore {
   const statements = {
     byEndpoint: db.prepare<[string], { id: string; created_at: number }>('SELECT id, created_at FROM subscriptions WHERE endpoint = ?'),
     upsert: db.prepare(
-      `INSERT INTO subscriptions (id, endpoint, p256dh, auth, expiration_time, seal_key, attributes, created_at, updated_at)
-       VALUES (@id, @endpoint, @p256dh, @auth, @expiration_time, @seal_key, @attributes, @created_at, @updated_at)
+      `INSERT INTO subscriptions (id, endpoint, p256dh, auth, expiration_time, seal_key, attributes, created_at, updated_at, failing_since)
+       VALUES (@id, @endpoint, @p256dh, @auth, @expiration_time, @seal_key, @attributes, @created_at, @updated_at, NULL)
        ON CONFLICT(id) DO UPDATE SET p256dh = excluded.p256dh, auth = excluded.auth,
          expiration_time = excluded.expiration_time, seal_key = excluded.seal_key,
          attributes = excluded.attributes, updated_at = excluded.updated_at`,
@@ -81,6 +87,10 @@ export function sqliteStore(file: string): SubscriptionStore {
     clearAttributes: db.prepare('DELETE FROM subscription_attributes WHERE subscription_id = ?'),
     addAttribute: db.prepare('INSERT INTO subscription_attributes (subscription_id, key, value) VALUES (?, ?, ?)'),
     get: db.prepare<[string], SubscriptionRow>('SELECT * FROM subscriptions WHERE id = ?'),
+    getByEndpoint: db.prepare<[string], SubscriptionRow>('SELECT * FROM subscriptions WHERE endpoint = ?'),
+    markFailed: db.prepare('UPDATE subscriptions SET failing_since = ? WHERE id = ? AND failing_since IS NULL'),
+    markDelivered: db.prepare('UPDATE subscriptions SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL'),
+    deleteEventsBefore: db.prepare('DELETE FROM events WHERE at < ?'),
     all: db.prepare<[], SubscriptionRow>('SELECT * FROM subscriptions ORDER BY created_at, id'),
     delete: db.prepare('DELETE FROM subscriptions WHERE id = ?'),
     addEvent: db.prepare('INSERT OR IGNORE INTO events (id, type, message_id, at, body) VALUES (?, ?, ?, ?, ?)'),
@@ -115,12 +125,21 @@ export function sqliteStore(file: string): SubscriptionStore {
         attributes: JSON.stringify(attributes),
         created_at: known?.created_at ?? now,
         updated_at: now,
+        failing_since: null,
       }, attributes);
       return { id, created: known === undefined };
     },
     async getSubscription(id) {
       const row = statements.get.get(id);
       return row && fromRow(row);
+    },
+    async getSubscriptionByEndpoint(endpoint) {
+      const row = statements.getByEndpoint.get(endpoint);
+      return row && fromRow(row);
+    },
+    async markDelivery(id, failed, at) {
+      if (failed) statements.markFailed.run(at, id);
+      else statements.markDelivered.run(id);
     },
     async deleteSubscription(id) {
       return statements.delete.run(id).changes > 0;
@@ -170,6 +189,9 @@ export function sqliteStore(file: string): SubscriptionStore {
       const rows = db.prepare(sql).all(...params, query.limit ?? 1000) as { body: string }[];
       return rows.map((row) => JSON.parse(row.body) as TidingsEvent);
     },
+    async deleteEventsBefore(before) {
+      return statements.deleteEventsBefore.run(before).changes;
+    },
     async saveMessage(id, body, expiresAt) {
       statements.pruneMessages.run(Date.now());
       statements.saveMessage.run(id, body, expiresAt);
@@ -196,5 +218,6 @@ function fromRow(row: SubscriptionRow): StoredSubscription {
     updatedAt: row.updated_at,
   };
   if (row.seal_key) entry.sealKey = JSON.parse(row.seal_key) as SealKey;
+  if (row.failing_since !== null) entry.failingSince = row.failing_since;
   return entry;
 }

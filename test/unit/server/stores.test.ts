@@ -101,12 +101,52 @@ describe.each(stores)('%s', (_name, create) => {
     expect(await store.listEvents({ limit: 1 })).toHaveLength(1);
   });
 
+  it('finds a subscription by its endpoint', async () => {
+    const { id } = await store.saveSubscription(registration(1, { lang: 'en' }));
+    expect(await store.getSubscriptionByEndpoint('https://push.example.net/1')).toMatchObject({ id, attributes: { lang: 'en' } });
+    expect(await store.getSubscriptionByEndpoint('https://push.example.net/2')).toBeUndefined();
+  });
+
+  it('remembers since when a subscription has been failing, until a push succeeds', async () => {
+    const { id } = await store.saveSubscription(registration(1));
+    await store.markDelivery(id, true, 1000);
+    await store.markDelivery(id, true, 2000);
+    expect((await store.getSubscription(id))?.failingSince).toBe(1000);
+    expect((await store.findSubscriptions({ limit: 10 }))[0]?.failingSince).toBe(1000);
+    await store.markDelivery(id, false, 3000);
+    expect((await store.getSubscription(id))?.failingSince).toBeUndefined();
+    await store.markDelivery('unknown', true, 1000);
+  });
+
+  it('deletes events older than a retention cut-off', async () => {
+    await store.addEvents([
+      { id: 'old1', type: 'delivered', at: 1_000 },
+      { id: 'old2', type: 'shown', at: 1_999 },
+      { id: 'new', type: 'shown', at: 2_000 },
+    ]);
+    expect(await store.deleteEventsBefore(2_000)).toBe(2);
+    expect((await store.listEvents()).map((e) => e.id)).toEqual(['new']);
+    expect(await store.deleteEventsBefore(2_000)).toBe(0);
+  });
+
   it('keeps messages until they expire', async () => {
     await store.saveMessage('live', '{"v":1}', Date.now() + 60_000);
     await store.saveMessage('dead', '{"v":1}', Date.now() - 1);
     expect(await store.getMessage('live')).toBe('{"v":1}');
     expect(await store.getMessage('dead')).toBeUndefined();
     expect(await store.getMessage('none')).toBeUndefined();
+  });
+});
+
+describe('memoryStore', () => {
+  it('keeps at most maxEvents, dropping the oldest', async () => {
+    const store = memoryStore({ maxEvents: 3 });
+    await store.addEvents([1, 2, 3, 4, 5].map((n) => ({ id: `e${n}`, type: 'shown' as const, at: n })));
+    expect((await store.listEvents()).map((e) => e.id)).toEqual(['e3', 'e4', 'e5']);
+  });
+
+  it('refuses a maxEvents that is not a positive integer', () => {
+    expect(() => memoryStore({ maxEvents: 0 })).toThrow(expect.objectContaining({ code: 'invalid-option' }));
   });
 });
 
