@@ -1,0 +1,133 @@
+import { MAX_PLAINTEXT_BYTES, URGENCIES, type Envelope } from '../shared/protocol.js';
+import { TidingsError } from '../shared/TidingsError.js';
+import { validateEnvelope } from '../shared/validateEnvelope.js';
+import { deliver, type DeliveryOutcome, type DeliveryPolicy, type PushHeaders } from './deliver.js';
+import { newId, newMessageId } from './newId.js';
+import { seal } from './seal.js';
+import type { StoredSubscription, SubscriptionStore } from './SubscriptionStore.js';
+import type { SendError, SendOptions, SendResult } from './sendTypes.js';
+
+const DEFAULT_TTL = 2_419_200;
+
+export interface SenderOptions {
+  store: SubscriptionStore;
+  /** The public prefix of `fetch` pointers (where the handler is reachable from browsers). */
+  publicPath: string;
+  /** Pushes in flight at once. */
+  concurrency: number;
+  policy: DeliveryPolicy;
+}
+
+/** One message, checked and fixed once (its id included), ready to go to any number of batches. */
+export interface PreparedMessage {
+  envelope: Envelope & { id: string };
+  headers: PushHeaders;
+  seal: boolean;
+  /** When a stored `fetch` body may be dropped, ms since the epoch. */
+  expiresAt: number;
+}
+
+export interface Sender {
+  /** Validates the envelope and the options; gives the envelope its id if it had none. */
+  prepare(message: Envelope, options?: SendOptions): PreparedMessage;
+  /**
+   * Pushes the message to every subscription `targets` yields, `concurrency` at a time,
+   * adding to `result`. Gone subscriptions are deleted from the store.
+   */
+  sendTo(message: PreparedMessage, targets: AsyncIterator<StoredSubscription> | Iterator<StoredSubscription>, result: SendResult): Promise<void>;
+}
+
+/**
+ * The send loop that `send()` and the queue's senders share: payload per subscription
+ * (sealed, plain, or a `fetch` pointer when too large), delivery, and what becomes of
+ * each subscription.
+ */
+export function createSender({ store, publicPath, concurrency, policy }: SenderOptions): Sender {
+  function prepare(message: Envelope, options: SendOptions = {}): PreparedMessage {
+    const envelope = validateEnvelope(message);
+    envelope.id ??= newMessageId();
+    const headers = pushHeaders(options);
+    return {
+      envelope: envelope as Envelope & { id: string },
+      headers,
+      seal: options.seal !== false,
+      expiresAt: Date.now() + Math.max(headers.ttl, 86_400) * 1000,
+    };
+  }
+
+  async function sendTo(
+    message: PreparedMessage,
+    targets: AsyncIterator<StoredSubscription> | Iterator<StoredSubscription>,
+    result: SendResult,
+  ): Promise<void> {
+    const { envelope, headers } = message;
+    const id = envelope.id;
+    const plain = JSON.stringify(envelope);
+
+    // Too large for a push: store it once and push a pointer the worker fetches.
+    const pointer = async (body: string): Promise<string> => {
+      const key = newId();
+      await store.saveMessage(key, body, message.expiresAt);
+      const ref: Envelope = { v: 1, id, fetch: `${publicPath}/messages/${key}` };
+      if (envelope.ts !== undefined) ref.ts = envelope.ts;
+      if (envelope.ttl !== undefined) ref.ttl = envelope.ttl;
+      return JSON.stringify(ref);
+    };
+    let shared: Promise<string> | undefined;
+    const payloadFor = (entry: StoredSubscription): Promise<string> | string => {
+      if (entry.sealKey && message.seal) {
+        const sealed = JSON.stringify({ v: 1, id, sealed: seal(envelope, entry.sealKey) });
+        return fits(sealed) ? sealed : pointer(sealed);
+      }
+      if (fits(plain)) return plain;
+      return (shared ??= pointer(plain));
+    };
+
+    // The workers share one reader of the targets; an async generator answers their
+    // next() calls one after another, so each subscription goes to exactly one worker.
+    const worker = async (): Promise<void> => {
+      for (let next = await targets.next(); !next.done; next = await targets.next()) {
+        const entry = next.value;
+        // A store or sealing error fails this subscription, not the whole send.
+        const outcome: DeliveryOutcome = await Promise.resolve()
+          .then(() => payloadFor(entry))
+          .then((payload) => deliver(entry, payload, headers, policy))
+          .catch((cause: unknown) => ({ outcome: 'failed', reason: String(cause) }));
+        if (outcome.outcome === 'sent') result.sent++;
+        else if (outcome.outcome === 'gone') {
+          result.gone++;
+          await store.deleteSubscription(entry.id);
+        } else {
+          result.failed++;
+          const error: SendError = { subscriptionId: entry.id, endpoint: entry.subscription.endpoint, reason: outcome.reason };
+          if (outcome.status !== undefined) error.status = outcome.status;
+          result.errors.push(error);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, worker));
+  }
+
+  return { prepare, sendTo };
+}
+
+function fits(payload: string): boolean {
+  return Buffer.byteLength(payload, 'utf8') <= MAX_PLAINTEXT_BYTES;
+}
+
+function pushHeaders(options: SendOptions): PushHeaders {
+  const ttl = options.ttl ?? DEFAULT_TTL;
+  if (!Number.isInteger(ttl) || ttl < 0) invalid('ttl', 'must be a whole number of seconds >= 0');
+  const urgency = options.urgency ?? 'normal';
+  if (!URGENCIES.includes(urgency)) invalid('urgency', `must be one of ${URGENCIES.join(', ')}`);
+  const headers: PushHeaders = { ttl, urgency };
+  if (options.topic !== undefined) {
+    if (!/^[A-Za-z0-9_-]{1,32}$/.test(options.topic)) invalid('topic', 'must be 1-32 base64url characters');
+    headers.topic = options.topic;
+  }
+  return headers;
+}
+
+function invalid(option: string, reason: string): never {
+  throw new TidingsError('invalid-option', { option, reason });
+}

@@ -1,0 +1,36 @@
+import type { Urgency } from '../shared/protocol.js';
+
+export interface SendOptions {
+  /** Subscription ids, or attributes every target must match. @default every subscription */
+  to?: string | string[] | { attributes: Record<string, unknown> };
+  /** Seconds the push service keeps the message for an offline browser (RFC 8030 TTL). @default 2419200 (4 weeks) */
+  ttl?: number;
+  /** @default 'normal' */
+  urgency?: Urgency;
+  /** A newer message with the same topic replaces an undelivered one (<= 32 base64url characters). */
+  topic?: string;
+  /**
+   * Seal the envelope for subscriptions that registered a seal key. `false` sends it as
+   * plain Web Push (still encrypted to the browser), e.g. for content that is public anyway.
+   * @default true
+   */
+  seal?: boolean;
+}
+
+export interface SendError {
+  subscriptionId: string;
+  endpoint: string;
+  /** The push service's HTTP status, when it answered. */
+  status?: number;
+  reason: string;
+}
+
+export interface SendResult {
+  /** The envelope id (made up when the envelope had none). */
+  id: string;
+  sent: number;
+  /** Subscriptions the push service said were gone (404/410): removed from the store. */
+  gone: number;
+  failed: number;
+  errors: SendError[];
+}
