@@ -20,7 +20,9 @@ const ts = (tsconfig) =>
   });
 
 // ESM builds leave dependencies to the user's bundler; IIFEs carry idb inside.
-const dependencies = [...Object.keys(pkg.dependencies ?? {}), ...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+// Optional peers (pg, bullmq) stay imports too: the user installs them, or gets a
+// missing-dependency error naming them.
+const dependencies = [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {}), ...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 const external = (id) => dependencies.some((dep) => id === dep || id.startsWith(`${dep}/`));
 
 const minify = terser({ ecma: 2020, module: false, compress: { passes: 2 }, format: { comments: false } });
@@ -65,5 +67,14 @@ export default [
     external,
     plugins: [ts('tsconfig.build.json')],
     output: { file: 'dist/testing.js', format: 'es', sourcemap: true },
+  },
+  {
+    input: 'src/postgres/index.ts',
+    external,
+    plugins: [ts('tsconfig.build.json')],
+    output: [
+      { file: 'dist/postgres.js', format: 'es', sourcemap: true },
+      { file: 'dist/postgres.cjs', format: 'cjs', sourcemap: true },
+    ],
   },
 ];

@@ -20,6 +20,8 @@ export const errorMessages = {
   'store-failed': 'The subscription store failed',
   'push-service': 'The push service could not be started',
   'invalid-request': 'The request body is invalid',
+  'missing-dependency': 'An optional package this feature needs is not installed',
+  'queue-failed': 'The send queue (Redis) failed',
 } as const;
 
 export type TidingsErrorCode = keyof typeof errorMessages;

@@ -2,8 +2,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { postgresStore } from '../../../src/postgres/index.js';
 import { memoryStore, sqliteStore, type SubscriptionStore } from '../../../src/server/index.js';
 import type { RegisterRequest } from '../../../src/shared/protocol.js';
+import { freshName, postgresUrl, serviceAnswers } from '../../support/services.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tidings-store-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -13,6 +16,25 @@ const stores: [string, () => SubscriptionStore][] = [
   ['memoryStore', () => memoryStore()],
   ['sqliteStore', () => sqliteStore(join(dir, `store-${files++}.db`))],
 ];
+
+// PostgreSQL: a fresh schema per store (the database keeps what earlier runs left),
+// all dropped at the end.
+const schemas: string[] = [];
+if (await serviceAnswers('PostgreSQL', postgresUrl)) {
+  stores.push([
+    'postgresStore',
+    () => {
+      schemas.push(freshName('tidings_suite'));
+      return postgresStore({ connectionString: postgresUrl, schema: schemas.at(-1)! });
+    },
+  ]);
+  afterAll(async () => {
+    const client = new pg.Client({ connectionString: postgresUrl });
+    await client.connect();
+    for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await client.end();
+  });
+}
 
 function registration(n: number, attributes?: RegisterRequest['attributes']): RegisterRequest {
   const request: RegisterRequest = {

@@ -1,0 +1,220 @@
+import type { Pool, QueryResultRow } from 'pg';
+import type { Attributes, SealKey, TidingsEvent } from '../shared/protocol.js';
+import { TidingsError } from '../shared/TidingsError.js';
+import { importPeer } from '../server/importPeer.js';
+import { newId } from '../server/newId.js';
+import type { StoredSubscription, SubscriptionStore } from '../server/SubscriptionStore.js';
+import { postgresSchema } from './postgresSchema.js';
+
+export interface PostgresStoreOptions {
+  /** `postgres://user@host:5432/db`: a pool is made from it (and ended by `close()`). */
+  connectionString?: string;
+  /** Your own `pg.Pool`, shared with the rest of the site; `close()` leaves it open. */
+  pool?: Pool;
+  /** The schema the tables live in, created on first use. @default 'tidings' */
+  schema?: string;
+}
+
+interface SubscriptionRow {
+  id: string;
+  endpoint: string;
+  p256dh: string;
+  auth: string;
+  expiration_time: string | null;
+  seal_key: SealKey | null;
+  attributes: Attributes;
+  created_at: string;
+  updated_at: string;
+  failing_since: string | null;
+}
+
+/**
+ * The store for sites that outgrow one machine: PostgreSQL through `pg` (an optional
+ * peer dependency), shared by any number of web servers and senders. Tables and indexes
+ * are made on first use; attributes are JSONB with a GIN index, pages are read by id
+ * (keyset), events are inserted a batch per statement. Nothing connects until the first
+ * call.
+ */
+export function postgresStore(options: PostgresStoreOptions = {}): SubscriptionStore {
+  const schema = options.schema ?? 'tidings';
+  if (typeof schema !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) {
+    throw new TidingsError('invalid-option', { option: 'schema', reason: 'must be a plain SQL identifier' });
+  }
+  if (!options.pool && typeof options.connectionString !== 'string') {
+    throw new TidingsError('invalid-option', { option: 'connectionString', reason: 'give a connectionString or a pool' });
+  }
+  const t = (table: string): string => `"${schema}".${table}`;
+  const ownPool = !options.pool;
+  let ready: Promise<Pool> | undefined;
+  let closed = false;
+
+  const open = async (): Promise<Pool> => {
+    const pool =
+      options.pool ??
+      new (await importPeer('pg', () => import('pg'))).default.Pool({ connectionString: options.connectionString, max: 10 });
+    const client = await pool.connect().catch((cause: Error) => {
+      throw new TidingsError('store-failed', { reason: `cannot connect to PostgreSQL: ${cause.message}`, cause });
+    });
+    try {
+      // Several servers and senders may start at once: one makes the tables, the others wait.
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`tidings:${schema}`]);
+      await client.query(postgresSchema(schema));
+      await client.query('COMMIT');
+    } catch (cause) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw new TidingsError('store-failed', { reason: `cannot create the tables in schema ${schema}: ${(cause as Error).message}`, cause });
+    } finally {
+      client.release();
+    }
+    return pool;
+  };
+
+  const query = async <R extends QueryResultRow>(sql: string, params: unknown[] = []) => {
+    if (closed) throw new TidingsError('store-failed', { reason: 'the store is closed' });
+    // A failed first use (database down) is tried again on the next call, not remembered.
+    ready ??= open().catch((cause: unknown) => {
+      ready = undefined;
+      throw cause;
+    });
+    return (await ready).query<R>(sql, params);
+  };
+
+  return {
+    async saveSubscription({ subscription, sealKey, attributes = {} }) {
+      const now = Date.now();
+      // One statement: two servers registering the same endpoint at once still get one row.
+      // xmax is 0 only on a row this statement inserted.
+      const { rows } = await query<{ id: string; created: boolean }>(
+        `INSERT INTO ${t('subscriptions')} (id, endpoint, p256dh, auth, expiration_time, seal_key, attributes, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
+         ON CONFLICT (endpoint) DO UPDATE SET p256dh = excluded.p256dh, auth = excluded.auth,
+           expiration_time = excluded.expiration_time, seal_key = excluded.seal_key,
+           attributes = excluded.attributes, updated_at = excluded.updated_at
+         RETURNING id, (xmax = 0) AS created`,
+        [
+          newId(),
+          subscription.endpoint,
+          subscription.keys.p256dh,
+          subscription.keys.auth,
+          subscription.expirationTime ?? null,
+          sealKey ? JSON.stringify(sealKey) : null,
+          JSON.stringify(attributes),
+          now,
+        ],
+      );
+      return { id: rows[0]!.id, created: rows[0]!.created };
+    },
+    async getSubscription(id) {
+      const { rows } = await query<SubscriptionRow>(`SELECT * FROM ${t('subscriptions')} WHERE id = $1`, [id]);
+      return rows[0] && fromRow(rows[0]);
+    },
+    async getSubscriptionByEndpoint(endpoint) {
+      const { rows } = await query<SubscriptionRow>(`SELECT * FROM ${t('subscriptions')} WHERE endpoint = $1`, [endpoint]);
+      return rows[0] && fromRow(rows[0]);
+    },
+    async markDelivery(id, failed, at) {
+      if (failed) await query(`UPDATE ${t('subscriptions')} SET failing_since = $2 WHERE id = $1 AND failing_since IS NULL`, [id, at]);
+      else await query(`UPDATE ${t('subscriptions')} SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL`, [id]);
+    },
+    async deleteSubscription(id) {
+      return ((await query(`DELETE FROM ${t('subscriptions')} WHERE id = $1`, [id])).rowCount ?? 0) > 0;
+    },
+    async findSubscriptions(filter = {}) {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      if (filter.ids) {
+        if (filter.ids.length === 0) return [];
+        params.push(filter.ids);
+        where.push(`id = ANY($${params.length}::text[])`);
+      }
+      if (filter.attributes && Object.keys(filter.attributes).length > 0) {
+        params.push(JSON.stringify(filter.attributes));
+        where.push(`attributes @> $${params.length}::jsonb`);
+      }
+      let tail = 'ORDER BY created_at, id';
+      if (filter.limit !== undefined) {
+        // Keyset paging: the primary key gives the order and the start, so a page deep
+        // into a million rows costs the same as the first.
+        if (filter.after !== undefined) {
+          params.push(filter.after);
+          where.push(`id > $${params.length}`);
+        }
+        params.push(filter.limit);
+        tail = `ORDER BY id LIMIT $${params.length}`;
+      }
+      const sql = `SELECT * FROM ${t('subscriptions')} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ${tail}`;
+      return (await query<SubscriptionRow>(sql, params)).rows.map(fromRow);
+    },
+    async addEvents(list) {
+      if (list.length === 0) return 0;
+      // The whole batch in one statement, whatever its size; ids already stored are skipped.
+      const result = await query(
+        `INSERT INTO ${t('events')} (id, type, message_id, at, body)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::jsonb[])
+         ON CONFLICT (id) DO NOTHING`,
+        [
+          list.map((e) => e.id),
+          list.map((e) => e.type),
+          list.map((e) => e.messageId ?? null),
+          list.map((e) => e.at),
+          list.map((e) => JSON.stringify(e)),
+        ],
+      );
+      return result.rowCount ?? 0;
+    },
+    async listEvents(filter = {}) {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      if (filter.messageId !== undefined) {
+        params.push(filter.messageId);
+        where.push(`message_id = $${params.length}`);
+      }
+      if (filter.type !== undefined) {
+        params.push(filter.type);
+        where.push(`type = $${params.length}`);
+      }
+      params.push(filter.limit ?? 1000);
+      const sql = `SELECT body FROM ${t('events')} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq LIMIT $${params.length}`;
+      return (await query<{ body: TidingsEvent }>(sql, params)).rows.map((row) => row.body);
+    },
+    async deleteEventsBefore(before) {
+      return (await query(`DELETE FROM ${t('events')} WHERE at < $1`, [before])).rowCount ?? 0;
+    },
+    async saveMessage(id, body, expiresAt) {
+      await query(`DELETE FROM ${t('messages')} WHERE expires_at <= $1`, [Date.now()]);
+      await query(
+        `INSERT INTO ${t('messages')} (id, body, expires_at) VALUES ($1, $2, $3)
+         ON CONFLICT (id) DO UPDATE SET body = excluded.body, expires_at = excluded.expires_at`,
+        [id, body, expiresAt],
+      );
+    },
+    async getMessage(id) {
+      const { rows } = await query<{ body: string }>(`SELECT body FROM ${t('messages')} WHERE id = $1 AND expires_at > $2`, [id, Date.now()]);
+      return rows[0]?.body;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      const pool = await ready?.catch(() => undefined);
+      if (pool && ownPool) await pool.end();
+    },
+  };
+}
+
+function fromRow(row: SubscriptionRow): StoredSubscription {
+  const entry: StoredSubscription = {
+    id: row.id,
+    subscription: {
+      endpoint: row.endpoint,
+      expirationTime: row.expiration_time === null ? null : Number(row.expiration_time),
+      keys: { p256dh: row.p256dh, auth: row.auth },
+    },
+    attributes: row.attributes,
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+  if (row.seal_key) entry.sealKey = row.seal_key;
+  if (row.failing_since !== null) entry.failingSince = Number(row.failing_since);
+  return entry;
+}
