@@ -77,4 +77,13 @@ export default [
       { file: 'dist/postgres.cjs', format: 'cjs', sourcemap: true },
     ],
   },
+  {
+    input: 'src/queue/index.ts',
+    external,
+    plugins: [ts('tsconfig.build.json')],
+    output: [
+      { file: 'dist/queue.js', format: 'es', sourcemap: true },
+      { file: 'dist/queue.cjs', format: 'cjs', sourcemap: true },
+    ],
+  },
 ];

@@ -27,6 +27,13 @@ export interface PreparedMessage {
   expiresAt: number;
 }
 
+/**
+ * Called with each subscription's outcome before the store hears of it (a gone one is
+ * deleted after), so a durable sender can record it first: the queue counts each
+ * subscriber once however often its batch runs. A rejection fails the send.
+ */
+export type OutcomeHook = (entry: StoredSubscription, outcome: DeliveryOutcome) => Promise<void> | void;
+
 export interface Sender {
   /** Validates the envelope and the options; gives the envelope its id if it had none. */
   prepare(message: Envelope, options?: SendOptions): PreparedMessage;
@@ -34,7 +41,12 @@ export interface Sender {
    * Pushes the message to every subscription `targets` yields, `concurrency` at a time,
    * adding to `result`. Gone subscriptions are deleted from the store.
    */
-  sendTo(message: PreparedMessage, targets: AsyncIterator<StoredSubscription> | Iterator<StoredSubscription>, result: SendResult): Promise<void>;
+  sendTo(
+    message: PreparedMessage,
+    targets: AsyncIterator<StoredSubscription> | Iterator<StoredSubscription>,
+    result: SendResult,
+    onOutcome?: OutcomeHook,
+  ): Promise<void>;
 }
 
 /**
@@ -59,6 +71,7 @@ export function createSender({ store, publicPath, concurrency, policy }: SenderO
     message: PreparedMessage,
     targets: AsyncIterator<StoredSubscription> | Iterator<StoredSubscription>,
     result: SendResult,
+    onOutcome?: OutcomeHook,
   ): Promise<void> {
     const { envelope, headers } = message;
     const id = envelope.id;
@@ -93,6 +106,7 @@ export function createSender({ store, publicPath, concurrency, policy }: SenderO
           .then(() => payloadFor(entry))
           .then((payload) => deliver(entry, payload, headers, policy))
           .catch((cause: unknown) => ({ outcome: 'failed', reason: String(cause) }));
+        if (onOutcome) await onOutcome(entry, outcome);
         if (outcome.outcome === 'sent') result.sent++;
         else if (outcome.outcome === 'gone') {
           result.gone++;

@@ -1,0 +1,152 @@
+import type { PreparedMessage } from '../server/createSender.js';
+import type { SubscriptionQuery } from '../server/SubscriptionStore.js';
+import { TidingsError } from '../shared/TidingsError.js';
+import type { SendState, SendStatus } from './queueTypes.js';
+
+/** What a queued send is, kept in Redis beside its jobs (the jobs carry only ids and cursors). */
+export interface SendRecord {
+  message: PreparedMessage;
+  query: SubscriptionQuery;
+  batchSize: number;
+}
+
+/** What became of one subscriber, as counted. */
+export type Outcome = 'sent' | 'gone' | 'failed';
+
+/** The few Redis commands the ledger needs; BullMQ's own ioredis client has them. */
+export interface LedgerClient {
+  hsetnx(key: string, field: string, value: string): Promise<number>;
+  hset(key: string, ...fieldsAndValues: string[]): Promise<number>;
+  hgetall(key: string): Promise<Record<string, string>>;
+  hget(key: string, field: string): Promise<string | null>;
+  hmget(key: string, ...fields: string[]): Promise<(string | null)[]>;
+  get(key: string): Promise<string | null>;
+  eval(script: string, numberOfKeys: number, ...args: (string | number)[]): Promise<unknown>;
+}
+
+// Each script runs atomically in Redis, so two senders running the same batch (one of
+// them stalled, not dead) still agree on the batch's members and count each subscriber once.
+
+/** Fixes batch k's members on its first run; a rerun gets the same ones back. */
+const PLAN = `
+local existing = redis.call('GET', KEYS[2])
+if existing then return existing end
+redis.call('SET', KEYS[2], ARGV[1])
+redis.call('HINCRBY', KEYS[1], 'planned', ARGV[2])
+if ARGV[3] == '1' then redis.call('HSET', KEYS[1], 'lastBatch', ARGV[4]) end
+if redis.call('HGET', KEYS[1], 'state') == 'queued' then redis.call('HSET', KEYS[1], 'state', 'running', 'startedAt', ARGV[5]) end
+return ARGV[1]`;
+
+/** Counts a subscriber's outcome unless it was counted already. */
+const RECORD = `
+if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2]) == 1 then
+  redis.call('HINCRBY', KEYS[1], ARGV[2], 1)
+  return 1
+end
+return 0`;
+
+/** Marks batch k done; the send is done when every batch up to the last one is. */
+const COMPLETE = `
+redis.call('SADD', KEYS[2], ARGV[1])
+local last = redis.call('HGET', KEYS[1], 'lastBatch')
+local state = redis.call('HGET', KEYS[1], 'state')
+if last and state ~= 'done' and state ~= 'failed' and redis.call('SCARD', KEYS[2]) == tonumber(last) + 1 then
+  redis.call('HSET', KEYS[1], 'state', 'done', 'finishedAt', ARGV[2])
+  for i = 0, tonumber(last) do redis.call('EXPIRE', ARGV[3] .. i, ARGV[4]) end
+  redis.call('EXPIRE', KEYS[2], ARGV[4])
+  redis.call('EXPIRE', KEYS[3], ARGV[4])
+  redis.call('EXPIRE', KEYS[1], ARGV[5])
+  return 1
+end
+return 0`;
+
+/** How long the members and outcomes of a finished send are kept (s): long enough for a late rerun. */
+const WORKING_KEYS_TTL = 3600;
+/** How long a finished send's status can be read (s). */
+const STATUS_TTL = 7 * 86_400;
+
+/**
+ * A send's record, progress and exact counts in Redis, under `tidings:{name}:send:{id}`.
+ * Outcomes are kept per subscriber (`…:outcomes`), so a batch taken again after a crash
+ * skips whom it already reached and counts nobody twice.
+ */
+export function createSendLedger(client: LedgerClient, name: string) {
+  const base = (id: string) => `tidings:${name}:send:${id}`;
+  const keys = (id: string) => ({
+    status: base(id),
+    outcomes: `${base(id)}:outcomes`,
+    done: `${base(id)}:done`,
+    batchPrefix: `${base(id)}:batch:`,
+  });
+
+  return {
+    /** Records a new send; false when one with this id exists already (its id was reused). */
+    async create(id: string, record: SendRecord): Promise<boolean> {
+      const { status } = keys(id);
+      const created = await client.hsetnx(status, 'record', JSON.stringify(record));
+      if (created === 1) await client.hset(status, 'state', 'queued', 'createdAt', String(Date.now()));
+      return created === 1;
+    },
+
+    async record(id: string): Promise<SendRecord | undefined> {
+      const text = await client.hget(keys(id).status, 'record');
+      return text === null ? undefined : (JSON.parse(text) as SendRecord);
+    },
+
+    async status(id: string): Promise<SendStatus> {
+      const fields = await client.hgetall(keys(id).status);
+      if (!fields.record) throw new TidingsError('queue-failed', { reason: `no send with id ${id}` });
+      const status: SendStatus = {
+        id,
+        state: (fields.state ?? 'queued') as SendState,
+        sent: Number(fields.sent ?? 0),
+        gone: Number(fields.gone ?? 0),
+        failed: Number(fields.failed ?? 0),
+      };
+      // The audience is known once its last batch has been read from the store.
+      if (fields.lastBatch !== undefined) status.total = Number(fields.planned ?? 0);
+      if (fields.error) status.error = fields.error;
+      return status;
+    },
+
+    /** The members of batch k: those read now if it is its first run, else the first run's. */
+    async plan(id: string, k: number, members: string[], last: boolean): Promise<string[]> {
+      const { status, batchPrefix } = keys(id);
+      const stored = await client.eval(PLAN, 2, status, batchPrefix + k, JSON.stringify(members), members.length, last ? '1' : '0', k, Date.now());
+      return JSON.parse(String(stored)) as string[];
+    },
+
+    /** Batch k's members if it was planned, else undefined. */
+    async planned(id: string, k: number): Promise<string[] | undefined> {
+      const stored = await client.get(keys(id).batchPrefix + k);
+      return stored === null ? undefined : (JSON.parse(stored) as string[]);
+    },
+
+    /** Which of `members` have an outcome already. */
+    async reached(id: string, members: string[]): Promise<Set<string>> {
+      if (members.length === 0) return new Set();
+      const outcomes = await client.hmget(keys(id).outcomes, ...members);
+      return new Set(members.filter((_, i) => outcomes[i] !== null));
+    },
+
+    /** Counts one subscriber's outcome, once. */
+    async count(id: string, subscriptionId: string, outcome: Outcome): Promise<void> {
+      const { status, outcomes } = keys(id);
+      await client.eval(RECORD, 2, status, outcomes, subscriptionId, outcome);
+    },
+
+    /** Marks batch k done; true when that finished the send. */
+    async complete(id: string, k: number): Promise<boolean> {
+      const { status, outcomes, done, batchPrefix } = keys(id);
+      const finished = await client.eval(COMPLETE, 3, status, done, outcomes, k, Date.now(), batchPrefix, WORKING_KEYS_TTL, STATUS_TTL);
+      return finished === 1;
+    },
+
+    async fail(id: string, reason: string): Promise<void> {
+      const { status } = keys(id);
+      await client.hset(status, 'state', 'failed', 'error', reason.slice(0, 500), 'finishedAt', String(Date.now()));
+    },
+  };
+}
+
+export type SendLedger = ReturnType<typeof createSendLedger>;

@@ -1,0 +1,19 @@
+// tidings/queue: durable sends spread over any number of processes and machines (BullMQ
+// on Redis). Node 20+, with the `bullmq` package installed (an optional peer dependency).
+
+export { createSendQueue } from './createSendQueue.js';
+export { startSendWorker } from './startSendWorker.js';
+
+export type {
+  DeliveryOptions,
+  QueueConnectionOptions,
+  SendQueue,
+  SendQueueOptions,
+  SendState,
+  SendStatus,
+  SendWorker,
+  SendWorkerOptions,
+} from './queueTypes.js';
+export type { SendOptions } from '../server/sendTypes.js';
+export type { Envelope } from '../shared/protocol.js';
+export type { VapidDetails } from '../server/generateVapidKeys.js';

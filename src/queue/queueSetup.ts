@@ -1,0 +1,81 @@
+import type { ConnectionOptions } from 'bullmq';
+import { createSender, type Sender } from '../server/createSender.js';
+import { createVapidSigner } from '../server/createVapidSigner.js';
+import type { DeliveryPolicy } from '../server/deliver.js';
+import { checkVapidDetails } from '../server/generateVapidKeys.js';
+import { importPeer } from '../server/importPeer.js';
+import { TidingsError } from '../shared/TidingsError.js';
+import type { QueueConnectionOptions } from './queueTypes.js';
+
+/** What createSendQueue and startSendWorker make of their shared options, checked once. */
+export interface QueueSetup {
+  /** BullMQ's queue name. */
+  name: string;
+  connection: ConnectionOptions;
+  sender: Sender;
+}
+
+/** BullMQ, loaded when a queue or sender is first used (an optional peer dependency). */
+export const loadBullmq = () => importPeer('bullmq', () => import('bullmq'));
+
+export function queueSetup(options: QueueConnectionOptions, concurrency: number): QueueSetup {
+  if (!options || typeof options !== 'object') invalid('options', 'must be an object');
+  const vapid = checkVapidDetails(options.vapid);
+  const { store } = options;
+  if (!store || typeof store.findSubscriptions !== 'function') invalid('store', 'not a SubscriptionStore');
+  const name = options.name ?? 'tidings';
+  // BullMQ keys are `bull:{name}:…`; a colon in the name would run into them.
+  if (typeof name !== 'string' || !/^[A-Za-z0-9_.-]{1,100}$/.test(name)) invalid('name', 'must be 1-100 letters, digits, _ . -');
+  const basePath = (options.basePath ?? '/api/push').replace(/\/+$/, '');
+  if (!/^(\/[A-Za-z0-9._~-]+)*$/.test(basePath)) invalid('basePath', 'must be a path like /api/push');
+  let connection: ConnectionOptions;
+  if (typeof options.redis === 'string') {
+    if (!/^rediss?:\/\//.test(options.redis)) invalid('redis', 'must be a redis:// or rediss:// URL, or ioredis options');
+    // Workers block on Redis; BullMQ wants requests never to give up for them.
+    connection = { url: options.redis, maxRetriesPerRequest: null };
+  } else if (options.redis && typeof options.redis === 'object') {
+    connection = { maxRetriesPerRequest: null, ...options.redis };
+  } else {
+    return invalid('redis', 'must be a redis:// URL or ioredis options');
+  }
+  const policy: DeliveryPolicy = {
+    authorization: createVapidSigner(vapid),
+    timeout: positive(options.timeout, 10_000, 'timeout'),
+    retries: positive(options.retries, 2, 'retries', 0),
+    maxRetryDelay: positive(options.maxRetryDelay, 30_000, 'maxRetryDelay', 0),
+  };
+  return { name, connection, sender: createSender({ store, publicPath: basePath, concurrency, policy }) };
+}
+
+export function positive(value: number | undefined, fallback: number, option: string, min = 1): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) invalid(option, `must be an integer >= ${min}`);
+  return value;
+}
+
+function invalid(option: string, reason: string): never {
+  throw new TidingsError('invalid-option', { option, reason });
+}
+
+/** BullMQ job ids may not contain ':' nor be integers; message ids are the site's own text. */
+export function batchJobId(id: string, k: number): string {
+  return `b${k}.${Buffer.from(id).toString('base64url')}`;
+}
+
+/** Job options of every batch: retried with backoff when a batch throws (store or Redis down). */
+export const batchJobOptions = {
+  attempts: 8,
+  backoff: { type: 'exponential', delay: 1000 },
+  // Finished jobs are not data anyone reads (the ledger has the counts); keep a few for inspection.
+  removeOnComplete: { age: 3600, count: 5000 },
+  removeOnFail: { age: 7 * 86_400 },
+} as const;
+
+export interface BatchJob {
+  /** The message id. */
+  id: string;
+  /** Which batch: 0, 1, … in id order. */
+  k: number;
+  /** The last subscription id of the batch before (undefined for the first). */
+  after?: string;
+}

@@ -1,0 +1,86 @@
+import type { RedisOptions } from 'bullmq';
+import type { VapidDetails } from '../server/generateVapidKeys.js';
+import type { SendOptions } from '../server/sendTypes.js';
+import type { SubscriptionStore } from '../server/SubscriptionStore.js';
+import type { Envelope } from '../shared/protocol.js';
+
+export type SendState = 'queued' | 'running' | 'done' | 'failed';
+
+/** Progress and exact counts of a queued send, read from Redis (never from a sender's memory). */
+export interface SendStatus {
+  /** The message id: every copy of the message carries it. */
+  id: string;
+  state: SendState;
+  /** Subscribers in the audience, known once the last batch has been read from the store. */
+  total?: number;
+  /** Each subscriber is counted once in one of these, however often its batch ran. */
+  sent: number;
+  /** Subscriptions the push service said were gone (404/410), or that were deleted before their turn: removed from the store. */
+  gone: number;
+  failed: number;
+  /** Why the send failed (state `failed`): a batch that kept failing, e.g. the store was down. */
+  error?: string;
+}
+
+/** How pushes are made: the same options, with the same defaults, as `createPushServer`'s. */
+export interface DeliveryOptions {
+  /** ms to wait for a push service before the attempt counts as failed. @default 10000 */
+  timeout?: number;
+  /** Further attempts after a 429, 5xx, network error or timeout. @default 2 */
+  retries?: number;
+  /** Longest wait before a retry, in ms; a longer Retry-After is cut to this. @default 30000 */
+  maxRetryDelay?: number;
+  /** Send to endpoints on loopback, as the local push service of `tidings/testing` hands out. @default false */
+  allowLoopbackEndpoints?: boolean;
+}
+
+/** What the queue and its senders share: where the queue lives and what it sends with. */
+export interface QueueConnectionOptions extends DeliveryOptions {
+  /** Redis: a `redis://` URL or ioredis options. */
+  redis: string | RedisOptions;
+  /** Where subscriptions are: `postgresStore(…)` for several machines, or `sqliteStore(file)` on one. */
+  store: SubscriptionStore;
+  /** The VAPID key pair and contact, as for `createPushServer`. */
+  vapid: VapidDetails;
+  /** The queue's name: senders take sends from the queue of the same name. @default 'tidings' */
+  name?: string;
+  /** Where the backend handler is mounted: the prefix of `fetch` pointers for large messages. @default '/api/push' */
+  basePath?: string;
+}
+
+export interface SendQueueOptions extends QueueConnectionOptions {
+  /** Subscribers per job: a sender takes a batch at a time, and a crash repeats at most one. @default 500 */
+  batchSize?: number;
+}
+
+export interface SendQueue {
+  /**
+   * Records a send and returns its id (the message id). Durable once it resolves: senders
+   * deliver it even if this process ends. Sending an envelope whose `id` was queued before
+   * queues nothing new and returns that id, so a retried call cannot send twice.
+   */
+  send(envelope: Envelope, options?: SendOptions): Promise<{ id: string }>;
+  /** Progress and counts now. */
+  status(id: string): Promise<SendStatus>;
+  /** Resolves when the send is `done` or `failed`, calling `onProgress` as counts change. */
+  wait(id: string, options?: { onProgress?(status: SendStatus): void; /** ms between reads. @default 250 */ interval?: number }): Promise<SendStatus>;
+  close(): Promise<void>;
+}
+
+export interface SendWorkerOptions extends QueueConnectionOptions {
+  /** Pushes in flight at once in this sender. @default 50 */
+  concurrency?: number;
+  /**
+   * ms a sender holds a batch without renewing its lock before others may take it (BullMQ's
+   * `lockDuration`): how long a batch of a killed sender waits. Renewed every half of it while alive.
+   * @default 30000
+   */
+  lockDuration?: number;
+  /** ms between checks for batches of senders that stopped (BullMQ's `stalledInterval`). @default 30000 */
+  stalledInterval?: number;
+}
+
+export interface SendWorker {
+  /** Stops taking batches, finishes those in flight, then resolves. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,104 @@
+import type { Job } from 'bullmq';
+import type { SendResult } from '../server/sendTypes.js';
+import type { StoredSubscription } from '../server/SubscriptionStore.js';
+import { TidingsError } from '../shared/TidingsError.js';
+import { createSendLedger, type LedgerClient } from './createSendLedger.js';
+import { batchJobId, batchJobOptions, loadBullmq, positive, queueSetup, type BatchJob } from './queueSetup.js';
+import type { SendWorker, SendWorkerOptions } from './queueTypes.js';
+
+/**
+ * A sender: takes batches of queued sends from Redis and delivers them, until closed.
+ * Run as many as you like, on any machines that reach the same Redis and store. A sender
+ * that dies mid-batch (SIGKILL, power) stops renewing its lock; after `lockDuration` another
+ * sender takes the batch again, skipping the subscribers already counted. `close()` (the
+ * CLI calls it on SIGTERM) stops taking batches and finishes those in flight.
+ */
+export async function startSendWorker(options: SendWorkerOptions): Promise<SendWorker> {
+  const concurrency = positive(options.concurrency, 50, 'concurrency');
+  const { name, connection, sender } = queueSetup(options, concurrency);
+  const lockDuration = positive(options.lockDuration, 30_000, 'lockDuration', 1000);
+  const stalledInterval = positive(options.stalledInterval, 30_000, 'stalledInterval', 1000);
+  const { store } = options;
+  const { Queue, Worker, UnrecoverableError } = await loadBullmq();
+
+  // The worker adds each next batch itself, so it needs the producer's handle too.
+  const queue = new Queue<BatchJob>(name, { connection });
+  const client = await queue.waitUntilReady().catch((cause: unknown) => {
+    throw new TidingsError('queue-failed', { reason: `cannot reach Redis: ${String(cause)}`, cause });
+  });
+  const ledger = createSendLedger(client as unknown as LedgerClient, name);
+
+  async function runBatch(job: Job<BatchJob>): Promise<void> {
+    const { id, k, after } = job.data;
+    const record = await ledger.record(id);
+    if (!record) throw new UnrecoverableError(`no send with id ${id} (expired or never queued)`);
+    const { message, query, batchSize } = record;
+
+    // A batch's members are fixed on its first run: a rerun after a crash sends to the same
+    // subscribers, not to whatever page the store would answer now.
+    let members = await ledger.planned(id, k);
+    let read: StoredSubscription[] | undefined;
+    if (!members) {
+      read = await store.findSubscriptions({ ...query, limit: batchSize, after });
+      checkPage(read, batchSize, after);
+      members = await ledger.plan(id, k, read.map((entry) => entry.id), read.length < batchSize);
+    }
+    // The next batch can go to another sender while this one delivers.
+    if (members.length === batchSize) {
+      const next: BatchJob = { id, k: k + 1, after: members.at(-1)! };
+      await queue.add('batch', next, { jobId: batchJobId(id, k + 1), ...batchJobOptions });
+    }
+
+    const reached = await ledger.reached(id, members);
+    const todo = members.filter((member) => !reached.has(member));
+    if (todo.length > 0) {
+      const planned = new Set(members);
+      // The page just read is the batch when this run planned it and nobody was reached yet.
+      const fresh = read !== undefined && todo.length === read.length && read.every((entry, i) => entry.id === todo[i]);
+      const entries = fresh ? read! : (await store.findSubscriptions({ ids: todo })).filter((entry) => planned.has(entry.id));
+      // Deleted before their turn (unsubscribed, or pruned by another send): gone.
+      const found = new Set(entries.map((entry) => entry.id));
+      for (const member of todo) if (!found.has(member)) await ledger.count(id, member, 'gone');
+      const result: SendResult = { id, sent: 0, gone: 0, failed: 0, errors: [] };
+      await sender.sendTo(message, entries.values(), result, (entry, outcome) => ledger.count(id, entry.id, outcome.outcome));
+    }
+    await ledger.complete(id, k);
+  }
+
+  const worker = new Worker<BatchJob>(name, runBatch, {
+    connection,
+    // One batch at a time; its pushes run `concurrency` at once inside it.
+    concurrency: 1,
+    lockDuration,
+    stalledInterval,
+    // A batch may outlive a few dead senders before it is given up.
+    maxStalledCount: 3,
+  });
+  worker.on('failed', (job, error) => {
+    // The last attempt failed (or the job can never succeed): the send ends as failed.
+    const final = error instanceof UnrecoverableError || /stalled more than allowable limit/.test(error.message);
+    if (job && (final || job.attemptsMade >= (job.opts.attempts ?? 1))) {
+      ledger.fail(job.data.id, `batch ${job.data.k}: ${error.message}`).catch(() => {});
+    }
+  });
+  // Without a listener an error event would throw; Redis hiccups are retried by ioredis.
+  worker.on('error', () => {});
+  await worker.waitUntilReady().catch((cause: unknown) => {
+    throw new TidingsError('queue-failed', { reason: `cannot reach Redis: ${String(cause)}`, cause });
+  });
+
+  return {
+    async close() {
+      await worker.close();
+      await queue.close();
+    },
+  };
+}
+
+/** The paging contract send() relies on (SubscriptionQuery): a store that breaks it would skip or repeat subscribers. */
+function checkPage(page: StoredSubscription[], limit: number, after: string | undefined): void {
+  const ordered = page.every((entry, i) => (i === 0 ? after === undefined || entry.id > after : entry.id > page[i - 1]!.id));
+  if (page.length > limit || !ordered) {
+    throw new TidingsError('store-failed', { reason: 'findSubscriptions ignored its paging (limit, after, id order)' });
+  }
+}

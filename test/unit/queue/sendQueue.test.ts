@@ -1,0 +1,163 @@
+import { Queue } from 'bullmq';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { batchJobId } from '../../../src/queue/queueSetup.js';
+import { createSendQueue, startSendWorker, type SendQueue, type SendStatus, type SendWorker } from '../../../src/queue/index.js';
+import { generateVapidKeys, memoryStore, type SubscriptionStore } from '../../../src/server/index.js';
+import { startPushService, type PushService } from '../../../src/testing/index.js';
+import { freshName, redisUrl, serviceAnswers } from '../../support/services.js';
+
+// Real Redis, real BullMQ, the real local push service and real web-push encryption, all
+// in this process. The crash of a sender (SIGKILL of another process) is
+// test/e2e/queue-kill.test.ts.
+const up = await serviceAnswers('Redis', redisUrl);
+const vapid = { ...generateVapidKeys(), subject: 'mailto:queue@tidings.example' };
+
+describe.runIf(up)('createSendQueue and startSendWorker', () => {
+  let pushService: PushService;
+  let store: SubscriptionStore;
+  let name: string;
+  let queue: SendQueue;
+  const workers: SendWorker[] = [];
+
+  beforeAll(async () => {
+    pushService = await startPushService();
+  });
+  afterAll(() => pushService.close());
+  afterEach(async () => {
+    await Promise.all(workers.splice(0).map((worker) => worker.close()));
+    await queue?.close();
+    await cleanRedis(name);
+  });
+
+  const setup = async (subscribers: number, batchSize: number) => {
+    name = freshName('tidings-test');
+    store = memoryStore();
+    const endpoints: string[] = [];
+    for (let i = 0; i < subscribers; i++) {
+      const subscription = await pushService.subscribe(vapid.publicKey);
+      endpoints.push(subscription.endpoint);
+      await store.saveSubscription({ subscription, attributes: { team: i % 2 ? 'odd' : 'even' } });
+    }
+    queue = createSendQueue({ redis: redisUrl, store, vapid, name, batchSize, allowLoopbackEndpoints: true });
+    return endpoints;
+  };
+  const sender = async (concurrency = 4) => {
+    const worker = await startSendWorker({ redis: redisUrl, store, vapid, name, concurrency, allowLoopbackEndpoints: true, retries: 0, timeout: 2000 });
+    workers.push(worker);
+    return worker;
+  };
+  const ids = async (endpoint: string) => (await pushService.received(endpoint)).map((text) => (JSON.parse(text) as { id: string }).id);
+
+  it('delivers to every subscriber once, over several batches and two senders, with exact counts', async () => {
+    const endpoints = await setup(23, 5);
+    const { id } = await queue.send({ v: 1, notification: { title: 'Batches' } });
+    expect((await queue.status(id)).state).toBe('queued');
+    await sender();
+    await sender();
+    const progress: SendStatus[] = [];
+    const final = await queue.wait(id, { onProgress: (status) => progress.push(status), interval: 20 });
+    expect(final).toEqual({ id, state: 'done', total: 23, sent: 23, gone: 0, failed: 0 });
+    expect(progress.at(-1)).toEqual(final);
+    for (const endpoint of endpoints) expect(await ids(endpoint)).toEqual([id]);
+  });
+
+  it('sends to attributes, counts gone and failed subscribers once, and prunes the gone', async () => {
+    const endpoints = await setup(8, 3);
+    const even = (await store.findSubscriptions({ attributes: { team: 'even' } })).map((entry) => entry.subscription.endpoint);
+    pushService.expire(even[0]!);
+    // A push service that is not there: a network error, failed after no retries.
+    await store.saveSubscription({
+      subscription: { endpoint: 'http://127.0.0.1:9/wpush/v2/nobody', expirationTime: null, keys: (await pushService.subscribe()).keys },
+      attributes: { team: 'even' },
+    });
+    await sender();
+    const { id } = await queue.send({ v: 1, notification: { title: 'Evens' } }, { to: { attributes: { team: 'even' } } });
+    const final = await queue.wait(id, { interval: 20 });
+    expect(final).toEqual({ id, state: 'done', total: 5, sent: 3, gone: 1, failed: 1 });
+    expect(await store.getSubscriptionByEndpoint(even[0]!)).toBeUndefined();
+    for (const endpoint of even.slice(1)) expect(await ids(endpoint)).toEqual([id]);
+    for (const endpoint of endpoints.filter((e) => !even.includes(e))) expect(await ids(endpoint)).toEqual([]);
+  });
+
+  it('sends nothing twice and counts nothing twice when a batch job runs again', async () => {
+    const endpoints = await setup(6, 4);
+    await sender();
+    const { id } = await queue.send({ v: 1, notification: { title: 'Once' } });
+    const first = await queue.wait(id, { interval: 20 });
+    expect(first).toMatchObject({ state: 'done', total: 6, sent: 6 });
+    for (const endpoint of endpoints) expect(await ids(endpoint)).toEqual([id]);
+    // BullMQ hands a batch out again when its sender looked dead: the same batch, again.
+    const bull = new Queue(name, { connection: { url: redisUrl } });
+    await bull.add('batch', { id, k: 0 }, { jobId: `${batchJobId(id, 0)}.again` });
+    await bull.add('batch', { id, k: 1, after: 'x' }, { jobId: `${batchJobId(id, 1)}.again` });
+    await until(async () => ((await bull.getJobCounts('completed')).completed ?? 0) >= 4);
+    await bull.close();
+    expect(await queue.status(id)).toEqual(first);
+    for (const endpoint of endpoints) expect(await ids(endpoint)).toEqual([]);
+  });
+
+  it('keeps one send per message id: queuing the same envelope again sends nothing new', async () => {
+    const endpoints = await setup(3, 10);
+    const envelope = { v: 1 as const, id: 'fixed-id:1', notification: { title: 'Retried call' } };
+    expect(await queue.send(envelope)).toEqual({ id: 'fixed-id:1' });
+    expect(await queue.send(envelope)).toEqual({ id: 'fixed-id:1' });
+    await sender();
+    expect(await queue.wait('fixed-id:1', { interval: 20 })).toMatchObject({ state: 'done', sent: 3 });
+    for (const endpoint of endpoints) expect(await ids(endpoint)).toEqual(['fixed-id:1']);
+  });
+
+  it('finishes a send with no audience as done with a total of 0', async () => {
+    await setup(2, 10);
+    await sender();
+    const { id } = await queue.send({ v: 1, notification: { title: 'Nobody' } }, { to: { attributes: { team: 'none' } } });
+    expect(await queue.wait(id, { interval: 20 })).toEqual({ id, state: 'done', total: 0, sent: 0, gone: 0, failed: 0 });
+  });
+
+  it('checks the envelope and options when queuing, before anything is recorded', async () => {
+    await setup(0, 10);
+    await expect(queue.send({ v: 2 } as never)).rejects.toMatchObject({ code: 'invalid-envelope' });
+    await expect(queue.send({ v: 1 }, { ttl: -1 })).rejects.toMatchObject({ code: 'invalid-option' });
+    await expect(queue.status('never-queued')).rejects.toMatchObject({ code: 'queue-failed' });
+    expect(() => createSendQueue({ redis: 'http://x', store, vapid })).toThrow(expect.objectContaining({ code: 'invalid-option' }));
+    expect(() => createSendQueue({ redis: redisUrl, store, vapid, name: 'a:b' })).toThrow(expect.objectContaining({ code: 'invalid-option' }));
+    expect(() => createSendQueue({ redis: redisUrl, store, vapid, batchSize: 0 })).toThrow(expect.objectContaining({ code: 'invalid-option' }));
+  });
+
+  it('lets a closing sender finish the batch in flight, then stop taking batches', async () => {
+    const endpoints = await setup(12, 6);
+    const worker = await sender(1);
+    const { id } = await queue.send({ v: 1, notification: { title: 'Graceful' } });
+    await until(async () => (await queue.status(id)).sent > 0);
+    await worker.close();
+    workers.splice(workers.indexOf(worker), 1);
+    const status = await queue.status(id);
+    // Whole batches only: the one in flight was finished, and nothing was half done.
+    expect([6, 12]).toContain(status.sent);
+    // With no sender left, nothing moves: the rest waits in Redis for the next one.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await queue.status(id)).toEqual(status);
+    expect(status.state).toBe('running');
+    await sender();
+    expect(await queue.wait(id, { interval: 20 })).toMatchObject({ state: 'done', sent: 12, total: 12 });
+    for (const endpoint of endpoints) expect(await ids(endpoint)).toEqual([id]);
+  });
+});
+
+async function until(check: () => Promise<boolean>, timeout = 10_000): Promise<void> {
+  const end = Date.now() + timeout;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Removes what a test left in Redis: BullMQ's keys and the ledger's. */
+async function cleanRedis(name: string | undefined): Promise<void> {
+  if (!name) return;
+  const queue = new Queue(name, { connection: { url: redisUrl } });
+  await queue.obliterate({ force: true });
+  // BullMQ's own ioredis client.
+  const client = (await queue.client) as unknown as { keys(pattern: string): Promise<string[]>; del(key: string): Promise<number> };
+  for (const key of await client.keys(`tidings:${name}:*`)) await client.del(key);
+  await queue.close();
+}
