@@ -4,6 +4,7 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { messageFlags, messageFromFlags, vapidFromEnv } from './sendOptions.js';
 
 const usage = `Usage: tidings <command> [options]
 
@@ -15,6 +16,14 @@ Commands:
        [--env FILE]
       Send a notification to the subscriptions in a SQLite store. VAPID keys come from
       VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY and VAPID_SUBJECT (environment or --env FILE).
+  send --redis URL --store postgres://…|FILE.db --title TEXT [same message flags]
+       [--schema NAME] [--queue NAME] [--batch-size N] [--no-wait] [--allow-loopback-endpoints]
+      Queue the send for senders (tidings sender) and show its progress until done;
+      --no-wait prints the message id and returns at once.
+  sender --redis URL --store postgres://…|FILE.db [--env FILE] [--concurrency N]
+         [--schema NAME] [--queue NAME] [--stall-timeout MS] [--allow-loopback-endpoints]
+      Deliver queued sends until SIGTERM (then finish the batch in flight and exit 0).
+      Run one per core, on as many machines as you like. See docs/scale.md.
   push-service [--port N] [--tls]
       Run the local push service on 127.0.0.1 and print the Firefox prefs for it.
   demo [--port N] [--push-port N] [--data-dir DIR]
@@ -26,6 +35,10 @@ Commands:
 
 class UsageError extends Error {}
 
+// What the queue commands (queueCommands.js) borrow from this file.
+const cli = { options: (...args) => options(...args), UsageError, readEnvFile: (file) => readEnvFile(file) };
+const queueCommands = async () => (await import('./queueCommands.js')).queueCommands(cli);
+
 async function main(argv) {
   const [command, ...rest] = argv;
   switch (command) {
@@ -33,6 +46,8 @@ async function main(argv) {
       return vapid(rest);
     case 'send':
       return send(rest);
+    case 'sender':
+      return (await queueCommands()).sender(rest);
     case 'push-service':
       return pushService(rest);
     case 'demo':
@@ -99,58 +114,12 @@ function readEnvFile(file) {
 }
 
 async function send(args) {
-  const values = options(args, {
-    store: { type: 'string' },
-    title: { type: 'string' },
-    body: { type: 'string' },
-    url: { type: 'string' },
-    to: { type: 'string' },
-    attr: { type: 'string', multiple: true },
-    data: { type: 'string' },
-    ttl: { type: 'string' },
-    urgency: { type: 'string' },
-    topic: { type: 'string' },
-    env: { type: 'string' },
-  });
+  if (args.some((arg) => arg === '--redis' || arg.startsWith('--redis='))) return (await queueCommands()).send(args);
+  const values = options(args, { store: { type: 'string' }, ...messageFlags });
   if (!values.store) throw new UsageError('send needs --store FILE.db');
-  if (!values.title) throw new UsageError('send needs --title TEXT');
+  const { envelope, sendOptions } = messageFromFlags(values, UsageError);
   if (!existsSync(values.store)) throw new UsageError(`store ${values.store} does not exist`);
-  if (values.to && values.attr) throw new UsageError('use --to or --attr, not both');
-  const env = { ...process.env, ...(values.env ? readEnvFile(values.env) : {}) };
-  const vapid = { publicKey: env.VAPID_PUBLIC_KEY, privateKey: env.VAPID_PRIVATE_KEY, subject: env.VAPID_SUBJECT };
-  if (!vapid.publicKey || !vapid.privateKey || !vapid.subject) {
-    throw new UsageError('VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY and VAPID_SUBJECT must be set (environment or --env)');
-  }
-
-  const notification = { title: values.title };
-  if (values.body !== undefined) notification.body = values.body;
-  if (values.url !== undefined) notification.url = values.url;
-  const envelope = { v: 1, notification };
-  if (values.data !== undefined) {
-    try {
-      envelope.data = JSON.parse(values.data);
-    } catch {
-      throw new UsageError('--data must be JSON');
-    }
-  }
-  const sendOptions = {};
-  if (values.to) sendOptions.to = values.to.split(',').filter(Boolean);
-  if (values.attr) {
-    const attributes = {};
-    for (const pair of values.attr) {
-      const eq = pair.indexOf('=');
-      if (eq < 1) throw new UsageError(`--attr ${pair} is not KEY=VALUE`);
-      const raw = pair.slice(eq + 1);
-      attributes[pair.slice(0, eq)] = raw === 'true' ? true : raw === 'false' ? false : /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw;
-    }
-    sendOptions.to = { attributes };
-  }
-  if (values.ttl !== undefined) {
-    if (!/^\d+$/.test(values.ttl)) throw new UsageError('--ttl must be whole seconds');
-    sendOptions.ttl = Number(values.ttl);
-  }
-  if (values.urgency !== undefined) sendOptions.urgency = values.urgency;
-  if (values.topic !== undefined) sendOptions.topic = values.topic;
+  const vapid = vapidFromEnv(values.env, readEnvFile, UsageError);
 
   const { createPushServer, sqliteStore, isTidingsError } = await import('../dist/server.js');
   let store;

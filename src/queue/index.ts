@@ -4,6 +4,9 @@
 export { createSendQueue } from './createSendQueue.js';
 export { startSendWorker } from './startSendWorker.js';
 
+// Errors
+export { TidingsError, isTidingsError } from '../shared/TidingsError.js';
+
 export type {
   DeliveryOptions,
   QueueConnectionOptions,
@@ -14,6 +17,7 @@ export type {
   SendWorker,
   SendWorkerOptions,
 } from './queueTypes.js';
+export type { TidingsErrorCode, TidingsErrorDetails } from '../shared/TidingsError.js';
 export type { SendOptions } from '../server/sendTypes.js';
 export type { Envelope } from '../shared/protocol.js';
 export type { VapidDetails } from '../server/generateVapidKeys.js';

@@ -36,7 +36,8 @@ beforeAll(() => {
   writeFileSync(join(scratch, 'package.json'), '{"type":"module"}');
   mkdirSync(join(scratch, 'bin'));
   bin = join(scratch, 'bin/tidings.js');
-  copyFileSync(join(root, 'bin/tidings.js'), bin);
+  // Every file of bin/: tidings.js imports its neighbours.
+  for (const name of readdirSync(join(root, 'bin'))) copyFileSync(join(root, 'bin', name), join(scratch, 'bin', name));
 });
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
