@@ -1,0 +1,17 @@
+// One sender process for bench/scale.mjs: startSendWorker over PostgreSQL, until SIGTERM;
+// then prints its peak RSS and CPU time as JSON. Args: redisUrl postgresUrl schema queue.
+const [redis, connectionString, schema, name] = process.argv.slice(2);
+const { startSendWorker } = await import('../dist/queue.js');
+const { postgresStore } = await import('../dist/postgres.js');
+const vapid = JSON.parse(process.env.BENCH_VAPID);
+const store = postgresStore({ connectionString, schema });
+const worker = await startSendWorker({ redis, store, vapid, name, allowLoopbackEndpoints: true, lockDuration: 3000, stalledInterval: 3000 });
+const idleRss = process.memoryUsage().rss;
+console.log('ready');
+process.once('SIGTERM', async () => {
+  await worker.close();
+  await store.close();
+  const { userCPUTime, systemCPUTime, maxRSS } = process.resourceUsage();
+  console.log(JSON.stringify({ idleRss, peakRss: maxRSS * 1024, cpuMicros: userCPUTime + systemCPUTime }));
+  process.exit(0);
+});
