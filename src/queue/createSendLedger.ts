@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { PreparedMessage } from '../server/createSender.js';
 import type { SubscriptionQuery } from '../server/SubscriptionStore.js';
 import { TidingsError } from '../shared/TidingsError.js';
@@ -22,6 +23,7 @@ export interface LedgerClient {
   hmget(key: string, ...fields: string[]): Promise<(string | null)[]>;
   get(key: string): Promise<string | null>;
   eval(script: string, numberOfKeys: number, ...args: (string | number)[]): Promise<unknown>;
+  evalsha(sha: string, numberOfKeys: number, ...args: (string | number)[]): Promise<unknown>;
 }
 
 // Each script runs atomically in Redis, so two senders running the same batch (one of
@@ -37,13 +39,16 @@ if ARGV[3] == '1' then redis.call('HSET', KEYS[1], 'lastBatch', ARGV[4]) end
 if redis.call('HGET', KEYS[1], 'state') == 'queued' then redis.call('HSET', KEYS[1], 'state', 'running', 'startedAt', ARGV[5]) end
 return ARGV[1]`;
 
-/** Counts a subscriber's outcome unless it was counted already. */
-const RECORD = `
-if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2]) == 1 then
-  redis.call('HINCRBY', KEYS[1], ARGV[2], 1)
-  return 1
+/** Counts each (subscriber, outcome) pair unless that subscriber was counted already. */
+export const RECORD = `
+local counted = 0
+for i = 1, #ARGV, 2 do
+  if redis.call('HSETNX', KEYS[2], ARGV[i], ARGV[i + 1]) == 1 then
+    redis.call('HINCRBY', KEYS[1], ARGV[i + 1], 1)
+    counted = counted + 1
+  end
 end
-return 0`;
+return counted`;
 
 /** Marks batch k done; the send is done when every batch up to the last one is. */
 const COMPLETE = `
@@ -71,6 +76,36 @@ const STATUS_TTL = 7 * 86_400;
  * skips whom it already reached and counts nobody twice.
  */
 export function createSendLedger(client: LedgerClient, name: string) {
+  // EVALSHA sends 40 bytes instead of the script; Redis forgets scripts on restart, hence the fallback.
+  const shas = new Map<string, string>();
+  const run = async (script: string, numberOfKeys: number, ...args: (string | number)[]): Promise<unknown> => {
+    let sha = shas.get(script);
+    if (!sha) shas.set(script, (sha = createHash('sha1').update(script).digest('hex')));
+    try {
+      return await client.evalsha(sha, numberOfKeys, ...args);
+    } catch (error) {
+      if (!String((error as Error).message).includes('NOSCRIPT')) throw error;
+      return client.eval(script, numberOfKeys, ...args);
+    }
+  };
+  // Outcomes that arrive in the same turn of the event loop go to Redis in one call: with
+  // 50 pushes in flight they come in bursts, and a round trip each would cost more CPU
+  // (here and in Redis) than the push itself.
+  const pending = new Map<string, { pairs: string[]; waiting: { resolve(): void; reject(error: unknown): void }[] }>();
+  let scheduled = false;
+  const flush = (): void => {
+    scheduled = false;
+    const batches = [...pending];
+    pending.clear();
+    for (const [id, { pairs, waiting }] of batches) {
+      const { status, outcomes } = keys(id);
+      run(RECORD, 2, status, outcomes, ...pairs).then(
+        () => waiting.forEach((w) => w.resolve()),
+        (error: unknown) => waiting.forEach((w) => w.reject(error)),
+      );
+    }
+  };
+
   const base = (id: string) => `tidings:${name}:send:${id}`;
   const keys = (id: string) => ({
     status: base(id),
@@ -112,7 +147,7 @@ export function createSendLedger(client: LedgerClient, name: string) {
     /** The members of batch k: those read now if it is its first run, else the first run's. */
     async plan(id: string, k: number, members: string[], last: boolean): Promise<string[]> {
       const { status, batchPrefix } = keys(id);
-      const stored = await client.eval(PLAN, 2, status, batchPrefix + k, JSON.stringify(members), members.length, last ? '1' : '0', k, Date.now());
+      const stored = await run(PLAN, 2, status, batchPrefix + k, JSON.stringify(members), members.length, last ? '1' : '0', k, Date.now());
       return JSON.parse(String(stored)) as string[];
     },
 
@@ -129,16 +164,24 @@ export function createSendLedger(client: LedgerClient, name: string) {
       return new Set(members.filter((_, i) => outcomes[i] !== null));
     },
 
-    /** Counts one subscriber's outcome, once. */
-    async count(id: string, subscriptionId: string, outcome: Outcome): Promise<void> {
-      const { status, outcomes } = keys(id);
-      await client.eval(RECORD, 2, status, outcomes, subscriptionId, outcome);
+    /** Counts one subscriber's outcome, once; resolves when Redis has it. */
+    count(id: string, subscriptionId: string, outcome: Outcome): Promise<void> {
+      return new Promise((resolve, reject) => {
+        let entry = pending.get(id);
+        if (!entry) pending.set(id, (entry = { pairs: [], waiting: [] }));
+        entry.pairs.push(subscriptionId, outcome);
+        entry.waiting.push({ resolve, reject });
+        if (!scheduled) {
+          scheduled = true;
+          setImmediate(flush);
+        }
+      });
     },
 
     /** Marks batch k done; true when that finished the send. */
     async complete(id: string, k: number): Promise<boolean> {
       const { status, outcomes, done, batchPrefix } = keys(id);
-      const finished = await client.eval(COMPLETE, 3, status, done, outcomes, k, Date.now(), batchPrefix, WORKING_KEYS_TTL, STATUS_TTL);
+      const finished = await run(COMPLETE, 3, status, done, outcomes, k, Date.now(), batchPrefix, WORKING_KEYS_TTL, STATUS_TTL);
       return finished === 1;
     },
 
