@@ -1,0 +1,44 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+// What `tidings sender` and `tidings send --redis` refuse before they touch anything
+// (no build needed: the flags are checked before dist/ is loaded). Their real runs are
+// test/e2e/queue-kill.test.ts.
+const bin = join(import.meta.dirname, '../../../bin/tidings.js');
+const vapidEnv = { VAPID_PUBLIC_KEY: 'x', VAPID_PRIVATE_KEY: 'y', VAPID_SUBJECT: 'mailto:a@b.example' };
+const run = (args: string[], env: Record<string, string> = {}) => {
+  const result = spawnSync(process.execPath, [bin, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8' });
+  return { code: result.status, stderr: result.stderr };
+};
+
+describe('tidings sender and tidings send --redis refuse bad arguments with exit 2', () => {
+  it('needs --redis, a redis:// URL, and --store', () => {
+    expect(run(['sender'])).toMatchObject({ code: 2, stderr: expect.stringContaining('sender needs --redis') });
+    expect(run(['sender', '--redis', 'http://127.0.0.1:6379'])).toMatchObject({ code: 2, stderr: expect.stringContaining('redis:// or rediss://') });
+    expect(run(['sender', '--redis', 'redis://127.0.0.1:6379'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--store') });
+    expect(run(['send', '--redis', 'redis://127.0.0.1:6379', '--title', 'T'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--store') });
+  });
+
+  it('checks the message flags as plain send does', () => {
+    expect(run(['send', '--redis', 'redis://127.0.0.1:6379', '--store', 'x.db'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--title') });
+    const both = run(['send', '--redis=redis://127.0.0.1:6379', '--store', 'x.db', '--title', 'T', '--to', 'a', '--attr', 'k=v']);
+    expect(both).toMatchObject({ code: 2, stderr: expect.stringContaining('--to or --attr') });
+  });
+
+  it('needs VAPID keys, an existing SQLite file, and --schema only for PostgreSQL', () => {
+    expect(run(['sender', '--redis', 'redis://127.0.0.1:6379', '--store', 'x.db'])).toMatchObject({ code: 2, stderr: expect.stringContaining('VAPID_PUBLIC_KEY') });
+    expect(run(['sender', '--redis', 'redis://127.0.0.1:6379', '--store', '/nonexistent/x.db'], vapidEnv)).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('does not exist'),
+    });
+    expect(run(['sender', '--redis', 'redis://127.0.0.1:6379', '--store', 'x.db', '--schema', 's'], vapidEnv)).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('--schema is for a postgres:// store'),
+    });
+    expect(run(['sender', '--redis', 'redis://127.0.0.1:6379', '--store', 'x.db', '--concurrency', '0'], vapidEnv)).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('--concurrency'),
+    });
+  });
+});
