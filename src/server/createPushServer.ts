@@ -1,6 +1,6 @@
 import type { Envelope, SealKey } from '../shared/protocol.js';
 import { TidingsError } from '../shared/TidingsError.js';
-import { createHandler } from './createHandler.js';
+import { createHandler, type Identify, type RequestInfo } from './createHandler.js';
 import { createSender } from './createSender.js';
 import { createVapidSigner } from './createVapidSigner.js';
 import { checkVapidDetails, type VapidDetails } from './generateVapidKeys.js';
@@ -37,11 +37,45 @@ export interface PushServerOptions {
    * @default false
    */
   allowLoopbackEndpoints?: boolean;
+  /**
+   * Who a visitor is, read from your own session (cookie, bearer token): the attributes
+   * to store with their subscription (`{ user: '42' }`), which `send({ to: { attributes } })`
+   * then targets. `null` refuses the registration (401); `undefined` keeps it anonymous.
+   * Without it every registration is anonymous. Never trust attributes from the browser
+   * for targeting a person: this hook is the only source of identity.
+   */
+  identify?: Identify;
+  /**
+   * Attribute keys a browser may set itself at registration (topics, language); any
+   * other key in the body is a 400 naming it. @default [] (none)
+   */
+  clientAttributes?: string[];
+  /**
+   * Other origins whose pages may call the handler (`https://app.example`). Requests
+   * from other sites (`Sec-Fetch-Site: cross-site`, or a foreign `Origin`) are 403.
+   * @default [] (same site only)
+   */
+  allowedOrigins?: string[];
+  /**
+   * Events one client may post per minute (a client is `clientKey(request)`, or the
+   * peer address under `toNodeHandler`); past it 429 with Retry-After. `false` turns
+   * the limit off. @default 1200
+   */
+  eventsPerMinute?: number | false;
+  /** Days events are kept; older ones are deleted from the store. @default 30 */
+  eventRetentionDays?: number;
+  /**
+   * Names the client a request comes from, for the events rate limit: e.g. the first
+   * address of `X-Forwarded-For` when your own proxy sets it. @default the peer address
+   */
+  clientKey?: (request: Request, info: RequestInfo) => string;
+  /** Called with errors the handler answered 500 to (a store failure, a throwing `identify`). @default console.error */
+  onError?: (error: unknown) => void;
 }
 
 export interface PushServer {
   /** The backend HTTP contract (DESIGN.md) as a Fetch-API handler; `toNodeHandler` mounts it on node:http. */
-  handler(request: Request): Promise<Response>;
+  handler(request: Request, info?: RequestInfo): Promise<Response>;
   /** Sends an envelope to subscriptions: sealed where the client registered a seal key, by `fetch` when too large. */
   send(message: Envelope, options?: SendOptions): Promise<SendResult>;
   /** Seals an envelope to a seal key: an RFC 8291 record, base64url. */
@@ -74,7 +108,19 @@ export function createPushServer(options: PushServerOptions): PushServer {
   }
 
   return {
-    handler: createHandler({ store, basePath, maxBodyBytes, allowLoopbackEndpoints: options.allowLoopbackEndpoints === true }),
+    handler: createHandler({
+      store,
+      basePath,
+      maxBodyBytes,
+      allowLoopbackEndpoints: options.allowLoopbackEndpoints === true,
+      identify: optionalFunction(options.identify, 'identify'),
+      clientAttributes: stringList(options.clientAttributes, 'clientAttributes', (key) => /^[A-Za-z0-9_.:-]{1,64}$/.test(key)),
+      allowedOrigins: stringList(options.allowedOrigins, 'allowedOrigins', isOrigin),
+      eventRate: options.eventsPerMinute === false ? false : { limit: positive(options.eventsPerMinute, 1200, 'eventsPerMinute'), windowMs: 60_000 },
+      eventRetentionMs: positive(options.eventRetentionDays, 30, 'eventRetentionDays') * 86_400_000,
+      clientKey: optionalFunction(options.clientKey, 'clientKey'),
+      onError: optionalFunction(options.onError, 'onError') ?? ((error) => console.error('tidings:', error)),
+    }),
     send,
     seal,
   };
@@ -84,6 +130,26 @@ function positive(value: number | undefined, fallback: number, option: string, m
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min) invalid(option, `must be an integer >= ${min}`);
   return value;
+}
+
+function optionalFunction<T>(value: T | undefined, option: string): T | undefined {
+  if (value !== undefined && typeof value !== 'function') invalid(option, 'must be a function');
+  return value;
+}
+
+function stringList(value: string[] | undefined, option: string, valid: (item: string) => boolean): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) invalid(option, 'must be an array of strings');
+  for (const item of value) if (typeof item !== 'string' || !valid(item)) invalid(option, `${JSON.stringify(item)} is not valid`);
+  return [...value];
+}
+
+function isOrigin(text: string): boolean {
+  try {
+    return new URL(text).origin === text;
+  } catch {
+    return false;
+  }
 }
 
 function invalid(option: string, reason: string): never {

@@ -15,6 +15,7 @@ export { sqliteStore } from './sqliteStore.js';
 export { TidingsError, isTidingsError } from '../shared/TidingsError.js';
 
 export type { PushServer, PushServerOptions, SendError, SendOptions, SendResult } from './createPushServer.js';
+export type { Identify, RequestInfo } from './createHandler.js';
 export type { VapidDetails, VapidKeys } from './generateVapidKeys.js';
 export type { MemoryStoreOptions } from './memoryStore.js';
 export type { EventQuery, StoredSubscription, SubscriptionQuery, SubscriptionStore } from './SubscriptionStore.js';

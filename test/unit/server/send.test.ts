@@ -15,14 +15,18 @@ let server: PushServer;
 beforeEach(async () => {
   service = await startPushService();
   store = memoryStore();
-  server = createPushServer({ vapid, store, retries: 1, maxRetryDelay: 50, timeout: 2000, allowLoopbackEndpoints: true });
+  server = createPushServer({ vapid, store, retries: 1, maxRetryDelay: 50, timeout: 2000, allowLoopbackEndpoints: true, clientAttributes: ['lang'] });
 });
 afterEach(() => service.close());
 
 /** Registers through the handler, as the page would. */
 async function register(subscription: SubscriptionJSON, extra: object = {}): Promise<string> {
   const response = await server.handler(
-    new Request(`${origin}/api/push/subscriptions`, { method: 'POST', body: JSON.stringify({ subscription, ...extra }) }),
+    new Request(`${origin}/api/push/subscriptions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ subscription, ...extra }),
+    }),
   );
   expect(response.status).toBe(201);
   return ((await response.json()) as { id: string }).id;
@@ -173,7 +177,7 @@ describe('send() against a misbehaving push service', () => {
     const subscription = await service.subscribe();
     const local = createPushServer({ vapid, store: memoryStore(), retries: 2, maxRetryDelay: 1000, timeout: 2000, allowLoopbackEndpoints: true, ...options });
     await local.handler(
-      new Request(`${origin}/api/push/subscriptions`, { method: 'POST', body: JSON.stringify({ subscription: { ...subscription, endpoint: url } }) }),
+      new Request(`${origin}/api/push/subscriptions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ subscription: { ...subscription, endpoint: url } }) }),
     );
     return local.send({ v: 1, id: 'm' });
   }
@@ -224,7 +228,7 @@ describe('send() against a misbehaving push service', () => {
     const subscription = await service.subscribe();
     const local = createPushServer({ vapid, store: memoryStore(), allowLoopbackEndpoints: true });
     await local.handler(
-      new Request(`${origin}/api/push/subscriptions`, { method: 'POST', body: JSON.stringify({ subscription: { ...subscription, endpoint: url } }) }),
+      new Request(`${origin}/api/push/subscriptions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ subscription: { ...subscription, endpoint: url } }) }),
     );
     await local.send({ v: 1 }, { ttl: 30, urgency: 'low', topic: 'news' });
     expect(seen?.headers).toMatchObject({ ttl: '30', urgency: 'low', topic: 'news', 'content-encoding': 'aes128gcm' });
