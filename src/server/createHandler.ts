@@ -6,6 +6,7 @@ import { isP256Point } from './isP256Point.js';
 import { readBody } from './readBody.js';
 import { registerSubscription } from './registerSubscription.js';
 import type { SubscriptionStore } from './SubscriptionStore.js';
+import { markUnrouted } from './unrouted.js';
 import { fail, isRecord, validateRegisterRequest } from './validateRegisterRequest.js';
 import { validateEventsRequest } from './validateEventsRequest.js';
 
@@ -19,7 +20,8 @@ export interface RequestInfo {
 
 export interface HandlerOptions {
   store: SubscriptionStore;
-  basePath: string;
+  /** The path prefix of the requests the handler is given (a framework may have stripped part of the public one). */
+  routePath: string;
   maxBodyBytes: number;
   /** Accept subscriptions whose endpoint is on loopback (local push services). */
   allowLoopbackEndpoints: boolean;
@@ -43,7 +45,7 @@ const PRUNE_EVERY_MS = 60 * 60 * 1000;
  * same-site, and events are rate-limited per client and kept for a bounded time.
  */
 export function createHandler(options: HandlerOptions): (request: Request, info?: RequestInfo) => Promise<Response> {
-  const { store, basePath, maxBodyBytes, onError } = options;
+  const { store, routePath, maxBodyBytes, onError } = options;
   const limiter = options.eventRate ? createRateLimiter(options.eventRate) : undefined;
   let prunedAt = 0;
 
@@ -72,8 +74,8 @@ export function createHandler(options: HandlerOptions): (request: Request, info?
       return json(400, { error: 'invalid-request', field: 'url' });
     }
     const path = url.pathname;
-    if (path !== basePath && !path.startsWith(`${basePath}/`)) return json(404, { error: 'not-found' });
-    const [collection, rawId, ...rest] = path.slice(basePath.length + 1).split('/');
+    if (path !== routePath && !path.startsWith(`${routePath}/`)) return markUnrouted(json(404, { error: 'not-found' }));
+    const [collection, rawId, ...rest] = path.slice(routePath.length + 1).split('/');
     if (rest.length > 0 || !collection) return json(404, { error: 'not-found' });
     let id: string | undefined;
     try {

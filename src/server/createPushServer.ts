@@ -18,8 +18,18 @@ export interface PushServerOptions {
   vapid: VapidDetails;
   /** Where subscriptions, events and large messages live: `memoryStore()`, `sqliteStore(file)` or your own. */
   store: SubscriptionStore;
-  /** Where `handler` is mounted; also the prefix of `fetch` URLs. @default '/api/push' */
+  /**
+   * The public path of the backend contract: where browsers reach the handler, and the
+   * prefix of the `fetch` URLs large messages are pushed as. @default '/api/push'
+   */
   basePath?: string;
+  /**
+   * The path prefix of the requests the handler is given, when a framework or proxy
+   * strips part of `basePath` before calling it (Hono's `app.mount('/api/push', …)`: `''`).
+   * `toNodeHandler` under Express's `app.use(path, …)` needs nothing: it reads the
+   * original URL. @default basePath
+   */
+  routePath?: string;
   /** Pushes in flight at once during a send. @default 50 */
   concurrency?: number;
   /** ms to wait for a push service before the attempt counts as failed. @default 10000 */
@@ -89,6 +99,8 @@ export function createPushServer(options: PushServerOptions): PushServer {
   if (!store || typeof store.findSubscriptions !== 'function') invalid('store', 'not a SubscriptionStore');
   const basePath = (options.basePath ?? '/api/push').replace(/\/+$/, '');
   if (!/^(\/[A-Za-z0-9._~-]+)*$/.test(basePath)) invalid('basePath', 'must be a path like /api/push');
+  const routePath = options.routePath === undefined ? basePath : options.routePath.replace(/\/+$/, '');
+  if (!/^(\/[A-Za-z0-9._~-]+)*$/.test(routePath)) invalid('routePath', 'must be a path like /api/push, or empty');
   const concurrency = positive(options.concurrency, 50, 'concurrency');
   const policy = {
     authorization: createVapidSigner(vapid),
@@ -103,14 +115,24 @@ export function createPushServer(options: PushServerOptions): PushServer {
   async function send(message: Envelope, sendOptions: SendOptions = {}): Promise<SendResult> {
     const prepared = sender.prepare(message, sendOptions);
     const result: SendResult = { id: prepared.envelope.id, sent: 0, gone: 0, failed: 0, errors: [] };
-    await sender.sendTo(prepared, pagedSubscriptions(store, toSubscriptionQuery(sendOptions.to)), result);
+    const query = toSubscriptionQuery(sendOptions.to);
+    const seen = new Set<string>();
+    async function* targets() {
+      for await (const entry of pagedSubscriptions(store, query)) {
+        if (query.ids) seen.add(entry.id);
+        yield entry;
+      }
+    }
+    await sender.sendTo(prepared, targets(), result);
+    // A send to ids that reached nobody should say why, not just {sent: 0}.
+    if (query.ids) result.unknown = [...new Set(query.ids)].filter((id) => !seen.has(id));
     return result;
   }
 
   return {
     handler: createHandler({
       store,
-      basePath,
+      routePath,
       maxBodyBytes,
       allowLoopbackEndpoints: options.allowLoopbackEndpoints === true,
       identify: optionalFunction(options.identify, 'identify'),
