@@ -33,4 +33,6 @@ export interface SendResult {
   gone: number;
   failed: number;
   errors: SendError[];
+  /** With `to` naming ids: those the store does not know (deleted, gone, or never registered). */
+  unknown?: string[];
 }
