@@ -16,7 +16,7 @@ export interface QueueSetup {
 }
 
 /** BullMQ, loaded when a queue or sender is first used (an optional peer dependency). */
-export const loadBullmq = () => importPeer('bullmq', () => import('bullmq'));
+export const loadBullmq = (): Promise<typeof import('bullmq')> => importPeer('bullmq', () => import('bullmq'));
 
 export function queueSetup(options: QueueConnectionOptions, concurrency: number): QueueSetup {
   if (!options || typeof options !== 'object') invalid('options', 'must be an object');
