@@ -22,7 +22,10 @@ const server = createServer((request, response) => {
   if (request.url === '/stats') {
     let duplicates = 0;
     for (const n of counts.values()) duplicates += n - 1;
-    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ total, distinct: counts.size, duplicates }));
+    // Its own CPU too: on a two-core machine the sink's share bounds what senders can reach.
+    const { user, system } = process.cpuUsage();
+    const stats = { total, distinct: counts.size, duplicates, cpuMicros: user + system };
+    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(stats));
     return;
   }
   if (request.method === 'POST' && request.url === '/reset') {
