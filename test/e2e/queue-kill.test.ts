@@ -145,6 +145,29 @@ describe.runIf(up)(`a send to ${SUBSCRIBERS} subscribers through the queue, one 
     );
   }, 300_000);
 
+  it('SIGTERM mid-send: the sender finishes the batch in flight, takes no other, exits 0; the next one finishes the send', async () => {
+    const batches = createSendQueue({ redis: redisUrl, store, vapid, name, batchSize: 100, allowLoopbackEndpoints: true });
+    const to = (await store.findSubscriptions({ limit: 300 })).map((entry) => entry.id);
+    const first = await startSender();
+    const { id } = await batches.send({ v: 1, notification: { title: 'Graceful' } }, { to });
+    let status = await batches.status(id);
+    while (status.sent === 0) status = await new Promise<SendStatus>((resolve) => setTimeout(() => resolve(batches.status(id)), 10));
+    first.kill('SIGTERM');
+    expect(await exited(first)).toEqual({ code: 0, signal: null });
+    const left = await batches.status(id);
+    // Whole batches only, and the rest left in Redis for the next sender.
+    expect(left.sent % 100).toBe(0);
+    expect(left.sent).toBeGreaterThanOrEqual(100);
+    expect(left.sent).toBeLessThan(300);
+    const second = await startSender();
+    expect(await batches.wait(id, { interval: 50 })).toEqual({ id, state: 'done', total: 300, sent: 300, gone: 0, failed: 0 });
+    const copies = (await Promise.all(endpoints.map((endpoint) => pushService.received(endpoint)))).reduce((sum, texts) => sum + texts.length, 0);
+    expect(copies).toBe(300);
+    second.kill('SIGTERM');
+    expect((await exited(second)).code).toBe(0);
+    await batches.close();
+  }, 120_000);
+
   it('tidings send --redis waits, printing plain progress lines when not on a terminal, then the counts', async () => {
     const sender = await startSender();
     const to = (await store.findSubscriptions({ limit: 40 })).map((entry) => entry.id).join(',');
