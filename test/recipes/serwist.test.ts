@@ -63,7 +63,7 @@ describe('the Serwist recipe: precaching and tidings in one worker', () => {
     // The page and its script came from the precache: the server saw no request for them.
     const seen = backend.requests.slice(before);
     expect(seen.filter((request) => /^GET \/(index\.html)?$|^GET \/assets\//.test(request))).toEqual([]);
-    // Nothing about push happened for this visitor: no permission asked, nothing registered.
+    // Nothing about push happened for this visitor: nothing registered, no request to the backend.
     expect(await backend.subscriptions()).toEqual([]);
     expect(backend.requests.filter((request) => request.includes('/api/push'))).toEqual([]);
   });
