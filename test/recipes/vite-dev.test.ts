@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -79,4 +80,44 @@ describe('the Vite recipe, in vite dev', () => {
     expect(text).toMatch(/\bimport \{ createPushWorker \} from "[^"]+\/tidings_worker\.js\?v=\w+"/);
     expect(text.includes(backend.vapid.publicKey)).toBe(true);
   });
+  it("is refused through the proxy's string shorthand (changeOrigin: true), as the recipe warns", async () => {
+    // What the page's fetch carries, sent through a Vite whose proxy is the shorthand.
+    const shorthand = await createServer({
+      root: app,
+      configFile: false,
+      logLevel: 'silent',
+      cacheDir: join(work, 'vite-cache-shorthand'),
+      server: { host: '127.0.0.1', port: 0, proxy: { '/api/push': backend.origin } },
+    });
+    try {
+      await shorthand.listen();
+      const viaShorthand = `http://127.0.0.1:${(shorthand.httpServer!.address() as AddressInfo).port}`;
+      const register = (via: string) => post(`${via}/api/push/subscriptions`, { subscription: subscriber }, via);
+      expect(await register(viaShorthand)).toBe(403);
+      // The recipe's form, the same request: accepted (the endpoint is known, so 200).
+      expect(await register(origin)).toBe(200);
+    } finally {
+      await shorthand.close();
+    }
+  });
 });
+
+/** POSTs JSON as a same-origin page would (Origin, Sec-Fetch-Site, the session cookie); answers the status. */
+function post(url: string, body: unknown, pageOrigin: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, {
+      method: 'POST',
+      timeout: 10_000,
+      headers: {
+        'content-type': 'application/json',
+        origin: pageOrigin,
+        'sec-fetch-site': 'same-origin',
+        cookie: `${SESSION.name}=${SESSION.value}`,
+      },
+    });
+    req.on('response', (res) => (res.resume(), resolve(res.statusCode ?? 0)));
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
+}
