@@ -19,8 +19,9 @@ const ts = (tsconfig) =>
     noEmitOnError: false,
   });
 
-// ESM builds leave dependencies to the user's bundler; IIFEs carry idb inside.
-const dependencies = [...Object.keys(pkg.dependencies ?? {}), ...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+// ESM builds leave dependencies (and the optional peers) to the user's bundler or Node;
+// IIFEs carry idb inside.
+const dependencies = [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {}), ...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 const external = (id) => dependencies.some((dep) => id === dep || id.startsWith(`${dep}/`));
 
 const minify = terser({ ecma: 2020, module: false, compress: { passes: 2 }, format: { comments: false } });
