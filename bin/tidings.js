@@ -19,7 +19,7 @@ Commands:
       Run the local push service on 127.0.0.1 and print the Firefox prefs for it.
   demo [--port N] [--push-port N] [--data-dir DIR]
       Run the demo: local push service, a backend with SQLite and the demo site,
-      on 127.0.0.1 (defaults: site 4800, push service 4801, data in demo/data).
+      on 127.0.0.1 (defaults: site 4800, push service 4801, data in ./.tidings-demo).
   help
       Show this text.
 `;
@@ -210,6 +210,7 @@ async function demo(args) {
     `  Site:          ${demo.url}`,
     `  Backend:       ${demo.origin}/api/push (tidings/server, SQLite in ${demo.dbFile})`,
     `  Push service:  ${demo.pushService.url} (WebSocket for Firefox: ${demo.pushService.webSocketUrl})`,
+    `  Data:          ${demo.dataDir} (SQLite, VAPID keys, Firefox profile; delete it to start over)`,
     '',
     'Open it in Firefox pointed at the local push service (a profile with the prefs is ready):',
     `  firefox-esr --profile ${demo.profileDir} --no-remote ${demo.url}`,
