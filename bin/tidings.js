@@ -199,11 +199,20 @@ async function demo(args) {
   const port = portOption(values.port, '--port');
   const pushPort = portOption(values['push-port'], '--push-port');
   const { startDemo, demoDefaults } = await import('../demo/startDemo.mjs');
-  const demo = await startDemo({
-    port: port ?? demoDefaults.port,
-    pushPort: pushPort ?? demoDefaults.pushPort,
-    dataDir: values['data-dir'] ?? demoDefaults.dataDir,
-  });
+  let demo;
+  try {
+    demo = await startDemo({
+      port: port ?? demoDefaults.port,
+      pushPort: pushPort ?? demoDefaults.pushPort,
+      dataDir: values['data-dir'] ?? demoDefaults.dataDir,
+    });
+  } catch (error) {
+    // A page-only install has none of the server packages: name all the demo needs at
+    // once, rather than one per attempt.
+    if (error?.code !== 'missing-dependency') throw error;
+    process.stderr.write(`tidings: the demo runs a backend; install its packages first:\n  npm install better-sqlite3@12 web-push@3 ws@8\n(${error.message})\n`);
+    return 1;
+  }
   const lines = [
     'tidings demo is running.',
     '',

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
@@ -59,6 +60,12 @@ console.log(JSON.stringify({ page: names(require('tidings')), server: names(requ
     expect(out.startPushService?.error).toMatchObject({ code: 'missing-dependency', package: 'ws', install: 'npm install ws@8' });
     // The store failed before touching the disk.
     expect(readdirSync(app.dir).filter((file) => file.startsWith('push.db'))).toEqual([]);
+  });
+
+  it('tells a user running the demo which packages it needs', () => {
+    const demo = spawnSync(join(app.dir, 'node_modules/.bin/tidings'), ['demo', '--port', '0', '--push-port', '0'], { cwd: app.dir, encoding: 'utf8', timeout: 30_000 });
+    expect(demo.status).toBe(1);
+    expect(demo.stderr).toContain('npm install better-sqlite3@12 web-push@3 ws@8');
   });
 });
 
