@@ -19,7 +19,7 @@ Commands:
       Run the local push service on 127.0.0.1 and print the Firefox prefs for it.
   demo [--port N] [--push-port N] [--data-dir DIR]
       Run the demo: local push service, a backend with SQLite and the demo site,
-      on 127.0.0.1 (defaults: site 4800, push service 4801, data in demo/data).
+      on 127.0.0.1 (defaults: site 4800, push service 4801, data in ./.tidings-demo).
   help
       Show this text.
 `;
@@ -199,17 +199,27 @@ async function demo(args) {
   const port = portOption(values.port, '--port');
   const pushPort = portOption(values['push-port'], '--push-port');
   const { startDemo, demoDefaults } = await import('../demo/startDemo.mjs');
-  const demo = await startDemo({
-    port: port ?? demoDefaults.port,
-    pushPort: pushPort ?? demoDefaults.pushPort,
-    dataDir: values['data-dir'] ?? demoDefaults.dataDir,
-  });
+  let demo;
+  try {
+    demo = await startDemo({
+      port: port ?? demoDefaults.port,
+      pushPort: pushPort ?? demoDefaults.pushPort,
+      dataDir: values['data-dir'] ?? demoDefaults.dataDir,
+    });
+  } catch (error) {
+    // A page-only install has none of the server packages: name all the demo needs at
+    // once, rather than one per attempt.
+    if (error?.code !== 'missing-dependency') throw error;
+    process.stderr.write(`tidings: the demo runs a backend; install its packages first:\n  npm install better-sqlite3@12 web-push@3 ws@8\n(${error.message})\n`);
+    return 1;
+  }
   const lines = [
     'tidings demo is running.',
     '',
     `  Site:          ${demo.url}`,
     `  Backend:       ${demo.origin}/api/push (tidings/server, SQLite in ${demo.dbFile})`,
     `  Push service:  ${demo.pushService.url} (WebSocket for Firefox: ${demo.pushService.webSocketUrl})`,
+    `  Data:          ${demo.dataDir} (SQLite, VAPID keys, Firefox profile; delete it to start over)`,
     '',
     'Open it in Firefox pointed at the local push service (a profile with the prefs is ready):',
     `  firefox-esr --profile ${demo.profileDir} --no-remote ${demo.url}`,

@@ -1,6 +1,7 @@
-import webpush from 'web-push';
+import type webpush from 'web-push';
 import { MAX_PUSH_BYTES, type Urgency } from '../shared/protocol.js';
 import type { StoredSubscription } from './SubscriptionStore.js';
+import { requireOptional } from './requireOptional.js';
 
 /** Push-service headers of one send (RFC 8030 §5.2-5.4). */
 export interface PushHeaders {
@@ -37,7 +38,7 @@ export async function deliver(
 ): Promise<DeliveryOutcome> {
   let request: webpush.RequestDetails;
   try {
-    request = webpush.generateRequestDetails(entry.subscription, payload, {
+    request = requireOptional<typeof webpush>('web-push', '3').generateRequestDetails(entry.subscription, payload, {
       TTL: headers.ttl,
       urgency: headers.urgency,
       contentEncoding: 'aes128gcm',
