@@ -1,6 +1,7 @@
 import type { Attributes, RegisterRequest, SealKey, SubscriptionJSON } from '../shared/protocol.js';
 import { fromBase64Url, fromP256Key } from '../shared/base64url.js';
 import { TidingsError } from '../shared/TidingsError.js';
+import { checkEndpoint } from './checkEndpoint.js';
 import { requestLimits } from './requestLimits.js';
 
 /**
@@ -34,28 +35,11 @@ function subscription(value: unknown, allowLoopback: boolean): SubscriptionJSON 
 }
 
 /**
- * Push services are https. Loopback endpoints (http or https) are refused unless
- * `allowLoopback`, for local push services: anyone may register a subscription, and each
- * send POSTs to its endpoint, so a loopback one would aim the backend at its own host.
+ * The endpoint check of checkEndpoint, with any public push-service host: the caller
+ * passes the site's own policy to checkEndpoint to narrow it to its push services.
  */
 export function endpoint(value: unknown, allowLoopback: boolean, field = 'subscription.endpoint'): string {
-  if (typeof value !== 'string') fail(field, 'not-string');
-  if (value.length > requestLimits.endpoint) fail(field, 'too-long');
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    fail(field, 'not-url');
-  }
-  if (url.username || url.password) fail(field, 'credentials');
-  const loopback = isLoopback(url.hostname);
-  if (loopback && !allowLoopback && /^https?:$/.test(url.protocol)) fail(field, 'loopback');
-  if (url.protocol === 'https:' || (url.protocol === 'http:' && loopback)) return url.href;
-  fail(field, url.protocol === 'http:' ? 'not-https' : 'scheme');
-}
-
-function isLoopback(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+  return checkEndpoint(value, { pushServices: 'any', allowLoopbackEndpoints: allowLoopback }, field);
 }
 
 function keys(value: unknown, field: string): SealKey {
