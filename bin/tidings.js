@@ -12,9 +12,10 @@ Commands:
       Print a new VAPID key pair as .env lines, or write them to FILE.
   send --store FILE.db --title TEXT [--body TEXT] [--url PATH] [--to ID[,ID...]]
        [--attr KEY=VALUE ...] [--data JSON] [--ttl SECONDS] [--urgency LEVEL] [--topic NAME]
-       [--env FILE]
+       [--env FILE] [--allow-loopback]
       Send a notification to the subscriptions in a SQLite store. VAPID keys come from
       VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY and VAPID_SUBJECT (environment or --env FILE).
+      Only the known push services are sent to; --allow-loopback adds the local one.
   push-service [--port N] [--tls]
       Run the local push service on 127.0.0.1 and print the Firefox prefs for it.
   demo [--port N] [--push-port N] [--data-dir DIR]
@@ -111,6 +112,7 @@ async function send(args) {
     urgency: { type: 'string' },
     topic: { type: 'string' },
     env: { type: 'string' },
+    'allow-loopback': { type: 'boolean' },
   });
   if (!values.store) throw new UsageError('send needs --store FILE.db');
   if (!values.title) throw new UsageError('send needs --title TEXT');
@@ -156,7 +158,7 @@ async function send(args) {
   let store;
   try {
     store = sqliteStore(values.store);
-    const server = createPushServer({ vapid, store });
+    const server = createPushServer({ vapid, store, allowLoopbackEndpoints: Boolean(values['allow-loopback']) });
     const result = await server.send(envelope, sendOptions);
     process.stdout.write(`message ${result.id}: sent ${result.sent}, gone ${result.gone}, failed ${result.failed}\n`);
     for (const error of result.errors) {

@@ -32,5 +32,10 @@ export interface SendResult {
   /** Subscriptions the push service said were gone (404/410): removed from the store. */
   gone: number;
   failed: number;
+  /**
+   * Of the failed, subscriptions removed because they had kept failing, never `gone`,
+   * for longer than `pruneFailingAfterDays`.
+   */
+  pruned: number;
   errors: SendError[];
 }

@@ -120,7 +120,7 @@ describe('tidings CLI', () => {
       await store.close();
       const envFile = join(scratch, 'send.env');
       writeFileSync(envFile, `VAPID_PUBLIC_KEY=${keys.publicKey}\nVAPID_PRIVATE_KEY=${keys.privateKey}\nVAPID_SUBJECT="mailto:a@b.c"\n`);
-      const { code, stdout, stderr } = await run(['send', '--store', file, '--env', envFile, '--title', 'Hi', '--body', 'there', '--attr', 'lang=en', '--topic', 'hello']);
+      const { code, stdout, stderr } = await run(['send', '--store', file, '--env', envFile, '--title', 'Hi', '--body', 'there', '--attr', 'lang=en', '--topic', 'hello', '--allow-loopback']);
       expect(stderr).toBe('');
       expect(code).toBe(0);
       expect(stdout).toMatch(/^message \S+: sent 1, gone 0, failed 0\n$/);
