@@ -41,7 +41,7 @@ export function loopbackOnly(names: Record<string, string[]>): LoopbackOnly {
   vi.spyOn(net.Socket.prototype, 'connect').mockImplementation(function (this: net.Socket, ...args: unknown[]) {
     // node:http passes normalised arguments: an array whose first item is the options.
     const holder = (Array.isArray(args[0]) ? args[0] : args) as unknown[];
-    const options = holder[0] as (net.TcpNetConnectOpts & { lookup?: Lookup }) | undefined;
+    const options = holder[0] as (net.TcpNetConnectOpts & { lookup?: Lookup; path?: string | null }) | undefined;
     // node:net connects to a pipe when `path` is truthy (node:http passes null).
     if (options && typeof options === 'object' && !options.path) {
       const host = (options.host ?? 'localhost').replace(/^\[(.*)\]$/, '$1');
