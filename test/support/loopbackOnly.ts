@@ -17,7 +17,8 @@ const isLoopback = (address: string) => /^127\./.test(address) || address === ':
 
 /**
  * Keeps a test on loopback whatever the code under test does. `dns.lookup` answers
- * from `names` (a name not listed is ENOTFOUND, so no query leaves the machine), and
+ * from `names` (an IP literal is itself; a name not listed is ENOTFOUND, so no query
+ * leaves the machine), and
  * every socket connect is checked where node:net would open it: an IP literal host,
  * or each address its lookup returns, that is not loopback is stopped before a packet
  * is sent, and recorded, so the test can fail on it. Undo with `vi.restoreAllMocks()`.
@@ -28,7 +29,8 @@ export function loopbackOnly(names: Record<string, string[]>): LoopbackOnly {
     const done = (typeof options === 'function' ? options : callback) as LookupCallback;
     const all = typeof options === 'object' && options !== null && (options as dns.LookupOptions).all === true;
     seen.resolved.push(hostname);
-    const addresses = Object.hasOwn(names, hostname) ? names[hostname]! : undefined;
+    // An IP literal resolves to itself (server.listen looks its host up too).
+    const addresses = net.isIP(hostname) ? [hostname] : Object.hasOwn(names, hostname) ? names[hostname]! : undefined;
     process.nextTick(() => {
       if (!addresses) return done(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }), '');
       const list = addresses.map((address) => ({ address, family: net.isIP(address) }));
