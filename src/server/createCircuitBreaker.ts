@@ -2,10 +2,20 @@
 export interface CircuitBreaker {
   /** False while the host is in its cool-down: skip it, do not connect. */
   allows(host: string): boolean;
-  /** The host answered (anything but a 5xx): its run of failures ends. */
-  succeeded(host: string): void;
-  /** A network error, timeout or 5xx. Resolves true when this failure opened the circuit. */
-  failed(host: string): boolean;
+  /** A request to the host starts; pass the ticket to `end`. */
+  start(host: string): number;
+  /**
+   * The request ended: `ok` (the host answered, anything but a 5xx), `failed` (a network
+   * error, timeout or 5xx) or `neutral` (refused before connecting: says nothing of the host).
+   */
+  end(host: string, ticket: number, result: 'ok' | 'failed' | 'neutral'): void;
+  /**
+   * Resolves at once for a host with no failure in its current run; for a failing one,
+   * once every request to it that started before now has ended, or its circuit opens.
+   * A request waits for this before it starts, so that the breaker has heard from the
+   * requests already in flight to a failing host before it lets another one go.
+   */
+  settled(host: string): Promise<void>;
 }
 
 export interface CircuitBreakerOptions {
@@ -16,7 +26,14 @@ export interface CircuitBreakerOptions {
   now?: () => number;
 }
 
-/** Hosts remembered at most; failing ones, since a success forgets the host. */
+interface HostState {
+  count: number;
+  openUntil: number;
+  pending: Set<number>;
+  waiters: { upTo: number; resolve: () => void }[];
+}
+
+/** Hosts remembered at most (failing or busy ones: a host that answers is forgotten). */
 const MAX_HOSTS = 10_000;
 
 /**
@@ -26,33 +43,65 @@ const MAX_HOSTS = 10_000;
  * and one more failure reopens it at once.
  */
 export function createCircuitBreaker({ failures, coolDown, now = Date.now }: CircuitBreakerOptions): CircuitBreaker {
-  const hosts = new Map<string, { count: number; openUntil: number }>();
+  const hosts = new Map<string, HostState>();
+  let tickets = 0;
+
+  const state = (host: string): HostState => {
+    let found = hosts.get(host);
+    if (!found) {
+      // Registration is open to anyone, and so is the set of hosts: forget the oldest.
+      if (hosts.size >= MAX_HOSTS) hosts.delete(hosts.keys().next().value!);
+      found = { count: 0, openUntil: 0, pending: new Set(), waiters: [] };
+      hosts.set(host, found);
+    }
+    return found;
+  };
+  const wake = (found: HostState, all: boolean) => {
+    let oldest = Infinity;
+    for (const ticket of found.pending) oldest = Math.min(oldest, ticket);
+    found.waiters = found.waiters.filter((waiter) => {
+      if (!all && waiter.upTo >= oldest) return true;
+      waiter.resolve();
+      return false;
+    });
+  };
+  const forgetIfIdle = (host: string, found: HostState) => {
+    if (found.count === 0 && found.openUntil === 0 && found.pending.size === 0 && found.waiters.length === 0) hosts.delete(host);
+  };
+
   return {
     allows(host) {
-      const state = hosts.get(host);
-      if (!state || state.openUntil === 0) return true;
-      if (state.openUntil > now()) return false;
+      const found = hosts.get(host);
+      if (!found || found.openUntil === 0) return true;
+      if (found.openUntil > now()) return false;
       // Half-open: let traffic through, with one failure left in the budget.
-      state.openUntil = 0;
-      state.count = failures - 1;
+      found.openUntil = 0;
+      found.count = failures - 1;
       return true;
     },
-    succeeded(host) {
-      hosts.delete(host);
+    start(host) {
+      const ticket = ++tickets;
+      state(host).pending.add(ticket);
+      return ticket;
     },
-    failed(host) {
-      let state = hosts.get(host);
-      if (!state) {
-        // Registration is open to anyone, and so is the set of hosts: forget the oldest.
-        if (hosts.size >= MAX_HOSTS) hosts.delete(hosts.keys().next().value!);
-        state = { count: 0, openUntil: 0 };
-        hosts.set(host, state);
+    end(host, ticket, result) {
+      const found = state(host);
+      found.pending.delete(ticket);
+      if (result === 'ok') found.count = 0;
+      else if (result === 'failed' && !(found.openUntil > now())) {
+        found.count++;
+        if (found.count >= failures) found.openUntil = now() + coolDown;
       }
-      if (state.openUntil > now()) return false;
-      state.count++;
-      if (state.count < failures) return false;
-      state.openUntil = now() + coolDown;
-      return true;
+      wake(found, found.openUntil > now());
+      forgetIfIdle(host, found);
+    },
+    settled(host) {
+      const found = hosts.get(host);
+      if (!found || found.count === 0 || found.pending.size === 0 || found.openUntil > now()) return Promise.resolve();
+      return new Promise((resolve) => {
+        found.waiters.push({ upTo: tickets, resolve });
+        wake(found, false);
+      });
     },
   };
 }

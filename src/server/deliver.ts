@@ -82,6 +82,9 @@ export async function deliver(
   for (const [name, value] of Object.entries(request.headers)) requestHeaders[name] = String(value);
   if (body === null) requestHeaders['Content-Length'] = '0';
   const host = new URL(endpoint).host;
+  // On a failing host, the requests in flight are heard first: when it is dead they open
+  // the circuit, and this one costs nothing. Each has its own timeout, so the wait is bounded.
+  await policy.breaker.settled(host);
   if (!policy.breaker.allows(host)) return { outcome: 'failed', reason: 'circuit-open' };
 
   let url = new URL(endpoint);
@@ -90,10 +93,11 @@ export async function deliver(
     let status: number | undefined;
     let reason: string;
     let retryAfter: number | undefined;
+    const ticket = policy.breaker.start(host);
     try {
       const answer = await policy.transport.post(url, requestHeaders, body, policy.timeout);
       status = answer.status;
-      policy.breaker[status >= 500 ? 'failed' : 'succeeded'](host);
+      policy.breaker.end(host, ticket, status >= 500 ? 'failed' : 'ok');
       if (status >= 200 && status < 300) return { outcome: 'sent', status };
       if (status === 404 || status === 410) return { outcome: 'gone', status };
       const text = sanitizeText(answer.text);
@@ -113,16 +117,17 @@ export async function deliver(
     } catch (cause) {
       if (isTidingsError(cause, 'send-failed') && cause.details.reason === 'address') {
         // The name resolved to this backend's own network: never retried, and no fault of the host's.
+        policy.breaker.end(host, ticket, 'neutral');
         return { outcome: 'failed', reason: `address-refused: ${String(cause.details.kind)}` };
       }
-      policy.breaker.failed(host);
+      policy.breaker.end(host, ticket, 'failed');
       const timedOut = isTidingsError(cause, 'send-failed') && cause.details.reason === 'timeout';
       reason = timedOut ? 'timeout' : sanitizeText(`network: ${(cause as Error).message}`);
     }
     const failed: DeliveryOutcome = status === undefined ? { outcome: 'failed', reason } : { outcome: 'failed', status, reason };
     // An open circuit ends the retries too: the host has had its chance.
     if (attempt >= policy.retries || !policy.breaker.allows(host)) return failed;
-    await sleep(retryDelay(attempt, retryAfter, policy.maxRetryDelay));
+    await Promise.all([sleep(retryDelay(attempt, retryAfter, policy.maxRetryDelay)), policy.breaker.settled(host)]);
     if (!policy.breaker.allows(host)) return failed;
   }
 }
