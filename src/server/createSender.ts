@@ -92,7 +92,7 @@ export function createSender({ store, publicPath, concurrency, policy }: SenderO
         const outcome: DeliveryOutcome = await Promise.resolve()
           .then(() => payloadFor(entry))
           .then((payload) => deliver(entry, payload, headers, policy))
-          .catch((cause: unknown) => ({ outcome: 'failed', reason: String(cause) }));
+          .catch((cause: unknown) => ({ outcome: 'failed', reason: String(cause), ours: true }));
         if (outcome.outcome === 'sent') {
           result.sent++;
           // Only a subscription that was failing needs a write when it works again.

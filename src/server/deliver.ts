@@ -53,34 +53,9 @@ export async function deliver(
   headers: PushHeaders,
   policy: DeliveryPolicy,
 ): Promise<DeliveryOutcome> {
-  let endpoint: string;
-  try {
-    endpoint = checkEndpoint(entry.subscription.endpoint, policy.endpoints, 'endpoint');
-  } catch (cause) {
-    return { outcome: 'failed', reason: `endpoint-refused: ${String((cause as TidingsError).details?.reason)}` };
-  }
-  let request: webpush.RequestDetails;
-  try {
-    request = webpush.generateRequestDetails({ ...entry.subscription, endpoint }, payload, {
-      TTL: headers.ttl,
-      urgency: headers.urgency,
-      contentEncoding: 'aes128gcm',
-      ...(headers.topic === undefined ? {} : { topic: headers.topic }),
-    });
-  } catch (cause) {
-    return { outcome: 'failed', reason: sanitizeText(`request: ${(cause as Error).message}`) };
-  }
-  let authorization: string;
-  try {
-    authorization = policy.authorization(endpoint);
-  } catch (cause) {
-    return { outcome: 'failed', reason: sanitizeText(`vapid: ${(cause as Error).message}`), ours: true };
-  }
-  if (request.body && request.body.length > MAX_PUSH_BYTES) return { outcome: 'failed', reason: 'too-large', ours: true };
-  const body = request.body === null ? null : new Uint8Array(request.body);
-  const requestHeaders: Record<string, string> = { Authorization: authorization };
-  for (const [name, value] of Object.entries(request.headers)) requestHeaders[name] = String(value);
-  if (body === null) requestHeaders['Content-Length'] = '0';
+  const prepared = prepareRequest(entry, payload, headers, policy);
+  if ('outcome' in prepared) return prepared;
+  const { endpoint, requestHeaders, body } = prepared;
   const host = new URL(endpoint).host;
   // On a failing host, the requests in flight are heard first: when it is dead they open
   // the circuit, and this one costs nothing. Each has its own timeout, so the wait is bounded.
@@ -130,6 +105,44 @@ export async function deliver(
     await Promise.all([sleep(retryDelay(attempt, retryAfter, policy.maxRetryDelay)), policy.breaker.settled(host)]);
     if (!policy.breaker.allows(host)) return failed;
   }
+}
+
+/** The checked endpoint, headers and encrypted body of one push, or why there is none. */
+function prepareRequest(
+  entry: StoredSubscription,
+  payload: string,
+  headers: PushHeaders,
+  policy: DeliveryPolicy,
+): { endpoint: string; requestHeaders: Record<string, string>; body: Uint8Array | null } | DeliveryOutcome {
+  let endpoint: string;
+  try {
+    endpoint = checkEndpoint(entry.subscription.endpoint, policy.endpoints, 'endpoint');
+  } catch (cause) {
+    return { outcome: 'failed', reason: `endpoint-refused: ${String((cause as TidingsError).details?.reason)}` };
+  }
+  let request: webpush.RequestDetails;
+  try {
+    request = webpush.generateRequestDetails({ ...entry.subscription, endpoint }, payload, {
+      TTL: headers.ttl,
+      urgency: headers.urgency,
+      contentEncoding: 'aes128gcm',
+      ...(headers.topic === undefined ? {} : { topic: headers.topic }),
+    });
+  } catch (cause) {
+    return { outcome: 'failed', reason: sanitizeText(`request: ${(cause as Error).message}`) };
+  }
+  let authorization: string;
+  try {
+    authorization = policy.authorization(endpoint);
+  } catch (cause) {
+    return { outcome: 'failed', reason: sanitizeText(`vapid: ${(cause as Error).message}`), ours: true };
+  }
+  if (request.body && request.body.length > MAX_PUSH_BYTES) return { outcome: 'failed', reason: 'too-large', ours: true };
+  const body = request.body === null ? null : new Uint8Array(request.body);
+  const requestHeaders: Record<string, string> = { Authorization: authorization };
+  for (const [name, value] of Object.entries(request.headers)) requestHeaders[name] = String(value);
+  if (body === null) requestHeaders['Content-Length'] = '0';
+  return { endpoint, requestHeaders, body };
 }
 
 /**
