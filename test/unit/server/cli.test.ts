@@ -237,6 +237,32 @@ describe('tidings CLI', () => {
     }
   });
 
+  it('send reaches a local push service over https, trusting its CA through NODE_EXTRA_CA_CERTS', async () => {
+    const service = await startPushService({ tls: true });
+    try {
+      const keys = generateVapidKeys();
+      const file = join(scratch, 'tls.db');
+      const store = sqliteStore(file);
+      const subscription = await service.subscribe(keys.publicKey);
+      expect(subscription.endpoint).toMatch(/^https:\/\/127\.0\.0\.1:/);
+      await store.saveSubscription({ subscription });
+      await store.close();
+      const caFile = join(scratch, 'push-ca.pem');
+      writeFileSync(caFile, service.ca!);
+      const env = { VAPID_PUBLIC_KEY: keys.publicKey, VAPID_PRIVATE_KEY: keys.privateKey, VAPID_SUBJECT: 'mailto:ops@tidings.dev' };
+      const untrusted = await run(['send', '--store', file, '--title', 'Hi', '--allow-loopback'], env);
+      expect(untrusted.code).toBe(1);
+      expect(untrusted.stderr).toMatch(/network: .*certificate/);
+      const { code, stdout, stderr } = await run(['send', '--store', file, '--title', 'Hi', '--allow-loopback'], { ...env, NODE_EXTRA_CA_CERTS: caFile });
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+      expect(stdout).toMatch(/sent 1, gone 0, failed 0/);
+      expect(await service.received(subscription.endpoint)).toHaveLength(1);
+    } finally {
+      await service.close();
+    }
+  });
+
   it('push-service runs until signalled and prints its URLs and Firefox prefs', async () => {
     let url = '';
     const { code, stdout } = await run(['push-service'], {}, (out) => {
