@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Three projects: logic in Node, page logic in happy-dom, and the browser suites that
-// drive real Chromium and Firefox against the built bundles (run after `npm run build`).
+// Four projects: logic in Node, page logic in happy-dom, the browser suites that drive
+// real Chromium and Firefox against the built bundles, and the recipes (docs/recipes.md)
+// built with real Vite and run in Chromium (the last two after `npm run build`).
 export default defineConfig({
   test: {
     projects: [
@@ -29,6 +30,18 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: 'recipes',
+          environment: 'node',
+          include: ['test/recipes/**/*.test.ts'],
+          // One browser and one Vite at a time on two shared cores.
+          fileParallelism: false,
+          testTimeout: 60_000,
+          // Setting up builds the app with Vite and launches Chromium.
+          hookTimeout: 90_000,
         },
       },
     ],

@@ -38,4 +38,6 @@ export interface SendResult {
    */
   pruned: number;
   errors: SendError[];
+  /** With `to` naming ids: those the store does not know (deleted, gone, or never registered). */
+  unknown?: string[];
 }

@@ -4,15 +4,30 @@ import { TidingsError } from '../shared/TidingsError.js';
 import { checkEndpoint } from './checkEndpoint.js';
 import { requestLimits } from './requestLimits.js';
 
+export interface RegisterRules {
+  /** Accept loopback endpoints (the local push service). */
+  allowLoopback: boolean;
+  /** Attribute keys a browser may set; any other key is refused. */
+  clientAttributes: readonly string[];
+}
+
 /**
  * Turns an untrusted `POST /subscriptions` body into a RegisterRequest built from known
- * fields only, or throws TidingsError `invalid-request` naming the field.
+ * fields only, or throws TidingsError `invalid-request` naming the field. Attributes are
+ * kept only for the keys in `clientAttributes`: who a visitor is comes from the site's
+ * server (`identify`), never from the browser.
  */
-export function validateRegisterRequest(body: unknown, allowLoopback = false): RegisterRequest {
+export function validateRegisterRequest(body: unknown, rules: RegisterRules): RegisterRequest {
   if (!isRecord(body)) fail('body', 'not-object');
-  const out: RegisterRequest = { subscription: subscription(body.subscription, allowLoopback) };
+  const out: RegisterRequest = { subscription: subscription(body.subscription, rules.allowLoopback) };
   if (body.sealKey !== undefined && body.sealKey !== null) out.sealKey = keys(body.sealKey, 'sealKey');
-  if (body.attributes !== undefined && body.attributes !== null) out.attributes = attributes(body.attributes);
+  if (body.attributes !== undefined && body.attributes !== null) {
+    const given = attributes(body.attributes);
+    for (const key of Object.keys(given)) {
+      if (!rules.clientAttributes.includes(key)) fail(`attributes.${key}`, 'not-client-settable');
+    }
+    out.attributes = given;
+  }
   return out;
 }
 
@@ -63,6 +78,7 @@ function attributes(value: unknown): Attributes {
     const field = `attributes.${key}`;
     if (typeof item === 'string') {
       if (item.length > requestLimits.attributeValue) fail(field, 'too-long');
+      if (!isPlainText(item)) fail(field, 'control-or-lone-surrogate');
     } else if (typeof item === 'number') {
       if (!Number.isFinite(item)) fail(field, 'not-finite');
     } else if (typeof item !== 'boolean') {
@@ -71,6 +87,14 @@ function attributes(value: unknown): Attributes {
     out[key] = item;
   }
   return out;
+}
+
+/**
+ * No control characters (C0, DEL, C1) and no lone surrogates: attributes end up in
+ * logs, terminals and other systems' queries, where either can do harm or break JSON.
+ */
+export function isPlainText(text: string): boolean {
+  return !/[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(text);
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
