@@ -1,0 +1,122 @@
+import { createECDH, randomBytes, randomUUID } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { contractBackend, type ContractBackend } from './support/contractBackend.js';
+import { startStaticServer, type StaticServer } from './support/staticServer.js';
+import { stubPushManager } from './support/stubPushManager.js';
+import { NO_PUSH_FEATURES, sleep, type WebKitOptions } from './support/webkit.js';
+import { WebKitDriver, type WebKitSession } from './support/webkitDriver.js';
+
+// The page SDK as shipped (dist/tidings.iife.js) in WebKit, Safari's engine: real service
+// worker, IndexedDB and permission rules, driven over WebDriver so a click is a real
+// gesture. Only PushManager.subscribe is stubbed (on /stubbed.html): WebKit cannot
+// subscribe off Apple platforms, and the last test pins that refusal.
+
+const KEY = createECDH('prime256v1').generateKeys().toString('base64url');
+
+interface PageClient {
+  subscribe(): Promise<{ subscribed: boolean; synced: boolean }>;
+  requestPermission(): Promise<string>;
+  getState(): Promise<{ supported: boolean; permission: string; subscribed: boolean; synced: boolean }>;
+  diagnose(): Promise<{ supported?: boolean; secureContext: boolean; apis: Record<string, boolean>; homeScreenRequired?: boolean; errors: string[] }>;
+}
+interface TidingsWindow {
+  Tidings: {
+    isSupported(): boolean;
+    createPushClient(options: object): PageClient;
+    showSoftPrompt(client: PageClient, options?: object): Promise<string>;
+  };
+  client: PageClient;
+  answer?: Promise<string>;
+}
+/** A rejection as plain data, so it crosses WebDriver with its code. */
+type Failure = { failed: true; name: string; code?: string; reason?: string };
+
+describe('dist/tidings.iife.js in WebKit', () => {
+  let server: StaticServer;
+  let backend: ContractBackend;
+  let driver: WebKitDriver;
+  let browser: WebKitSession | undefined;
+
+  beforeAll(async () => {
+    server = await startStaticServer();
+    backend = contractBackend(server);
+    // The test page with PushManager.subscribe stubbed before tidings loads: a subscription
+    // with real P-256 keys and an endpoint on this origin.
+    server.route((req, res, url) => {
+      if (url.pathname != '/stubbed.html') return false;
+      const subscription = {
+        endpoint: `${server.origin}/push/ep/${randomUUID()}`,
+        keys: {
+          p256dh: createECDH('prime256v1').generateKeys().toString('base64url'),
+          auth: randomBytes(16).toString('base64url'),
+        },
+      };
+      const [stub, argument] = stubPushManager(subscription);
+      res.writeHead(200, { 'content-type': 'text/html' }).end(
+        `<!doctype html><meta charset="utf-8"><script>(${stub.toString()})(${JSON.stringify(argument)})</script>` +
+          `<script src="/tidings.iife.js"></script><p>stubbed push</p>`,
+      );
+      return true;
+    });
+    driver = await WebKitDriver.start();
+  });
+  afterAll(async () => {
+    await driver?.stop();
+    await server?.close();
+  });
+  beforeEach(() => {
+    backend.requests.length = 0;
+    backend.bodies.length = 0;
+    backend.stored.clear();
+  });
+  afterEach(async () => {
+    await browser?.close();
+    browser = undefined;
+  });
+
+  /** A new WebKit on `page`, with `window.client` made for KEY and the test worker. */
+  const open = async (options: WebKitOptions, page = '/client.html') => {
+    browser ??= await driver.newSession(options);
+    await browser.navigate(`${server.origin}${page}`);
+    await browser.run((key) => {
+      const w = window as unknown as TidingsWindow;
+      w.client = w.Tidings.createPushClient({ vapidPublicKey: key, backend: '/api/push', serviceWorker: '/client-sw.js' });
+    }, KEY);
+    return browser;
+  };
+  /** Runs `client.<method>()` in the page, outside any gesture; a rejection comes back as a Failure. */
+  const call = <T>(page: WebKitSession, method: 'subscribe' | 'requestPermission' | 'getState') =>
+    page.run(
+      (method) =>
+        (window as unknown as TidingsWindow).client[method]().then(
+          (value: unknown) => value,
+          (error: { name: string; code?: string; details?: { reason?: string } }) =>
+            ({ failed: true, name: error.name, code: error.code, reason: error.details?.reason }) satisfies Failure,
+        ),
+      method,
+    ) as Promise<T | Failure>;
+
+  it('without the Push API (a Safari tab on iOS) isSupported() is false and diagnose() says PushManager is missing', async () => {
+    const page = await open({ features: NO_PUSH_FEATURES });
+    expect(await page.run(() => (window as unknown as TidingsWindow).Tidings.isSupported())).toBe(false);
+    const diagnosis = await page.run(() => (window as unknown as TidingsWindow).client.diagnose());
+    expect(diagnosis).toMatchObject({ supported: false, secureContext: true, errors: [] });
+    expect(diagnosis.apis).toEqual({
+      serviceWorker: true,
+      permissions: true,
+      locks: true,
+      PushManager: false,
+      Notification: true,
+      indexedDB: true,
+    });
+    expect(await call(page, 'subscribe')).toMatchObject({ failed: true, name: 'TidingsError', code: 'unsupported' });
+  });
+
+  it('with the Push API isSupported() is true and diagnose() finds every API', async () => {
+    const page = await open({});
+    expect(await page.run(() => (window as unknown as TidingsWindow).Tidings.isSupported())).toBe(true);
+    const diagnosis = await page.run(() => (window as unknown as TidingsWindow).client.diagnose());
+    expect(diagnosis).toMatchObject({ supported: true, secureContext: true, homeScreenRequired: false, errors: [] });
+    expect(Object.values(diagnosis.apis)).not.toContain(false);
+  });
+});
