@@ -42,16 +42,12 @@ describe('dist/tidings.iife.js in WebKit', () => {
     backend = contractBackend(server);
     // The test page with PushManager.subscribe stubbed before tidings loads: a subscription
     // with real P-256 keys and an endpoint on this origin.
+    const [stub, argument] = stubPushManager({
+      endpoint: `${server.origin}/push/ep/${randomUUID()}`,
+      keys: { p256dh: createECDH('prime256v1').generateKeys().toString('base64url'), auth: randomBytes(16).toString('base64url') },
+    });
     server.route((req, res, url) => {
       if (url.pathname != '/stubbed.html') return false;
-      const subscription = {
-        endpoint: `${server.origin}/push/ep/${randomUUID()}`,
-        keys: {
-          p256dh: createECDH('prime256v1').generateKeys().toString('base64url'),
-          auth: randomBytes(16).toString('base64url'),
-        },
-      };
-      const [stub, argument] = stubPushManager(subscription);
       res.writeHead(200, { 'content-type': 'text/html' }).end(
         `<!doctype html><meta charset="utf-8"><script>(${stub.toString()})(${JSON.stringify(argument)})</script>` +
           `<script src="/tidings.iife.js"></script><p>stubbed push</p>`,
@@ -118,5 +114,59 @@ describe('dist/tidings.iife.js in WebKit', () => {
     const diagnosis = await page.run(() => (window as unknown as TidingsWindow).client.diagnose());
     expect(diagnosis).toMatchObject({ supported: true, secureContext: true, homeScreenRequired: false, errors: [] });
     expect(Object.values(diagnosis.apis)).not.toContain(false);
+  });
+
+  it('the soft prompt asks only inside the click on Allow: granted, subscribed, registered', async () => {
+    const page = await open({ allow: server.origin }, '/stubbed.html');
+    expect(await page.run(() => Notification.permission)).toBe('default');
+    await page.run(() => {
+      const w = window as unknown as TidingsWindow;
+      w.answer = w.Tidings.showSoftPrompt(w.client, { title: 'Stay in the loop?' });
+    });
+    await page.click('.tidings-prompt-allow');
+    expect(await page.run(() => (window as unknown as TidingsWindow).answer)).toBe('subscribed');
+    expect(await page.run(() => [Notification.permission, document.querySelectorAll('dialog').length])).toEqual(['granted', 0]);
+    expect(backend.requests).toEqual(['POST /subscriptions']);
+  });
+
+  it('subscribe() outside a gesture is refused at once with permission-denied, and the refusal is not kept', async () => {
+    // The browser would answer Allow: only WebKit's gesture rule refuses here.
+    const page = await open({ allow: server.origin }, '/stubbed.html');
+    const started = Date.now();
+    expect(await call(page, 'subscribe')).toMatchObject({ failed: true, name: 'TidingsError', code: 'permission-denied' });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(backend.requests).toEqual([]);
+    // Safari's rule, not the user's answer: the permission stays 'default', so the soft
+    // prompt still shows and its click is granted.
+    expect(await page.run(() => Notification.permission)).toBe('default');
+    await page.run(() => {
+      const w = window as unknown as TidingsWindow;
+      w.answer = w.Tidings.showSoftPrompt(w.client);
+    });
+    await page.click('.tidings-prompt-allow');
+    expect(await page.run(() => (window as unknown as TidingsWindow).answer)).toBe('subscribed');
+  });
+
+  it('subscribe registers through the worker with the backend; a reload sends nothing', async () => {
+    const page = await open({ grant: server.origin }, '/stubbed.html');
+    expect(await call(page, 'subscribe')).toMatchObject({ subscribed: true, synced: true });
+    expect(backend.requests).toEqual(['POST /subscriptions']);
+    const body = backend.bodies[0] as { subscription: { endpoint: string; keys: { p256dh: string; auth: string } } };
+    expect(body.subscription.endpoint).toMatch(new RegExp(`^${server.origin}/push/ep/`));
+    expect(Buffer.from(body.subscription.keys.p256dh, 'base64url')).toHaveLength(65);
+
+    await open({}, '/stubbed.html');
+    // Time for the quiet check a new client makes; it finds nothing changed.
+    await sleep(1_000);
+    expect(await call(page, 'getState')).toMatchObject({ subscribed: true, synced: true });
+    expect(backend.requests).toEqual(['POST /subscriptions']);
+  });
+
+  it("WebKit's own subscribe() refuses every key off Apple platforms: the user gets subscribe-failed", async () => {
+    const page = await open({ grant: server.origin });
+    const failure = await call(page, 'subscribe');
+    expect(failure).toMatchObject({ failed: true, name: 'TidingsError', code: 'subscribe-failed' });
+    expect((failure as Failure).reason).toMatch(/^InvalidAccessError/);
+    expect(backend.requests).toEqual([]);
   });
 });
