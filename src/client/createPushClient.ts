@@ -225,7 +225,9 @@ export function createPushClient(options: PushClientOptions): PushClient {
 
   const client: PushClient = {
     getState,
-    requestPermission: () => act(ask),
+    // Only 'default' is asked: WebKit answers 'denied' to a request outside a gesture even
+    // when permission is granted.
+    requestPermission: () => act(async () => (Notification.permission == 'default' ? ask() : Notification.permission)),
     subscribe: () =>
       act(async () => {
         // Asked before any await, so the prompt stays inside the user's gesture (Safari, Firefox).

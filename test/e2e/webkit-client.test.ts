@@ -147,6 +147,14 @@ describe('dist/tidings.iife.js in WebKit', () => {
     expect(await page.run(() => (window as unknown as TidingsWindow).answer)).toBe('subscribed');
   });
 
+  it('requestPermission() outside a gesture answers the permission already granted, not WebKit\'s refusal', async () => {
+    const page = await open({ grant: server.origin });
+    // WebKit itself answers 'denied' to any request outside a gesture, granted or not.
+    expect(await page.run(() => Notification.requestPermission())).toBe('denied');
+    expect(await call(page, 'requestPermission')).toBe('granted');
+    expect(await page.run(() => Notification.permission)).toBe('granted');
+  });
+
   it('subscribe registers through the worker with the backend; a reload sends nothing', async () => {
     const page = await open({ grant: server.origin }, '/stubbed.html');
     expect(await call(page, 'subscribe')).toMatchObject({ subscribed: true, synced: true });
