@@ -127,6 +127,10 @@ describe('dist/tidings.iife.js in WebKit', () => {
     expect(await page.run(() => (window as unknown as TidingsWindow).answer)).toBe('subscribed');
     expect(await page.run(() => [Notification.permission, document.querySelectorAll('dialog').length])).toEqual(['granted', 0]);
     expect(backend.requests).toEqual(['POST /subscriptions']);
+    // WebKit's Permissions API does not follow the grant (Chromium's and Firefox's do), so
+    // tidings reads Notification.permission.
+    expect(await page.run(async () => (await navigator.permissions.query({ name: 'notifications' })).state)).toBe('prompt');
+    expect(await call(page, 'getState')).toMatchObject({ permission: 'granted', subscribed: true, synced: true });
   });
 
   it('subscribe() outside a gesture is refused at once with permission-denied, and the refusal is not kept', async () => {
