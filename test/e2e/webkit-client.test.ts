@@ -70,7 +70,7 @@ describe('dist/tidings.iife.js in WebKit', () => {
     browser = undefined;
   });
 
-  /** A new WebKit on `page`, with `window.client` made for KEY and the test worker. */
+  /** Loads `page` in this test's WebKit (started with `options` on first use), then makes `window.client` for KEY and the test worker. */
   const open = async (options: WebKitOptions, page = '/client.html') => {
     browser ??= await driver.newSession(options);
     await browser.navigate(`${server.origin}${page}`);
@@ -167,7 +167,8 @@ describe('dist/tidings.iife.js in WebKit', () => {
     expect(body.subscription.endpoint).toMatch(new RegExp(`^${server.origin}/push/ep/`));
     expect(Buffer.from(body.subscription.keys.p256dh, 'base64url')).toHaveLength(65);
 
-    await open({}, '/stubbed.html');
+    // The same browser loads the page again.
+    await open({ grant: server.origin }, '/stubbed.html');
     // Time for the quiet check a new client makes; it finds nothing changed.
     await sleep(1_000);
     expect(await call(page, 'getState')).toMatchObject({ subscribed: true, synced: true });

@@ -1,14 +1,14 @@
 #!/usr/bin/python3
 # Why this exists: stock MiniBrowser answers 'denied' to every notification permission
 # request, and WebKitGTK keeps a grant only on a persistent profile. This tiny WebKitGTK
-# browser pre-grants notifications to one origin on a persistent profile (--grant), or
-# answers Allow to one origin's prompt (--allow: WebKit only prompts inside a user
-# gesture), enables the runtime features asked for, and otherwise leaves WebKit's own rules (gestures,
-# service workers, IndexedDB) alone. Driven by WebKitWebDriver (--automation), or on its
-# own with a URL (the worker tests, which reach the page through the remote inspector).
+# browser, on a persistent profile, pre-grants notifications to one origin (--grant) or
+# answers Allow to one origin's prompt (--allow; WebKit only prompts inside a user
+# gesture), turns on the runtime features asked for, and leaves the rest of WebKit alone.
+# WebKitWebDriver drives it (--automation); the worker tests open it on a URL instead and
+# reach page and service worker through the remote inspector.
 #
-#   webkit-embedder.py --profile=DIR [--grant=ORIGIN] [--allow=ORIGIN] [--features=+PushAPI,-AppBadge]
-#                      (--automation | URL)
+#   webkit-embedder.py --profile=DIR [--features=+PushAPI,-AppBadge] [--grant=ORIGIN]
+#                      [--allow=ORIGIN] (--automation | URL)
 import sys
 
 import gi

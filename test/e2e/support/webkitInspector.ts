@@ -34,15 +34,23 @@ export class InspectedWebKit {
     const profile = await newProfile();
     const inspector = `127.0.0.1:${await freePort()}`;
     const browser = spawn(WEBKIT_EMBEDDER, [...embedderArgs(profile, options), url], {
-      stdio: 'ignore',
+      stdio: ['ignore', 'ignore', 'pipe'],
       env: { ...process.env, DISPLAY: xvfb.display, WEBKIT_INSPECTOR_HTTP_SERVER: inspector },
     });
-    return new InspectedWebKit(xvfb, browser, profile, inspector, new Set());
+    const launched = new InspectedWebKit(xvfb, browser, profile, inspector, new Set());
+    // Its last words, for the error when it dies before a target shows up.
+    browser.stderr!.on('data', (chunk) => (launched.stderr = (launched.stderr + chunk).slice(-2_000)));
+    browser.on('error', (error) => (launched.stderr += String(error)));
+    return launched;
   }
+
+  private stderr = '';
 
   /** Connects to the first target of `type` the inspector lists (a 'WebPage' or a 'ServiceWorker'), waiting for one. */
   async connect(type: 'WebPage' | 'ServiceWorker', timeoutMs = 30_000): Promise<InspectorTarget> {
     const path = await until(async () => {
+      if (this.browser.exitCode !== null || this.browser.signalCode !== null || this.browser.pid === undefined)
+        throw new Error(`the WebKit embedder is not running: ${this.stderr}`);
       const list = await fetch(`http://${this.inspector}/`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.text(), () => '');
       // The inspector answers an HTML page whose buttons open /socket/{connection}/{target}/{type}.
       return new RegExp(`/socket/\\d+/\\d+/${type}`).exec(list)?.[0];
