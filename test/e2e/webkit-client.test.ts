@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { contractBackend, type ContractBackend } from './support/contractBackend.js';
 import { startStaticServer, type StaticServer } from './support/staticServer.js';
 import { stubPushManager } from './support/stubPushManager.js';
-import { NO_PUSH_FEATURES, sleep, type WebKitOptions } from './support/webkit.js';
+import { NO_PUSH_FEATURES, sleep, until, type WebKitOptions } from './support/webkit.js';
 import { WebKitDriver, type WebKitSession } from './support/webkitDriver.js';
 
 // The page SDK as shipped (dist/tidings.iife.js) in WebKit, Safari's engine: real service
@@ -46,11 +46,15 @@ describe('dist/tidings.iife.js in WebKit', () => {
       endpoint: `${server.origin}/push/ep/${randomUUID()}`,
       keys: { p256dh: createECDH('prime256v1').generateKeys().toString('base64url'), auth: randomBytes(16).toString('base64url') },
     });
+    // With ?tag, the drop-in script tag and its buttons, as a site would add them.
     server.route((req, res, url) => {
       if (url.pathname != '/stubbed.html') return false;
+      const tag = url.searchParams.has('tag')
+        ? `data-vapid-public-key="${KEY}" data-service-worker="/client-sw.js"></script><button data-tidings-subscribe>Notify me</button>`
+        : '></script>';
       res.writeHead(200, { 'content-type': 'text/html' }).end(
         `<!doctype html><meta charset="utf-8"><script>(${stub.toString()})(${JSON.stringify(argument)})</script>` +
-          `<script src="/tidings.iife.js"></script><p>stubbed push</p>`,
+          `<script src="/tidings.iife.js" ${tag}<p>stubbed push</p>`,
       );
       return true;
     });
@@ -131,6 +135,15 @@ describe('dist/tidings.iife.js in WebKit', () => {
     // tidings reads Notification.permission.
     expect(await page.run(async () => (await navigator.permissions.query({ name: 'notifications' })).state)).toBe('prompt');
     expect(await call(page, 'getState')).toMatchObject({ permission: 'granted', subscribed: true, synced: true });
+  });
+
+  it("the script tag's subscribe button asks inside its click, and registers", async () => {
+    browser = await driver.newSession({ allow: server.origin });
+    await browser.navigate(`${server.origin}/stubbed.html?tag`);
+    await browser.click('[data-tidings-subscribe]');
+    await until(() => (backend.requests.length ? backend.requests : undefined), 'the registration');
+    expect(backend.requests).toEqual(['POST /subscriptions']);
+    expect(await browser.run(() => Notification.permission)).toBe('granted');
   });
 
   it('subscribe() outside a gesture is refused at once with permission-denied, and the refusal is not kept', async () => {
