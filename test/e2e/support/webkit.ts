@@ -22,14 +22,14 @@ export interface WebKitOptions {
 }
 
 export const PUSH_FEATURES = '+PushAPI,+AppBadge';
-/** Both off, as in a Safari tab on iOS (and WebKitGTK's default). */
-export const NO_PUSH_FEATURES = '-PushAPI,-AppBadge';
+/** No features asked for: WebKitGTK's defaults, the Push API and app badges off, as in a Safari tab on iOS. */
+export const NO_PUSH_FEATURES = '';
 
 /** The embedder's arguments, with a new persistent profile (WebKitGTK keeps a grant only on one). */
 export function embedderArgs(profile: string, { features = PUSH_FEATURES, grant, allow }: WebKitOptions): string[] {
   return [
     `--profile=${profile}`,
-    `--features=${features}`,
+    ...(features ? [`--features=${features}`] : []),
     ...(grant ? [`--grant=${grant}`] : []),
     ...(allow ? [`--allow=${allow}`] : []),
   ];
