@@ -84,6 +84,7 @@ interface Message {
 export class InspectorTarget {
   private next = 0;
   private readonly waiting = new Map<number, (message: Message) => void>();
+  private closed = false;
   private pageTarget?: string;
 
   private constructor(
@@ -96,6 +97,11 @@ export class InspectorTarget {
         this.pageTarget = message.params.targetInfo.targetId;
       if (message.method == 'Target.dispatchMessageFromTarget') message = JSON.parse(message.params!.message!) as Message;
       if (message.id !== undefined) this.waiting.get(message.id)?.(message);
+    });
+    // A target that goes away (a service worker WebKit stopped) answers nothing more.
+    socket.on('close', () => {
+      this.closed = true;
+      for (const answer of [...this.waiting.values()]) answer({ error: { message: 'the target went away' } });
     });
   }
 
@@ -127,6 +133,7 @@ export class InspectorTarget {
   }
 
   private send(method: string, params: object, timeoutMs: number): Promise<Message> {
+    if (this.closed) return Promise.reject(new Error(`inspector ${method}: the target went away`));
     const id = ++this.next;
     const command = JSON.stringify({ id, method, params });
     this.socket.send(
