@@ -107,12 +107,13 @@ export class InspectorTarget {
 
   static async open(url: string, viaPage: boolean): Promise<InspectorTarget> {
     const socket = new WebSocket(url);
+    // Listening before the socket opens: the page's target is announced right away.
+    const target = new InspectorTarget(socket, viaPage);
     await new Promise((done, fail) => {
       const timer = setTimeout(() => fail(new Error(`inspector ${url}: no connection in 10 s`)), 10_000);
       socket.once('open', () => (clearTimeout(timer), done(undefined)));
       socket.once('error', (error) => (clearTimeout(timer), fail(error)));
     });
-    const target = new InspectorTarget(socket, viaPage);
     if (viaPage) await until(() => target.pageTarget, 'the page behind the inspector connection', 10_000);
     return target;
   }
