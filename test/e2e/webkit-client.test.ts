@@ -70,8 +70,9 @@ describe('dist/tidings.iife.js in WebKit', () => {
     backend.stored.clear();
   });
   afterEach(async () => {
-    await browser?.close();
+    const closing = browser;
     browser = undefined;
+    await closing?.close();
   });
 
   /** Loads `page` in this test's WebKit (started with `options` on first use), then makes `window.client` for KEY and the test worker. */

@@ -36,7 +36,16 @@ export function embedderArgs(profile: string, { features = PUSH_FEATURES, grant,
 }
 
 export const newProfile = (): Promise<string> => mkdtemp(join(tmpdir(), 'tidings-webkit-'));
-export const removeProfile = (profile: string): Promise<void> => rm(profile, { recursive: true, force: true });
+/**
+ * Removes a profile once its browser is gone. WebKit's network process may still write to
+ * it for a moment, so removal is retried; a folder left in the temporary directory after
+ * that is reported, not a test failure.
+ */
+export async function removeProfile(profile: string): Promise<void> {
+  await rm(profile, { recursive: true, force: true, maxRetries: 20, retryDelay: 250 }).catch((error: Error) =>
+    console.warn(`tidings: could not remove the WebKit profile ${profile}: ${error.message}`),
+  );
+}
 
 /** A free TCP port on loopback (WebKitWebDriver and the inspector need one named up front). */
 export async function freePort(): Promise<number> {

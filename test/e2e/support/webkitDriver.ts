@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { join } from 'node:path';
 import {
   embedderArgs,
   freePort,
@@ -16,12 +18,14 @@ import {
  * WebKitGTK through Debian's WebKitWebDriver, in plain W3C WebDriver over HTTP: an element
  * click is a real user gesture, which Safari's permission rule needs. One Xvfb display
  * and one driver serve every session of a test file; each session is a new browser with
- * a new profile.
+ * a new profile, inside one folder removed when the driver stops (a quitting browser's
+ * network process may still write to its profile for a moment).
  */
 export class WebKitDriver {
   private constructor(
     private readonly xvfb: Xvfb,
     private readonly driver: ChildProcess,
+    private readonly profiles: string,
     readonly url: string,
   ) {}
 
@@ -38,36 +42,29 @@ export class WebKitDriver {
       await xvfb.stop();
       throw error;
     }
-    return new WebKitDriver(xvfb, driver, url);
+    return new WebKitDriver(xvfb, driver, await newProfile(), url);
   }
 
   /** A new browser (the embedder) with a new profile. */
   async newSession(options: WebKitOptions = {}): Promise<WebKitSession> {
-    const profile = await newProfile();
+    const profile = await mkdtemp(join(this.profiles, 'session-'));
     const browserOptions = { binary: WEBKIT_EMBEDDER, args: ['--automation', ...embedderArgs(profile, options)] };
     // No browserName: the driver would try to match it against the embedder's and fail.
     const body = { capabilities: { alwaysMatch: { 'webkitgtk:browserOptions': browserOptions } } };
-    try {
-      const { sessionId } = await command<{ sessionId: string }>('POST', `${this.url}/session`, body, 60_000);
-      return new WebKitSession(`${this.url}/session/${sessionId}`, profile);
-    } catch (error) {
-      await removeProfile(profile);
-      throw error;
-    }
+    const { sessionId } = await command<{ sessionId: string }>('POST', `${this.url}/session`, body, 60_000);
+    return new WebKitSession(`${this.url}/session/${sessionId}`);
   }
 
   async stop(): Promise<void> {
     await stopProcess(this.driver);
     await this.xvfb.stop();
+    await removeProfile(this.profiles);
   }
 }
 
 /** One browser window of a session. Every call is bounded (WebDriver's script timeout, and ours). */
 export class WebKitSession {
-  constructor(
-    private readonly url: string,
-    private readonly profile: string,
-  ) {}
+  constructor(private readonly url: string) {}
 
   async navigate(url: string): Promise<void> {
     await command('POST', `${this.url}/url`, { url });
@@ -88,10 +85,9 @@ export class WebKitSession {
     await command('POST', `${this.url}/element/${Object.values(found)[0]}/click`, {});
   }
 
-  /** Ends the browser and removes its profile. */
+  /** Ends the browser. */
   async close(): Promise<void> {
     await command('DELETE', this.url).catch(() => undefined);
-    await removeProfile(this.profile);
   }
 }
 
