@@ -166,9 +166,15 @@ export function createPushClient(options: PushClientOptions): PushClient {
     );
   };
 
+  /**
+   * Asks only while the permission is 'default': WebKit answers 'denied' to a request
+   * outside a gesture even when permission is granted.
+   */
   const ask = (): Promise<NotificationPermission> =>
-    // Old Safari only calls back; browsers since return a promise.
-    new Promise((resolve) => Notification.requestPermission(resolve)?.then(resolve));
+    Notification.permission == 'default'
+      ? // Old Safari only calls back; browsers since return a promise.
+        new Promise((resolve) => Notification.requestPermission(resolve)?.then(resolve))
+      : Promise.resolve(Notification.permission);
 
   /**
    * Brings browser and backend in line. A subscription made with another key, or about to
@@ -229,7 +235,7 @@ export function createPushClient(options: PushClientOptions): PushClient {
     subscribe: () =>
       act(async () => {
         // Asked before any await, so the prompt stays inside the user's gesture (Safari, Firefox).
-        const permission = Notification.permission == 'default' ? await ask() : Notification.permission;
+        const permission = await ask();
         if (permission == 'denied') throw new TidingsError('permission-denied');
         if (permission != 'granted') throw new TidingsError('permission-dismissed');
         retry(await reconcile(await activeRegistration(serviceWorker, scope), true));
