@@ -11,7 +11,14 @@ export interface PushClientOptions {
   serviceWorker?: string | ServiceWorkerRegistration | undefined;
   /** Scope to register the service worker with. Default: the script's folder. */
   scope?: string | undefined;
-  /** Base URL of the backend HTTP contract (e.g. `'/api/push'`), or `{register, unregister}` functions. Required. */
+  /**
+   * When tidings registers `serviceWorker` (a script URL): `'subscribe'`, only inside
+   * `subscribe()` (a visitor who never subscribes gets no worker); `'load'`, also once the
+   * page has loaded, for sites whose worker does more than push (a Workbox or Serwist
+   * precache). Default `'subscribe'`.
+   */
+  registerServiceWorker?: 'load' | 'subscribe' | undefined;
+  /** Base URL of the backend HTTP contract (`'/api/push'` or `'https://…'`), or `{register, unregister}` functions. Required. */
   backend: string | BackendAdapter;
   /** Extra headers for backend requests (auth, CSRF), or a function returning them. Default none. */
   headers?: BackendHeaders | undefined;
@@ -25,32 +32,51 @@ export interface PushClientOptions {
 
 /**
  * Checks `options` and answers the VAPID key's bytes. Throws TidingsError
- * `invalid-option` naming the first bad option.
+ * `invalid-option` naming the first bad option in `details.option` and saying why in
+ * `details.reason` (`missing`, or what it must be).
  */
 export function checkOptions(options: PushClientOptions): Uint8Array<ArrayBuffer> {
-  const { vapidPublicKey, serviceWorker, scope, backend, headers, attributes, sealed, timeout } = options ?? {};
+  const { vapidPublicKey, serviceWorker, scope, registerServiceWorker, backend, headers, attributes, sealed, timeout } =
+    options ?? {};
   const key = fromP256Key(vapidPublicKey);
-  if (!key) invalid('vapidPublicKey');
-  if (typeof backend !== 'string' && !(typeof backend?.register == 'function' && typeof backend.unregister == 'function'))
-    invalid('backend');
-  if (headers != null && !/^(object|function)$/.test(typeof headers)) invalid('headers');
-  if (serviceWorker != null && typeof serviceWorker !== 'string' && !(serviceWorker as { pushManager?: unknown }).pushManager)
-    invalid('serviceWorker');
-  if (scope != null && typeof scope !== 'string') invalid('scope');
+  check('vapidPublicKey', vapidPublicKey, key, 'must be a base64url 65-byte P-256 public key', true);
+  // A relative path without its leading slash would resolve against each page's own URL.
+  check(
+    'backend',
+    backend,
+    typeof backend == 'string'
+      ? /^(\/|https?:\/\/)/i.test(backend)
+      : typeof backend?.register == 'function' && typeof backend.unregister == 'function',
+    'must start with / or be an absolute URL, or be {register, unregister} functions',
+    true,
+  );
+  check('headers', headers, /^(object|function)$/.test(typeof headers), 'must be an object or a function');
+  check(
+    'serviceWorker',
+    serviceWorker,
+    typeof serviceWorker == 'string' ? serviceWorker : (serviceWorker as { pushManager?: unknown } | undefined)?.pushManager,
+    'must be a script URL or a ServiceWorkerRegistration',
+  );
+  check('scope', scope, typeof scope == 'string', 'must be a string');
+  check('registerServiceWorker', registerServiceWorker, /^(load|subscribe)$/.test(registerServiceWorker!), "must be 'load' or 'subscribe'");
   checkAttributes(attributes);
-  if (sealed != null && typeof sealed !== 'boolean') invalid('sealed');
-  if (timeout != null && !(timeout > 0)) invalid('timeout');
+  check('sealed', sealed, typeof sealed == 'boolean', 'must be a boolean');
+  check('timeout', timeout, Number.isFinite(timeout) && timeout! > 0, 'must be a number of ms above 0');
   return key!;
 }
 
 /** Attributes are a flat object of strings, finite numbers and booleans. */
 export function checkAttributes(attributes: unknown): void {
-  if (attributes == null) return;
-  if (typeof attributes !== 'object' || Array.isArray(attributes)) invalid('attributes');
-  for (const value of Object.values(attributes as object))
-    if (!['string', 'boolean'].includes(typeof value) && !Number.isFinite(value)) invalid('attributes');
+  check('attributes', attributes, typeof attributes == 'object' && !Array.isArray(attributes), 'must be an object');
+  for (const [name, value] of Object.entries(attributes ?? {}))
+    check('attributes', 0, ['string', 'boolean'].includes(typeof value) || Number.isFinite(value), `${name} must be a string, finite number or boolean`);
 }
 
-function invalid(option: string): never {
-  throw new TidingsError('invalid-option', { option });
+/**
+ * Throws `invalid-option` for `option` unless `ok`: reason `missing` when a required
+ * option is absent (or ''), else `reason`. An absent optional one is fine.
+ */
+function check(option: string, value: unknown, ok: unknown, reason: string, required?: boolean): void {
+  const missing = value == null || (required && value === '');
+  if (missing ? required : !ok) throw new TidingsError('invalid-option', { option, reason: missing ? 'missing' : reason });
 }

@@ -1,4 +1,5 @@
-import { createPushClient, type PushClient } from './createPushClient.js';
+import { createPushClient } from './createPushClient.js';
+import type { PushClient } from './PushClient.js';
 
 /**
  * The script-tag drop-in: creates a client from the tag's `data-vapid-public-key`,

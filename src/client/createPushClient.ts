@@ -2,57 +2,18 @@ import {
   MESSAGE_SOURCE,
   type Attributes,
   type BackendRoute,
-  type Envelope,
   type JsonValue,
+  type PushDataMessage,
   type StoredSync,
   type SubscriptionJSON,
 } from '../shared/protocol.js';
 import { TidingsError } from '../shared/TidingsError.js';
 import { activeRegistration } from './activeRegistration.js';
 import { askWorker, type WorkerRequest } from './askWorker.js';
-import { diagnose, type Diagnosis } from './diagnose.js';
+import { diagnose } from './diagnose.js';
 import { isSupported } from './isSupported.js';
+import type { PushClient, PushState } from './PushClient.js';
 import { checkAttributes, checkOptions, type PushClientOptions } from './PushClientOptions.js';
-
-/** Where push stands on this page. */
-export interface PushState {
-  /** `isSupported()`. */
-  supported: boolean;
-  /** The notification permission (`'default'` where notifications are unsupported). */
-  permission: NotificationPermission;
-  /** The browser holds a push subscription made with this VAPID key. */
-  subscribed: boolean;
-  /** The backend holds that subscription as it is now, and nothing is queued. */
-  synced: boolean;
-  /** Origin of the subscription's endpoint (the endpoint itself is a secret). */
-  endpointOrigin?: string;
-  /** Message of the last failure: of the last call, or of the queued registration. */
-  lastError?: string | undefined;
-}
-
-export interface PushClient {
-  /** Where push stands now. Sends nothing. */
-  getState(): Promise<PushState>;
-  /** Asks for notification permission. Call it from a user gesture (a click): tidings never asks on its own. */
-  requestPermission(): Promise<NotificationPermission>;
-  /**
-   * Asks for permission if it is `'default'` (so call it from a click), subscribes with the
-   * VAPID key (or reuses the subscription) and registers it with the backend. When the
-   * backend is down the registration is queued and retried, and this resolves with
-   * `synced: false`.
-   */
-  subscribe(): Promise<PushState>;
-  /** Unsubscribes and tells the backend (DELETE). */
-  unsubscribe(): Promise<PushState>;
-  /** Replaces the attributes; re-registers only if they changed. */
-  setAttributes(attributes: Attributes): Promise<void>;
-  /** Calls `fn` with the data of each push the worker forwards to open tabs. Returns a function that stops it. */
-  onMessage(fn: (data: JsonValue | undefined, envelope: Envelope) => void): () => void;
-  /** Calls `fn` when the permission, the subscription or its sync changes. Returns a function that stops it. */
-  onStateChange(fn: (state: PushState) => void): () => void;
-  /** What a bug report needs: why push does or does not work here. Never throws. */
-  diagnose(): Promise<Diagnosis>;
-}
 
 /** A subscription this close to its `expirationTime` is replaced (Chrome's may expire after 90 days). */
 const REFRESH_BEFORE = 86_400_000;
@@ -69,9 +30,9 @@ export const promptRequests = new WeakMap<PushClient, (later?: boolean) => Promi
  * registration is finished, and a subscription made with another VAPID key or about to
  * expire is replaced (the backend is told: DELETE, then POST).
  */
-export function createPushClient(options: PushClientOptions): PushClient {
+export function createPushClient<Data = JsonValue>(options: PushClientOptions): PushClient<Data> {
   const key = checkOptions(options);
-  const { serviceWorker = '/sw.js', scope, sealed, backend, headers, timeout = 10_000 } = options;
+  const { serviceWorker = '/sw.js', scope, sealed, backend, headers, timeout = 10_000, registerServiceWorker } = options;
   const adapter = typeof backend == 'string' ? undefined : backend;
   let { attributes } = options;
   const supported = isSupported();
@@ -222,8 +183,15 @@ export function createPushClient(options: PushClientOptions): PushClient {
   };
 
   if (supported) check().then(retry).catch(failed).catch(emit);
+  // After the load event, so the worker's install (a precache) does not compete with the
+  // page's own requests. Not only where push works: an iOS tab still wants the precache.
+  // A registration the site passed is registered already.
+  if (registerServiceWorker == 'load' && typeof serviceWorker == 'string' && 'serviceWorker' in navigator) {
+    const register = () => activeRegistration(serviceWorker, scope).then(emit, failed).catch(emit);
+    document.readyState == 'complete' ? register() : addEventListener('load', register, { once: true });
+  }
 
-  const client: PushClient = {
+  const client: PushClient<Data> = {
     getState,
     requestPermission: () => act(ask),
     subscribe: () =>
@@ -248,7 +216,9 @@ export function createPushClient(options: PushClientOptions): PushClient {
         attributes = next;
         retry(await check());
       }),
-    onMessage: (fn) => listen('push-data', ({ data, envelope }: { data: JsonValue; envelope: Envelope }) => fn(data, envelope)),
+    onMessage: (fn) => listen('push-data', ({ data, envelope }: PushDataMessage) => fn(data as Data, envelope)),
+    // The message carries its protocol tag and kind beside the click's own fields.
+    onNotificationClick: (fn) => listen('notification-click', fn),
     onStateChange(fn) {
       if (supported && !watching) {
         watching = true;
@@ -260,7 +230,7 @@ export function createPushClient(options: PushClientOptions): PushClient {
     },
     diagnose: () => diagnose(getState, keyMatches, supported ? find : undefined, read),
   };
-  promptRequests.set(client, async (later) =>
+  promptRequests.set(client as PushClient, async (later) =>
     send(later ? await activeRegistration(serviceWorker, scope) : await find(), { kind: 'prompt', later }),
   );
   return client;

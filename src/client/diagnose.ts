@@ -1,5 +1,5 @@
 import type { StoredSync } from '../shared/protocol.js';
-import type { PushState } from './createPushClient.js';
+import type { PushState } from './PushClient.js';
 import { homeScreenRequired } from './isSupported.js';
 
 /**
