@@ -41,6 +41,17 @@ export default [
     output: { file: 'dist/tidings.iife.js', format: 'iife', name: 'Tidings', plugins: [minify], sourcemap: true },
   },
   {
+    // tidings/react: React and the page entry stay imports ('react', 'tidings'), so the hook
+    // uses the app's own copy of both.
+    input: 'src/react/index.ts',
+    external: (id) => external(id) || /^react(\/|$)/.test(id),
+    plugins: [
+      { name: 'page-entry-as-tidings', resolveId: (id) => (/\/client\/index\.js$/.test(id) ? { id: 'tidings', external: true } : null) },
+      ts('src/react/tsconfig.json'),
+    ],
+    output: { file: 'dist/react.js', format: 'es', sourcemap: true },
+  },
+  {
     input: 'src/worker/index.ts',
     external,
     plugins: [ts('src/worker/tsconfig.json')],
