@@ -30,53 +30,63 @@ export interface PushClientOptions {
   timeout?: number | undefined;
 }
 
+/** An option's test (run only when it is given), what it must be, and whether it is required. */
+type Rule = [ok: (value: never) => unknown, must: string, required?: 1];
+
+// In the order they are checked. The backend path needs its leading slash: a relative one
+// would resolve against each page's own URL.
+const rules: Record<string, Rule> = {
+  vapidPublicKey: [fromP256Key, 'be a 65-byte P-256 public key, base64url', 1],
+  backend: [
+    (backend: BackendAdapter | string) =>
+      typeof backend == 'string'
+        ? /^(\/|https?:\/\/)/i.test(backend)
+        : typeof backend.register == 'function' && typeof backend.unregister == 'function',
+    'start with / or be an absolute URL, or be {register, unregister}',
+    1,
+  ],
+  headers: [(headers) => /^(object|function)$/.test(typeof headers), 'be an object or a function'],
+  serviceWorker: [
+    (worker: string | { pushManager?: unknown }) => (typeof worker == 'string' ? worker : worker.pushManager),
+    'be a script URL or a registration',
+  ],
+  scope: [(scope) => typeof scope == 'string', 'be a string'],
+  registerServiceWorker: [(when: string) => /^(load|subscribe)$/.test(when), "be 'load' or 'subscribe'"],
+  attributes: [flatAttributes, 'be a flat object of strings, numbers and booleans'],
+  sealed: [(sealed) => typeof sealed == 'boolean', 'be a boolean'],
+  timeout: [(ms: number) => Number.isFinite(ms) && ms > 0, 'be a number of ms above 0'],
+};
+
 /**
  * Checks `options` and answers the VAPID key's bytes. Throws TidingsError
  * `invalid-option` naming the first bad option in `details.option` and saying why in
- * `details.reason` (`missing`, or what it must be).
+ * `details.reason`: `missing`, or what it must be.
  */
 export function checkOptions(options: PushClientOptions): Uint8Array<ArrayBuffer> {
-  const { vapidPublicKey, serviceWorker, scope, registerServiceWorker, backend, headers, attributes, sealed, timeout } =
-    options ?? {};
-  const key = fromP256Key(vapidPublicKey);
-  check('vapidPublicKey', vapidPublicKey, key, 'must be a base64url 65-byte P-256 public key', true);
-  // A relative path without its leading slash would resolve against each page's own URL.
-  check(
-    'backend',
-    backend,
-    typeof backend == 'string'
-      ? /^(\/|https?:\/\/)/i.test(backend)
-      : typeof backend?.register == 'function' && typeof backend.unregister == 'function',
-    'must start with / or be an absolute URL, or be {register, unregister} functions',
-    true,
-  );
-  check('headers', headers, /^(object|function)$/.test(typeof headers), 'must be an object or a function');
-  check(
-    'serviceWorker',
-    serviceWorker,
-    typeof serviceWorker == 'string' ? serviceWorker : (serviceWorker as { pushManager?: unknown } | undefined)?.pushManager,
-    'must be a script URL or a ServiceWorkerRegistration',
-  );
-  check('scope', scope, typeof scope == 'string', 'must be a string');
-  check('registerServiceWorker', registerServiceWorker, /^(load|subscribe)$/.test(registerServiceWorker!), "must be 'load' or 'subscribe'");
-  checkAttributes(attributes);
-  check('sealed', sealed, typeof sealed == 'boolean', 'must be a boolean');
-  check('timeout', timeout, Number.isFinite(timeout) && timeout! > 0, 'must be a number of ms above 0');
-  return key!;
+  for (const option in rules) check(option, (options as unknown as Record<string, never> | undefined)?.[option] as never);
+  return fromP256Key(options.vapidPublicKey)!;
 }
 
 /** Attributes are a flat object of strings, finite numbers and booleans. */
 export function checkAttributes(attributes: unknown): void {
-  check('attributes', attributes, typeof attributes == 'object' && !Array.isArray(attributes), 'must be an object');
-  for (const [name, value] of Object.entries(attributes ?? {}))
-    check('attributes', 0, ['string', 'boolean'].includes(typeof value) || Number.isFinite(value), `${name} must be a string, finite number or boolean`);
+  check('attributes', attributes as never);
+}
+
+function flatAttributes(attributes: object): boolean {
+  return (
+    typeof attributes == 'object' &&
+    !Array.isArray(attributes) &&
+    Object.values(attributes).every((value) => ['string', 'boolean'].includes(typeof value) || Number.isFinite(value))
+  );
 }
 
 /**
- * Throws `invalid-option` for `option` unless `ok`: reason `missing` when a required
- * option is absent (or ''), else `reason`. An absent optional one is fine.
+ * Throws `invalid-option` for `option` unless its rule passes: reason `missing` when a
+ * required option is absent (or ''), else what it must be. An absent optional one is fine.
  */
-function check(option: string, value: unknown, ok: unknown, reason: string, required?: boolean): void {
+function check(option: string, value: never): void {
+  const [ok, must, required] = rules[option]!;
   const missing = value == null || (required && value === '');
-  if (missing ? required : !ok) throw new TidingsError('invalid-option', { option, reason: missing ? 'missing' : reason });
+  if (missing ? required : !ok(value))
+    throw new TidingsError('invalid-option', { option, reason: missing ? 'missing' : 'must ' + must });
 }

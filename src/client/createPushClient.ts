@@ -188,7 +188,8 @@ export function createPushClient<Data = JsonValue>(options: PushClientOptions): 
   // A registration the site passed is registered already.
   if (registerServiceWorker == 'load' && typeof serviceWorker == 'string' && 'serviceWorker' in navigator) {
     const register = () => activeRegistration(serviceWorker, scope).then(emit, failed).catch(emit);
-    document.readyState == 'complete' ? register() : addEventListener('load', register, { once: true });
+    // (The load event fires once: the listener needs no removing.)
+    document.readyState == 'complete' ? register() : addEventListener('load', register);
   }
 
   const client: PushClient<Data> = {
@@ -198,8 +199,7 @@ export function createPushClient<Data = JsonValue>(options: PushClientOptions): 
       act(async () => {
         // Asked before any await, so the prompt stays inside the user's gesture (Safari, Firefox).
         const permission = Notification.permission == 'default' ? await ask() : Notification.permission;
-        if (permission == 'denied') throw new TidingsError('permission-denied');
-        if (permission != 'granted') throw new TidingsError('permission-dismissed');
+        if (permission != 'granted') throw new TidingsError(permission == 'denied' ? 'permission-denied' : 'permission-dismissed');
         retry(await reconcile(await activeRegistration(serviceWorker, scope), true));
         return getState();
       }),
