@@ -62,14 +62,14 @@ const noClient = {};
  * useSyncExternalStore needs), fed by `client.onStateChange` and by the actions. Without a
  * client (its creation failed), push is unsupported and every action fails `unsupported`.
  */
-export function pushStore(client: PushClient<never> | undefined | null): PushStore {
+export function pushStore(client: PushClient<unknown> | undefined | null): PushStore {
   const key = client ?? noClient;
   let store = stores.get(key);
   if (!store) stores.set(key, (store = createStore(client ?? undefined)));
   return store;
 }
 
-function createStore(client: PushClient<never> | undefined): PushStore {
+function createStore(client: PushClient<unknown> | undefined): PushStore {
   const supported = !!client && isSupported();
   let snapshot: PushSnapshot = {
     ...SERVER_SNAPSHOT,
@@ -92,7 +92,7 @@ function createStore(client: PushClient<never> | undefined): PushStore {
   const show = ({ supported, permission, subscribed, synced }: PushState): void =>
     set({ supported, permission, subscribed, synced });
 
-  const run = async <T>(action: (client: PushClient<never>) => Promise<T>): Promise<T | undefined> => {
+  const run = async <T>(action: (client: PushClient<unknown>) => Promise<T>): Promise<T | undefined> => {
     running++;
     set({ error: undefined });
     try {
@@ -130,6 +130,6 @@ function createStore(client: PushClient<never> | undefined): PushStore {
     },
     subscribe: () => run((client) => client.subscribe()),
     unsubscribe: () => run((client) => client.unsubscribe()),
-    ask: (options) => run((client) => showSoftPrompt(client, options)),
+    ask: (options) => run((client) => showSoftPrompt(client as PushClient, options)),
   };
 }

@@ -14,7 +14,7 @@ export type UsePushResult = PushSnapshot & PushActions;
  * On the server, and while hydrating, it reads `pending` with nothing known.
  */
 export function usePush<Data>(client: PushClient<Data> | undefined | null): UsePushResult {
-  const store = pushStore(client as PushClient<never> | undefined);
+  const store = pushStore(client as PushClient<unknown> | undefined);
   const snapshot = useSyncExternalStore(store.subscribeStore, store.get, () => SERVER_SNAPSHOT);
   return useMemo(
     () => ({ ...snapshot, subscribe: store.subscribe, unsubscribe: store.unsubscribe, ask: store.ask }),

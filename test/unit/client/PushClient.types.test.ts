@@ -1,7 +1,8 @@
 import { describe, expectTypeOf, it } from 'vitest';
 import { createPushClient } from '../../../src/client/createPushClient.js';
-import type { NotificationClickInfo, PushClient } from '../../../src/client/PushClient.js';
+import type { NotificationClickInfo, PushClient, PushState } from '../../../src/client/PushClient.js';
 import type { Envelope, JsonValue } from '../../../src/shared/protocol.js';
+import { usePush, type UsePushResult } from '../../../src/react/index.js';
 import { KEY, useEnv } from './support/setup.js';
 
 // Type tests: `npm run typecheck` (tsc over test/) is what checks these; each `it` also
@@ -56,5 +57,13 @@ describe('the type of pushed data', () => {
     expectTypeOf(createPushClient).toBeCallableWith({ ...options, registerServiceWorker: 'load' });
     // @ts-expect-error vapidPublicKey is required
     expectTypeOf(createPushClient).toBeCallableWith({ backend: '/api/push' });
+  });
+
+  it('lets usePush take a client of any data type, or none', () => {
+    expectTypeOf(usePush).toBeCallableWith(createPushClient<ChatMessage>(options));
+    expectTypeOf(usePush).toBeCallableWith(undefined);
+    expectTypeOf(usePush).returns.toEqualTypeOf<UsePushResult>();
+    expectTypeOf<UsePushResult['error']>().toEqualTypeOf<Error | undefined>();
+    expectTypeOf<UsePushResult['subscribe']>().returns.resolves.toEqualTypeOf<PushState | undefined>();
   });
 });
