@@ -69,7 +69,8 @@ export function createPushClient<Data = JsonValue>(options: PushClientOptions): 
           timeout,
         )
       : undefined;
-  const read = async (): Promise<StoredSync | undefined> => send(await find(), { kind: 'state' });
+  /** What the worker stored for `registration`: what the backend acknowledged, what is queued. */
+  const stored = (registration: ServiceWorkerRegistration | undefined) => send<StoredSync>(registration, { kind: 'state' });
 
   const getState = async (): Promise<PushState> => {
     const state: PushState = {
@@ -81,14 +82,14 @@ export function createPushClient<Data = JsonValue>(options: PushClientOptions): 
     if (supported) {
       const registration = await find();
       const subscription = await registration?.pushManager.getSubscription();
-      const stored = await send<StoredSync>(registration, { kind: 'state' });
+      const sync = await stored(registration);
       if (subscription && keyMatches(subscription))
         Object.assign(state, {
           subscribed: true,
           endpointOrigin: new URL(subscription.endpoint).origin,
-          synced: !stored?.pending && stored?.endpoint == subscription.endpoint,
+          synced: !sync?.pending && sync?.endpoint == subscription.endpoint,
         });
-      state.lastError = lastError ?? stored?.pending?.lastError;
+      state.lastError = lastError ?? sync?.pending?.lastError;
     }
     return state;
   };
@@ -149,8 +150,8 @@ export function createPushClient<Data = JsonValue>(options: PushClientOptions): 
     // replacement above failed, or it expired), is subscribed again: permission stands, so
     // nothing is asked, and the backend's registration of the old one is replaced.
     if (!subscription && !optIn && Notification.permission == 'granted') {
-      const stored = await send<StoredSync>(registration, { kind: 'state' });
-      optIn = !!stored?.endpoint || stored?.pending?.op == 'register';
+      const sync = await stored(registration);
+      optIn = !!sync?.endpoint || sync?.pending?.op == 'register';
     }
     if (optIn && !subscription)
       try {
@@ -228,7 +229,7 @@ export function createPushClient<Data = JsonValue>(options: PushClientOptions): 
       listeners.add(fn);
       return () => void listeners.delete(fn);
     },
-    diagnose: () => diagnose(getState, keyMatches, supported ? find : undefined, read),
+    diagnose: () => diagnose(getState, keyMatches, supported ? find : undefined, stored),
   };
   promptRequests.set(client as PushClient, async (later) =>
     send(later ? await activeRegistration(serviceWorker, scope) : await find(), { kind: 'prompt', later }),
