@@ -100,4 +100,18 @@ describe('onNotificationClick in Chromium', () => {
     await page.waitForFunction(() => (window as unknown as ClickWindow).__after.length > 0);
     expect(await page.evaluate(() => (window as unknown as ClickWindow).__clicks)).toEqual([]);
   });
+
+  it('a tab the click navigates hears it when its client listens as the page loads', async () => {
+    // The page must be controlled for navigate(): the fixture worker claims its clients.
+    await page.waitForFunction(() => !!navigator.serviceWorker.controller);
+    const url = `${server.origin}/client-click-target.html`;
+    const message = { source: 'tidings', kind: 'notification-click', action: '', messageId: 'm-nav', url };
+    await page.evaluate(
+      ({ url, message }) => navigator.serviceWorker.controller!.postMessage({ probe: 'navigate-and-post', url, message }),
+      { url, message },
+    );
+    await page.waitForURL(url);
+    await page.waitForFunction(() => (window as unknown as ClickWindow).__clicks?.length > 0);
+    expect(await page.evaluate(() => (window as unknown as ClickWindow).__clicks)).toEqual([expect.objectContaining({ messageId: 'm-nav', url })]);
+  });
 });
