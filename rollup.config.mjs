@@ -53,6 +53,17 @@ const code = [
     output: { file: 'dist/tidings.iife.js', format: 'iife', name: 'Tidings', plugins: [minify], sourcemap: true },
   },
   {
+    // tidings/react: React and the page entry stay imports ('react', 'tidings'), so the hook
+    // uses the app's own copy of both.
+    input: 'src/react/index.ts',
+    external: (id) => external(id) || /^react(\/|$)/.test(id),
+    plugins: [
+      { name: 'page-entry-as-tidings', resolveId: (id) => (/\/client\/index\.js$/.test(id) ? { id: 'tidings', external: true } : null) },
+      ts('src/react/tsconfig.json'),
+    ],
+    output: { file: 'dist/react.js', format: 'es' },
+  },
+  {
     input: 'src/worker/index.ts',
     plugins: [nodeResolve({ browser: true }), ts('src/worker/tsconfig.json')],
     output: { file: 'dist/tidings-worker.iife.js', format: 'iife', name: 'TidingsWorker', plugins: [minify], sourcemap: true },
@@ -62,9 +73,10 @@ const code = [
 // One declaration file per entry, rolled up from tsc's output in build/types (see
 // build:types): `.d.ts` for import, `.d.cts` for require, so a CommonJS TypeScript
 // backend (`module: node16`) gets types that describe what `require` returns.
-const types = entries.map(({ name, types: from, cjs }) => ({
+const typed = [...entries, { name: 'react', types: 'react/index.d.ts', cjs: false }];
+const types = typed.map(({ name, types: from, cjs }) => ({
   input: `build/types/${from}`,
-  external,
+  external: (id) => external(id) || /^react(\/|$)/.test(id),
   plugins: [dts()],
   output: [
     { file: `dist/${name}.d.ts`, format: 'es' },
