@@ -11,7 +11,7 @@ export function queueCommands({ options, UsageError, readEnvFile }) {
     env: { type: 'string' },
     schema: { type: 'string' },
     queue: { type: 'string' },
-    'allow-loopback-endpoints': { type: 'boolean' },
+    'allow-loopback': { type: 'boolean' },
   };
 
   const integer = (value, flag, min = 1) => {
@@ -36,7 +36,7 @@ export function queueCommands({ options, UsageError, readEnvFile }) {
       const { sqliteStore } = await import('../dist/server.js');
       store = sqliteStore(values.store);
     }
-    const shared = { redis: values.redis, store, vapid, allowLoopbackEndpoints: Boolean(values['allow-loopback-endpoints']) };
+    const shared = { redis: values.redis, store, vapid, allowLoopbackEndpoints: Boolean(values['allow-loopback']) };
     if (values.queue !== undefined) shared.name = values.queue;
     return shared;
   }

@@ -12,8 +12,13 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 const publicDir = join(here, 'public');
 const distDir = resolve(here, '../dist');
 
-/** Ports the demo uses unless told otherwise: stable, so a Firefox profile keeps working. */
-export const demoDefaults = { host: '127.0.0.1', port: 4800, pushPort: 4801, dataDir: join(here, 'data') };
+/**
+ * What the demo uses unless told otherwise. Ports are stable, so a Firefox profile keeps
+ * working. The data (SQLite, VAPID keys with the private one, a Firefox profile) goes under
+ * the directory the demo is started from, never beside this file: installed, that is
+ * node_modules/tidings, which a package manager may make read-only and replaces at will.
+ */
+export const demoDefaults = { host: '127.0.0.1', port: 4800, pushPort: 4801, dataDir: '.tidings-demo' };
 
 const contentTypes = {
   '.html': 'text/html; charset=utf-8',
@@ -33,7 +38,9 @@ const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 's
  * (SQLite file, VAPID keys and a ready Firefox profile). Resolves once everything listens.
  */
 export async function startDemo(options = {}) {
-  const { host, port, pushPort, dataDir } = { ...demoDefaults, ...options };
+  const { host, port, pushPort } = { ...demoDefaults, ...options };
+  // Relative to the current directory at start, not at import.
+  const dataDir = resolve(options.dataDir ?? demoDefaults.dataDir);
   for (const file of ['tidings.iife.js', 'tidings-worker.iife.js', 'server.js', 'testing.js']) {
     if (!existsSync(join(distDir, file))) throw new Error(`dist/${file} is missing: run npm run build first`);
   }
@@ -93,6 +100,7 @@ export async function startDemo(options = {}) {
     pushService,
     push,
     store,
+    dataDir,
     dbFile,
     vapid,
     profileDir,

@@ -1,7 +1,8 @@
+import type * as Pg from 'pg';
 import type { Pool, QueryResultRow } from 'pg';
 import type { Attributes, SealKey, TidingsEvent } from '../shared/protocol.js';
 import { TidingsError } from '../shared/TidingsError.js';
-import { importPeer } from '../server/importPeer.js';
+import { requireOptional } from '../server/requireOptional.js';
 import { newId } from '../server/newId.js';
 import type { StoredSubscription, SubscriptionStore } from '../server/SubscriptionStore.js';
 import { postgresSchema } from './postgresSchema.js';
@@ -49,9 +50,7 @@ export function postgresStore(options: PostgresStoreOptions = {}): SubscriptionS
   let closed = false;
 
   const open = async (): Promise<Pool> => {
-    const pool =
-      options.pool ??
-      new (await importPeer('pg', () => import('pg'))).default.Pool({ connectionString: options.connectionString, max: 10 });
+    const pool = options.pool ?? new (requireOptional<typeof Pg>('pg', '8').Pool)({ connectionString: options.connectionString, max: 10 });
     const client = await pool.connect().catch((cause: Error) => {
       throw new TidingsError('store-failed', { reason: `cannot connect to PostgreSQL: ${cause.message}`, cause });
     });

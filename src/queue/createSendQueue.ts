@@ -20,7 +20,7 @@ export function createSendQueue(options: SendQueueOptions): SendQueue {
   const open = () => {
     if (closed) return Promise.reject(new TidingsError('queue-failed', { reason: 'the queue is closed' }));
     opened ??= (async () => {
-      const { Queue } = await loadBullmq();
+      const { Queue } = loadBullmq();
       const queue = new Queue<BatchJob>(name, { connection });
       const client = await queue.waitUntilReady();
       return { queue, ledger: createSendLedger(client as unknown as LedgerClient, name) };

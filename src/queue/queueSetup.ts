@@ -1,9 +1,8 @@
 import type { ConnectionOptions } from 'bullmq';
 import { createSender, type Sender } from '../server/createSender.js';
-import { createVapidSigner } from '../server/createVapidSigner.js';
-import type { DeliveryPolicy } from '../server/deliver.js';
+import { createDeliveryPolicy } from '../server/createDeliveryPolicy.js';
 import { checkVapidDetails } from '../server/generateVapidKeys.js';
-import { importPeer } from '../server/importPeer.js';
+import { requireOptional } from '../server/requireOptional.js';
 import { TidingsError } from '../shared/TidingsError.js';
 import type { QueueConnectionOptions } from './queueTypes.js';
 
@@ -16,7 +15,7 @@ export interface QueueSetup {
 }
 
 /** BullMQ, loaded when a queue or sender is first used (an optional peer dependency). */
-export const loadBullmq = (): Promise<typeof import('bullmq')> => importPeer('bullmq', () => import('bullmq'));
+export const loadBullmq = (): typeof import('bullmq') => requireOptional<typeof import('bullmq')>('bullmq', '5');
 
 export function queueSetup(options: QueueConnectionOptions, concurrency: number): QueueSetup {
   if (!options || typeof options !== 'object') invalid('options', 'must be an object');
@@ -38,12 +37,8 @@ export function queueSetup(options: QueueConnectionOptions, concurrency: number)
   } else {
     return invalid('redis', 'must be a redis:// URL or ioredis options');
   }
-  const policy: DeliveryPolicy = {
-    authorization: createVapidSigner(vapid),
-    timeout: positive(options.timeout, 10_000, 'timeout'),
-    retries: positive(options.retries, 2, 'retries', 0),
-    maxRetryDelay: positive(options.maxRetryDelay, 30_000, 'maxRetryDelay', 0),
-  };
+  // The same policy as createPushServer's: which push services, loopback, retries, breaker.
+  const policy = createDeliveryPolicy(vapid, options);
   return { name, connection, sender: createSender({ store, publicPath: basePath, concurrency, policy }) };
 }
 

@@ -1,4 +1,5 @@
 import type { RedisOptions } from 'bullmq';
+import type { PushServerOptions } from '../server/createPushServer.js';
 import type { VapidDetails } from '../server/generateVapidKeys.js';
 import type { SendOptions } from '../server/sendTypes.js';
 import type { SubscriptionStore } from '../server/SubscriptionStore.js';
@@ -22,17 +23,22 @@ export interface SendStatus {
   error?: string;
 }
 
-/** How pushes are made: the same options, with the same defaults, as `createPushServer`'s. */
-export interface DeliveryOptions {
-  /** ms to wait for a push service before the attempt counts as failed. @default 10000 */
-  timeout?: number;
-  /** Further attempts after a 429, 5xx, network error or timeout. @default 2 */
-  retries?: number;
-  /** Longest wait before a retry, in ms; a longer Retry-After is cut to this. @default 30000 */
-  maxRetryDelay?: number;
-  /** Send to endpoints on loopback, as the local push service of `tidings/testing` hands out. @default false */
-  allowLoopbackEndpoints?: boolean;
-}
+/**
+ * How pushes are made: `createPushServer`'s delivery options, with the same defaults and
+ * the same checks (`pushServices`, `allowLoopbackEndpoints`, `timeout`, `retries`,
+ * `maxRetryDelay`, the circuit breaker, pruning), documented there.
+ */
+export type DeliveryOptions = Pick<
+  PushServerOptions,
+  | 'timeout'
+  | 'retries'
+  | 'maxRetryDelay'
+  | 'allowLoopbackEndpoints'
+  | 'pushServices'
+  | 'circuitBreakerFailures'
+  | 'circuitBreakerCoolDown'
+  | 'pruneFailingAfterDays'
+>;
 
 /** What the queue and its senders share: where the queue lives and what it sends with. */
 export interface QueueConnectionOptions extends DeliveryOptions {

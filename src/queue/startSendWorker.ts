@@ -19,7 +19,7 @@ export async function startSendWorker(options: SendWorkerOptions): Promise<SendW
   const lockDuration = positive(options.lockDuration, 30_000, 'lockDuration', 1000);
   const stalledInterval = positive(options.stalledInterval, 30_000, 'stalledInterval', 1000);
   const { store } = options;
-  const { Queue, Worker, UnrecoverableError } = await loadBullmq();
+  const { Queue, Worker, UnrecoverableError } = loadBullmq();
 
   // The worker adds each next batch itself, so it needs the producer's handle too.
   const queue = new Queue<BatchJob>(name, { connection });
@@ -59,7 +59,7 @@ export async function startSendWorker(options: SendWorkerOptions): Promise<SendW
       // Deleted before their turn (unsubscribed, or pruned by another send): gone.
       const found = new Set(entries.map((entry) => entry.id));
       for (const member of todo) if (!found.has(member)) await ledger.count(id, member, 'gone');
-      const result: SendResult = { id, sent: 0, gone: 0, failed: 0, errors: [] };
+      const result: SendResult = { id, sent: 0, gone: 0, failed: 0, pruned: 0, errors: [] };
       await sender.sendTo(message, entries.values(), result, (entry, outcome) => ledger.count(id, entry.id, outcome.outcome));
     }
     await ledger.complete(id, k);

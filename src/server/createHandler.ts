@@ -1,5 +1,6 @@
 import type { Attributes } from '../shared/protocol.js';
 import { isTidingsError, TidingsError } from '../shared/TidingsError.js';
+import type { EndpointPolicy } from './checkEndpoint.js';
 import { checkRequestSite } from './checkRequestSite.js';
 import { createRateLimiter, type RateLimit } from './createRateLimiter.js';
 import { isP256Point } from './isP256Point.js';
@@ -7,7 +8,8 @@ import { readBody } from './readBody.js';
 import { registerSubscription } from './registerSubscription.js';
 import type { SubscriptionStore } from './SubscriptionStore.js';
 import { markUnrouted } from './unrouted.js';
-import { fail, isRecord, validateRegisterRequest } from './validateRegisterRequest.js';
+import { fail, isRecord } from './invalidRequest.js';
+import { validateRegisterRequest } from './validateRegisterRequest.js';
 import { validateEventsRequest } from './validateEventsRequest.js';
 
 /** Who is asking, as the site's server knows it: attributes to store, `null` to refuse (401), `undefined` for an anonymous visitor. */
@@ -23,8 +25,8 @@ export interface HandlerOptions {
   /** The path prefix of the requests the handler is given (a framework may have stripped part of the public one). */
   routePath: string;
   maxBodyBytes: number;
-  /** Accept subscriptions whose endpoint is on loopback (local push services). */
-  allowLoopbackEndpoints: boolean;
+  /** Which push services a subscription's endpoint may name. */
+  endpoints: EndpointPolicy;
   identify: Identify | undefined;
   clientAttributes: readonly string[];
   allowedOrigins: readonly string[];
@@ -92,7 +94,7 @@ export function createHandler(options: HandlerOptions): (request: Request, info?
       if (collection === 'subscriptions' && id === undefined) {
         if (request.method !== 'POST') return notAllowed('POST');
         const body = validateRegisterRequest(await readJson(request, maxBodyBytes), {
-          allowLoopback: options.allowLoopbackEndpoints,
+          endpoints: options.endpoints,
           clientAttributes: options.clientAttributes,
         });
         if (!(await isP256Point(body.subscription.keys.p256dh))) fail('subscription.keys.p256dh', 'not-p256-point');

@@ -2,7 +2,7 @@ import type { Envelope, SealKey } from '../shared/protocol.js';
 import { TidingsError } from '../shared/TidingsError.js';
 import { createHandler, type Identify, type RequestInfo } from './createHandler.js';
 import { createSender } from './createSender.js';
-import { createVapidSigner } from './createVapidSigner.js';
+import { createDeliveryPolicy } from './createDeliveryPolicy.js';
 import { checkVapidDetails, type VapidDetails } from './generateVapidKeys.js';
 import { pagedSubscriptions } from './pagedSubscriptions.js';
 import { requestLimits } from './requestLimits.js';
@@ -81,6 +81,20 @@ export interface PushServerOptions {
   clientKey?: (request: Request, info: RequestInfo) => string;
   /** Called with errors the handler answered 500 to (a store failure, a throwing `identify`). @default console.error */
   onError?: (error: unknown) => void;
+  /**
+   * Hosts subscription endpoints may name: exact names, `*.` for any subdomain of one,
+   * `host:port` for another port than 443; `'any'` for every public host on 443. Checked
+   * at registration and again at send; whatever the list, the address a send connects
+   * to is never loopback (unless allowed above), private, link-local or unspecified.
+   * @default ['fcm.googleapis.com', 'updates.push.services.mozilla.com', '*.push.apple.com', '*.notify.windows.com']
+   */
+  pushServices?: string[] | 'any';
+  /** Consecutive failures (network, timeout, 5xx) after which a push-service host is skipped. @default 10 */
+  circuitBreakerFailures?: number;
+  /** ms a host is skipped once it ran out of failures; its subscriptions fail with `circuit-open`. @default 60000 */
+  circuitBreakerCoolDown?: number;
+  /** Days a subscription may keep failing (never `gone`) before a send deletes it. @default 7 */
+  pruneFailingAfterDays?: number;
 }
 
 export interface PushServer {
@@ -102,19 +116,14 @@ export function createPushServer(options: PushServerOptions): PushServer {
   const routePath = options.routePath === undefined ? basePath : options.routePath.replace(/\/+$/, '');
   if (!/^(\/[A-Za-z0-9._~-]+)*$/.test(routePath)) invalid('routePath', 'must be a path like /api/push, or empty');
   const concurrency = positive(options.concurrency, 50, 'concurrency');
-  const policy = {
-    authorization: createVapidSigner(vapid),
-    timeout: positive(options.timeout, 10_000, 'timeout'),
-    retries: positive(options.retries, 2, 'retries', 0),
-    maxRetryDelay: positive(options.maxRetryDelay, 30_000, 'maxRetryDelay', 0),
-  };
+  const policy = createDeliveryPolicy(vapid, options);
   const maxBodyBytes = positive(options.maxBodyBytes, requestLimits.body, 'maxBodyBytes');
 
   const sender = createSender({ store, publicPath: basePath, concurrency, policy });
 
   async function send(message: Envelope, sendOptions: SendOptions = {}): Promise<SendResult> {
     const prepared = sender.prepare(message, sendOptions);
-    const result: SendResult = { id: prepared.envelope.id, sent: 0, gone: 0, failed: 0, errors: [] };
+    const result: SendResult = { id: prepared.envelope.id, sent: 0, gone: 0, failed: 0, pruned: 0, errors: [] };
     const query = toSubscriptionQuery(sendOptions.to);
     const seen = new Set<string>();
     async function* targets() {
@@ -134,7 +143,7 @@ export function createPushServer(options: PushServerOptions): PushServer {
       store,
       routePath,
       maxBodyBytes,
-      allowLoopbackEndpoints: options.allowLoopbackEndpoints === true,
+      endpoints: policy.endpoints,
       identify: optionalFunction(options.identify, 'identify'),
       clientAttributes: stringList(options.clientAttributes, 'clientAttributes', (key) => /^[A-Za-z0-9_.:-]{1,64}$/.test(key)),
       allowedOrigins: stringList(options.allowedOrigins, 'allowedOrigins', isOrigin),

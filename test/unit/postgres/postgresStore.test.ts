@@ -1,7 +1,6 @@
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { postgresStore } from '../../../src/postgres/index.js';
-import { importPeer } from '../../../src/server/importPeer.js';
 import { freshName, postgresUrl, serviceAnswers } from '../../support/services.js';
 
 // What the shared store suite (test/unit/server/stores.test.ts) cannot see: the SQL
@@ -87,16 +86,5 @@ describe.runIf(up)('postgresStore', () => {
     await expect(store.getSubscription('x')).rejects.toMatchObject({ code: 'store-failed', message: expect.stringContaining('cannot connect') });
     await expect(store.getSubscription('x')).rejects.toMatchObject({ code: 'store-failed' });
     await store.close();
-  });
-});
-
-describe('a missing optional peer', () => {
-  it('fails with missing-dependency naming the package and the install command', async () => {
-    const name = 'tidings-no-such-package';
-    await expect(importPeer(name, () => import(name))).rejects.toMatchObject({
-      code: 'missing-dependency',
-      details: expect.objectContaining({ package: name }),
-      message: expect.stringContaining(`npm install ${name}`),
-    });
   });
 });

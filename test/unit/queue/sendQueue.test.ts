@@ -124,7 +124,7 @@ describe.runIf(up)('createSendQueue and startSendWorker', () => {
   });
 
   it('lets a closing sender finish the batch in flight, then stop taking batches', async () => {
-    const endpoints = await setup(12, 6);
+    const endpoints = await setup(60, 6);
     const worker = await sender(1);
     const { id } = await queue.send({ v: 1, notification: { title: 'Graceful' } });
     await until(async () => (await queue.status(id)).sent > 0);
@@ -132,13 +132,15 @@ describe.runIf(up)('createSendQueue and startSendWorker', () => {
     workers.splice(workers.indexOf(worker), 1);
     const status = await queue.status(id);
     // Whole batches only: the one in flight was finished, and nothing was half done.
-    expect([6, 12]).toContain(status.sent);
+    expect(status.sent % 6).toBe(0);
+    expect(status.sent).toBeGreaterThan(0);
+    expect(status.sent).toBeLessThan(60);
     // With no sender left, nothing moves: the rest waits in Redis for the next one.
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(await queue.status(id)).toEqual(status);
     expect(status.state).toBe('running');
     await sender();
-    expect(await queue.wait(id, { interval: 20 })).toMatchObject({ state: 'done', sent: 12, total: 12 });
+    expect(await queue.wait(id, { interval: 20 })).toMatchObject({ state: 'done', sent: 60, total: 60 });
     for (const endpoint of endpoints) expect(await ids(endpoint)).toEqual([id]);
   });
 });

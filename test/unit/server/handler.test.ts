@@ -12,7 +12,7 @@ let store: SubscriptionStore;
 let server: PushServer;
 beforeEach(() => {
   store = memoryStore();
-  server = createPushServer({ vapid: { ...generateVapidKeys(), subject: 'mailto:ops@site.example' }, store, clientAttributes: ['lang'] });
+  server = createPushServer({ vapid: { ...generateVapidKeys(), subject: 'mailto:ops@site.example' }, store, clientAttributes: ['lang'], pushServices: ['push.example.net'] });
 });
 
 function post(path: string, body: string | object, headers: Record<string, string> = {}): Promise<Response> {

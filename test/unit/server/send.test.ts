@@ -53,7 +53,7 @@ describe('send() through the local push service', () => {
     const subscriptions = await Promise.all([1, 2, 3].map(() => service.subscribe(vapid.publicKey)));
     for (const subscription of subscriptions) await register(subscription);
     const result = await server.send({ v: 1, id: 'm1', notification: { title: 'Hello' } }, { urgency: 'high', topic: 'greeting' });
-    expect(result).toEqual({ id: 'm1', sent: 3, gone: 0, failed: 0, errors: [] });
+    expect(result).toEqual({ id: 'm1', sent: 3, gone: 0, failed: 0, pruned: 0, errors: [] });
     for (const { endpoint } of subscriptions) {
       expect(service.messages(endpoint)[0]).toMatchObject({ urgency: 'high', topic: 'greeting', ttl: 2_419_200 });
       expect(await receivedEnvelopes(endpoint)).toEqual([{ v: 1, id: 'm1', notification: { title: 'Hello' } }]);

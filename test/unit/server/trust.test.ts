@@ -30,7 +30,7 @@ const identifyByCookie = (request: Request) => {
 let store: SubscriptionStore;
 let server: ReturnType<typeof createPushServer>;
 function serve(options: Partial<PushServerOptions> = {}) {
-  server = createPushServer({ vapid, store, identify: identifyByCookie, clientAttributes: ['lang'], ...options });
+  server = createPushServer({ vapid, store, identify: identifyByCookie, clientAttributes: ['lang'], pushServices: ['push.example.net'], ...options });
 }
 beforeEach(() => {
   store = memoryStore();
@@ -84,6 +84,26 @@ describe('identity comes from the server, never the browser', () => {
     expect(onError).toHaveBeenCalledTimes(2);
     expect(onError.mock.calls[1]?.[0]).toMatchObject({ code: 'invalid-option', details: { option: 'identify' } });
     expect(await store.findSubscriptions()).toEqual([]);
+  });
+});
+
+describe('only push services are registered', () => {
+  it.each(['https://push.example.net/x', 'https://internal.corp/x', 'https://db:5432/x', 'https://169.254.169.254/latest', 'https://fcm.googleapis.com:8443/x'])(
+    'refuses %s by default, naming the endpoint, and stores nothing',
+    async (url) => {
+      server = createPushServer({ vapid, store });
+      const response = await post('/subscriptions', { subscription: { ...victim, endpoint: url } });
+      expect(response.status).toBe(400);
+      expect(await response.json()).toMatchObject({ field: 'subscription.endpoint' });
+      expect(await store.findSubscriptions()).toEqual([]);
+    },
+  );
+
+  it('accepts the known push services by default', async () => {
+    server = createPushServer({ vapid, store });
+    for (const url of ['https://fcm.googleapis.com/fcm/send/a', 'https://updates.push.services.mozilla.com/wpush/v2/b', 'https://web.push.apple.com/c', 'https://wns2-par02p.notify.windows.com/w/?token=d']) {
+      expect((await post('/subscriptions', { subscription: { ...victim, endpoint: url, keys: newKeys() } })).status, url).toBe(201);
+    }
   });
 });
 
