@@ -22,6 +22,9 @@ export function createSendQueue(options: SendQueueOptions): SendQueue {
     opened ??= (async () => {
       const { Queue } = loadBullmq();
       const queue = new Queue<BatchJob>(name, { connection });
+      // A Redis hiccup surfaces as the rejection of the call that met it; unheard, the
+      // event would end the process.
+      queue.on('error', () => {});
       const client = await queue.waitUntilReady();
       return { queue, ledger: createSendLedger(client as unknown as LedgerClient, name) };
     })().catch((cause: unknown) => {

@@ -23,6 +23,8 @@ export async function startSendWorker(options: SendWorkerOptions): Promise<SendW
 
   // The worker adds each next batch itself, so it needs the producer's handle too.
   const queue = new Queue<BatchJob>(name, { connection });
+  // Unheard, a connection error event would end the sender; ioredis reconnects by itself.
+  queue.on('error', () => {});
   const client = await queue.waitUntilReady().catch((cause: unknown) => {
     throw new TidingsError('queue-failed', { reason: `cannot reach Redis: ${String(cause)}`, cause });
   });
@@ -40,7 +42,10 @@ export async function startSendWorker(options: SendWorkerOptions): Promise<SendW
     let read: StoredSubscription[] | undefined;
     if (!members) {
       read = await store.findSubscriptions({ ...query, limit: batchSize, after });
-      checkPage(read, batchSize, after);
+      // A store that breaks the paging contract will not mend on a retry: fail the send now.
+      if (!keepsPaging(read, batchSize, after)) {
+        throw new UnrecoverableError(new TidingsError('store-failed', { reason: 'findSubscriptions ignored its paging (limit, after, id order)' }).message);
+      }
       members = await ledger.plan(id, k, read.map((entry) => entry.id), read.length < batchSize);
     }
     // The next batch can go to another sender while this one delivers.
@@ -96,9 +101,7 @@ export async function startSendWorker(options: SendWorkerOptions): Promise<SendW
 }
 
 /** The paging contract send() relies on (SubscriptionQuery): a store that breaks it would skip or repeat subscribers. */
-function checkPage(page: StoredSubscription[], limit: number, after: string | undefined): void {
+function keepsPaging(page: StoredSubscription[], limit: number, after: string | undefined): boolean {
   const ordered = page.every((entry, i) => (i === 0 ? after === undefined || entry.id > after : entry.id > page[i - 1]!.id));
-  if (page.length > limit || !ordered) {
-    throw new TidingsError('store-failed', { reason: 'findSubscriptions ignored its paging (limit, after, id order)' });
-  }
+  return page.length <= limit && ordered;
 }

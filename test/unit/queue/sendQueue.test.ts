@@ -113,6 +113,19 @@ describe.runIf(up)('createSendQueue and startSendWorker', () => {
     expect(await queue.wait(id, { interval: 20 })).toEqual({ id, state: 'done', total: 0, sent: 0, gone: 0, failed: 0 });
   });
 
+  it('ends a send as failed, saying why, when the store breaks the paging contract', async () => {
+    await setup(4, 2);
+    // A store that answers every page from the start, whatever `after` says.
+    const broken: SubscriptionStore = { ...store, findSubscriptions: (query) => store.findSubscriptions({ ...query, after: undefined }) };
+    const worker = await startSendWorker({ redis: redisUrl, store: broken, vapid, name, allowLoopbackEndpoints: true });
+    workers.push(worker);
+    const { id } = await queue.send({ v: 1, notification: { title: 'Broken store' } });
+    const final = await queue.wait(id, { interval: 20 });
+    expect(final).toMatchObject({ id, state: 'failed', error: expect.stringContaining('store-failed') });
+    // The first batch went out before the second page showed the store's fault.
+    expect(final.sent).toBe(2);
+  });
+
   it('checks the envelope and options when queuing, before anything is recorded', async () => {
     await setup(0, 10);
     await expect(queue.send({ v: 2 } as never)).rejects.toMatchObject({ code: 'invalid-envelope' });
