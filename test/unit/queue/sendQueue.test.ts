@@ -126,6 +126,20 @@ describe.runIf(up)('createSendQueue and startSendWorker', () => {
     expect(final.sent).toBe(2);
   });
 
+  it("applies createPushServer's delivery policy: without allowLoopbackEndpoints the local push service is refused", async () => {
+    const endpoints = await setup(3, 10);
+    const worker = await startSendWorker({ redis: redisUrl, store, vapid, name, retries: 0 });
+    workers.push(worker);
+    const { id } = await queue.send({ v: 1, notification: { title: 'Not allowed' } });
+    expect(await queue.wait(id, { interval: 20 })).toEqual({ id, state: 'done', total: 3, sent: 0, gone: 0, failed: 3 });
+    for (const endpoint of endpoints) expect(await ids(endpoint)).toEqual([]);
+    // Recorded for pruning, as send() does.
+    for (const entry of await store.findSubscriptions()) expect(entry.failingSince).toBeGreaterThan(0);
+    expect(() => createSendQueue({ redis: redisUrl, store, vapid, pushServices: ['not a host'] })).toThrow(
+      expect.objectContaining({ code: 'invalid-option', details: expect.objectContaining({ option: 'pushServices' }) }),
+    );
+  });
+
   it('checks the envelope and options when queuing, before anything is recorded', async () => {
     await setup(0, 10);
     await expect(queue.send({ v: 2 } as never)).rejects.toMatchObject({ code: 'invalid-envelope' });
