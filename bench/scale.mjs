@@ -232,7 +232,10 @@ async function queuedSend({ sinkUrl, vapid, env }, target, senders, { killAt } =
 async function redisCpuMicros() {
   const { Queue } = await import('bullmq');
   const queue = new Queue('tidings-bench-info', { connection: { url: redisUrl } });
-  const info = await (await queue.client).info('cpu');
+  const client = await queue.client;
+  const info = await client.info('cpu');
+  // Only a connection was wanted: leave no queue behind.
+  await client.del('bull:tidings-bench-info:meta');
   await queue.close();
   const field = (name) => Number(new RegExp(`${name}:([0-9.]+)`).exec(info)?.[1] ?? 0);
   return (field('used_cpu_user') + field('used_cpu_sys')) * 1e6;
