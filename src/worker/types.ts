@@ -31,8 +31,12 @@ export interface PushWorkerOptions {
   foreground?: 'notify' | 'message' | 'both';
   /** Leave pushes that are not tidings envelopes to the worker's other push listeners. Default false. */
   ignoreForeign?: boolean;
-  /** Cache Storage for `cache.urls`: its name (default 'tidings') and how many entries it keeps, oldest out (default 50). */
-  cache?: { name?: string; maxEntries?: number };
+  /**
+   * Cache Storage for `cache.urls`: its name (default 'tidings'), other caches a push may
+   * name in `cache.cacheName` (default none: a name not listed gets the default cache),
+   * and how many entries each keeps, oldest out (default 50).
+   */
+  cache?: { name?: string; names?: string[]; maxEntries?: number };
   /**
    * Analytics events (delivered, shown, clicked, closed, failed, resubscribed). `false`
    * turns them off; an object sets the batch size per request (default 20) and how many
