@@ -25,6 +25,8 @@ export function createPushWorker(options?: PushWorkerOptions): PushWorker {
         listening = true;
         const on = self.addEventListener.bind(self) as (type: string, listener: (event: never) => void) => void;
         on('push', worker.handlePush);
+        // WebKit's name for the push event of a mutable declarative message.
+        on('pushnotification', worker.handlePush);
         on('notificationclick', worker.handleNotificationClick);
         on('notificationclose', worker.handleNotificationClose);
         on('pushsubscriptionchange', worker.handleSubscriptionChange);

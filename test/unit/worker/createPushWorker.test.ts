@@ -22,7 +22,7 @@ describe('createPushWorker', () => {
     expect(worker.listen()).toBe(worker);
     worker.listen();
     expect([...s.listeners.keys()].sort()).toEqual(
-      ['message', 'notificationclick', 'notificationclose', 'push', 'pushsubscriptionchange', 'sync'].sort(),
+      ['message', 'notificationclick', 'notificationclose', 'push', 'pushnotification', 'pushsubscriptionchange', 'sync'].sort(),
     );
     for (const list of s.listeners.values()) expect(list).toHaveLength(1);
   });
