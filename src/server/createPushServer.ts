@@ -37,6 +37,12 @@ export interface PushServerOptions {
    * @default false
    */
   allowLoopbackEndpoints?: boolean;
+  /**
+   * The site's address (`https://example.com/`): relative URLs of declarative sends
+   * (`send(…, { declarative: true })`) are made absolute against it, and a notification
+   * without `url` opens it. Without it such sends accept absolute URLs only.
+   */
+  siteUrl?: string;
 }
 
 export interface PushServer {
@@ -64,7 +70,9 @@ export function createPushServer(options: PushServerOptions): PushServer {
   };
   const maxBodyBytes = positive(options.maxBodyBytes, requestLimits.body, 'maxBodyBytes');
 
-  const sender = createSender({ store, publicPath: basePath, concurrency, policy });
+  const siteUrl = options.siteUrl;
+  if (siteUrl !== undefined && !isHttpUrl(siteUrl)) invalid('siteUrl', 'must be an absolute http(s) URL');
+  const sender = createSender({ store, publicPath: basePath, concurrency, policy, siteUrl });
 
   async function send(message: Envelope, sendOptions: SendOptions = {}): Promise<SendResult> {
     const prepared = sender.prepare(message, sendOptions);
@@ -84,6 +92,14 @@ function positive(value: number | undefined, fallback: number, option: string, m
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min) invalid(option, `must be an integer >= ${min}`);
   return value;
+}
+
+function isHttpUrl(value: unknown): boolean {
+  try {
+    return /^https?:$/.test(new URL(value as string).protocol);
+  } catch {
+    return false;
+  }
 }
 
 function invalid(option: string, reason: string): never {
