@@ -3,6 +3,7 @@ import type { TidingsError } from '../shared/TidingsError.js';
 import { guardMessage, isStale } from './guardMessage.js';
 import { readPush } from './readPush.js';
 import { resolveEnvelope } from './resolveEnvelope.js';
+import { nextTask } from './nextTask.js';
 import { notifiesEveryPush } from './notifiesEveryPush.js';
 import { routeEnvelope } from './routeEnvelope.js';
 import { shownByBrowser } from './shownByBrowser.js';
@@ -39,9 +40,10 @@ async function runPush(w: WorkerContext, event: PushEvent, first: Envelope | Tid
     // and the guard below skips it all the same. (A replay is only known once opened.)
     envelope = isStale(first) ? first : await resolveEnvelope(w, first);
     skipped = await guardMessage(w, envelope, event);
-    // Asked only now, and awaited only where the answer matters, so a notification is
-    // not held up by it (unless `foreground` is 'message').
-    const windows = windowClients().catch(() => []);
+    // Asked in the next task, once the notification was requested, and awaited only where
+    // the answer matters (`foreground` 'message'): asked first, the browser answered it
+    // before showing (cold start trace, bench/coldTrace.mjs).
+    const windows = nextTask().then(windowClients).catch(() => []);
     // A replay was counted as delivered the first time.
     if (envelope.analytics !== false && skipped !== 'replayed') void w.outbox.record('delivered', envelope.id);
     if (skipped) await w.fail(skipped, envelope.id);
