@@ -3,7 +3,6 @@ import type { TidingsError } from '../shared/TidingsError.js';
 import { guardMessage, isStale } from './guardMessage.js';
 import { readPush } from './readPush.js';
 import { resolveEnvelope } from './resolveEnvelope.js';
-import { nextTask } from './nextTask.js';
 import { notifiesEveryPush } from './notifiesEveryPush.js';
 import { routeEnvelope } from './routeEnvelope.js';
 import { shownByBrowser } from './shownByBrowser.js';
@@ -40,10 +39,9 @@ async function runPush(w: WorkerContext, event: PushEvent, first: Envelope | Tid
     // and the guard below skips it all the same. (A replay is only known once opened.)
     envelope = isStale(first) ? first : await resolveEnvelope(w, first);
     skipped = await guardMessage(w, envelope, event);
-    // Asked in the next task, once the notification was requested, and awaited only where
-    // the answer matters (`foreground` 'message'): asked first, the browser answered it
-    // before showing (cold start trace, bench/coldTrace.mjs).
-    const windows = nextTask().then(windowClients).catch(() => []);
+    // Asked once the notification is up (Notifier.settled), and awaited only where the
+    // answer matters (`foreground` 'message', which shows nothing before it).
+    const windows = w.notifier.settled().then(windowClients).catch(() => []);
     // A replay was counted as delivered the first time.
     if (envelope.analytics !== false && skipped !== 'replayed') void w.outbox.record('delivered', envelope.id);
     if (skipped) await w.fail(skipped, envelope.id);
