@@ -56,10 +56,13 @@ export interface PushContext {
   showNotification(title: string, options?: NotificationOptions): Promise<void>;
 }
 
-/** A handler for one envelope `type`: a function, or an object with `handle`. */
-export type PushHandler =
-  | ((data: JsonValue | undefined, context: PushContext) => unknown)
-  | { handle(data: JsonValue | undefined, context: PushContext): unknown };
+/**
+ * A handler for one envelope `type`: a function, or an object with `handle`. `Data` is
+ * what the backend sends as `data` for that type; the worker checks it is JSON, not its shape.
+ */
+export type PushHandler<Data = JsonValue | undefined> =
+  | ((data: Data, context: PushContext) => unknown)
+  | { handle(data: Data, context: PushContext): unknown };
 
 /** The notification a push is about to show; `notificationWillShow` may edit it. */
 export interface NotificationDraft {
@@ -111,7 +114,10 @@ export interface PushWorker {
   handleSubscriptionChange(event: ExtendableEvent): void;
   /** Answers the page SDK's messages (its requests for storage and backend sync); others are left alone. */
   handleMessage(event: ExtendableMessageEvent): void;
-  /** Routes envelopes with this `type` to `handler`, with their `data`. */
-  on(type: string, handler: PushHandler): PushWorker;
+  /**
+   * Routes envelopes with this `type` to `handler`, with their `data`, typed as `Data`
+   * (`worker.on<ChatMessage>('chat', (message) => …)`); default `JsonValue | undefined`.
+   */
+  on<Data = JsonValue | undefined>(type: string, handler: PushHandler<Data>): PushWorker;
   use(hooks: PushHooks): PushWorker;
 }
