@@ -26,6 +26,8 @@ export async function coldTrace(session, rounds) {
     'bundle load + evaluation': (t) => t.evaluated - t.bundle,
     'listen()': (t) => t.listening - t.evaluated,
     'script end -> push event': (t) => t.push - (t.listening ?? t.evaluated),
+    'listen() -> IndexedDB open called': (t) => t.idbOpen - t.evaluated,
+    'IndexedDB open call (synchronous part)': (t) => t.idbOpenReturned - t.idbOpen,
     'IndexedDB open -> opened': (t) => t.idbOpened - t.idbOpen,
     'getAllKeys -> keys': (t) => t.keysDone - t.keys,
     'push event -> keys ready': (t) => t.keysDone - t.push,

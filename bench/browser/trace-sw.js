@@ -9,6 +9,7 @@ const traced = (proto, method, called, answered) => {
   proto[method] = function () {
     mark(called);
     const request = original.apply(this, arguments);
+    mark(`${called}Returned`);
     request.addEventListener('success', () => mark(answered));
     return request;
   };
