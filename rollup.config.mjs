@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import typescript from '@rollup/plugin-typescript';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
+import { dts } from 'rollup-plugin-dts';
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
 
@@ -19,51 +20,69 @@ const ts = (tsconfig) =>
     noEmitOnError: false,
   });
 
-// ESM builds leave dependencies to the user's bundler; IIFEs carry idb inside.
-const dependencies = [...Object.keys(pkg.dependencies ?? {}), ...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+// ESM builds leave dependencies (and the optional peers) to the user's bundler or Node;
+// IIFEs carry idb inside.
+const dependencies = [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {}), ...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 const external = (id) => dependencies.some((dep) => id === dep || id.startsWith(`${dep}/`));
 
 const minify = terser({ ecma: 2020, module: false, compress: { passes: 2 }, format: { comments: false } });
 
-export default [
-  {
-    input: 'src/client/index.ts',
+// The package's entries: `name` is the dist/ file stem, `cjs` whether `require` gets a
+// build (and types) too. Source maps only for the minified IIFEs: the ESM and CJS files
+// are unminified and read as they are, and their maps were two thirds of the tarball.
+const entries = [
+  { name: 'index', input: 'src/client/index.ts', tsconfig: 'src/client/tsconfig.json', types: 'client/index.d.ts', cjs: true },
+  { name: 'worker', input: 'src/worker/index.ts', tsconfig: 'src/worker/tsconfig.json', types: 'worker/index.d.ts', cjs: false },
+  { name: 'server', input: 'src/server/index.ts', tsconfig: 'tsconfig.build.json', types: 'server/index.d.ts', cjs: true },
+  { name: 'testing', input: 'src/testing/index.ts', tsconfig: 'tsconfig.build.json', types: 'testing/index.d.ts', cjs: true },
+];
+
+const code = [
+  ...entries.map(({ name, input, tsconfig, cjs }) => ({
+    input,
     external,
-    plugins: [ts('src/client/tsconfig.json')],
+    plugins: [ts(tsconfig)],
     output: [
-      { file: 'dist/index.js', format: 'es', sourcemap: true },
-      { file: 'dist/index.cjs', format: 'cjs', sourcemap: true },
+      { file: `dist/${name}.js`, format: 'es' },
+      ...(cjs ? [{ file: `dist/${name}.cjs`, format: 'cjs' }] : []),
     ],
-  },
+  })),
   {
     input: 'src/client/iife.ts',
     plugins: [nodeResolve({ browser: true }), ts('src/client/tsconfig.json')],
     output: { file: 'dist/tidings.iife.js', format: 'iife', name: 'Tidings', plugins: [minify], sourcemap: true },
   },
   {
-    input: 'src/worker/index.ts',
-    external,
-    plugins: [ts('src/worker/tsconfig.json')],
-    output: { file: 'dist/worker.js', format: 'es', sourcemap: true },
+    // tidings/react: React and the page entry stay imports ('react', 'tidings'), so the hook
+    // uses the app's own copy of both.
+    input: 'src/react/index.ts',
+    external: (id) => external(id) || /^react(\/|$)/.test(id),
+    plugins: [
+      { name: 'page-entry-as-tidings', resolveId: (id) => (/\/client\/index\.js$/.test(id) ? { id: 'tidings', external: true } : null) },
+      ts('src/react/tsconfig.json'),
+    ],
+    output: { file: 'dist/react.js', format: 'es' },
   },
   {
     input: 'src/worker/index.ts',
     plugins: [nodeResolve({ browser: true }), ts('src/worker/tsconfig.json')],
     output: { file: 'dist/tidings-worker.iife.js', format: 'iife', name: 'TidingsWorker', plugins: [minify], sourcemap: true },
   },
-  {
-    input: 'src/server/index.ts',
-    external,
-    plugins: [ts('tsconfig.build.json')],
-    output: [
-      { file: 'dist/server.js', format: 'es', sourcemap: true },
-      { file: 'dist/server.cjs', format: 'cjs', sourcemap: true },
-    ],
-  },
-  {
-    input: 'src/testing/index.ts',
-    external,
-    plugins: [ts('tsconfig.build.json')],
-    output: { file: 'dist/testing.js', format: 'es', sourcemap: true },
-  },
 ];
+
+// One declaration file per entry, rolled up from tsc's output in build/types (see
+// build:types): `.d.ts` for import, `.d.cts` for require, so a CommonJS TypeScript
+// backend (`module: node16`) gets types that describe what `require` returns.
+const typed = [...entries, { name: 'react', types: 'react/index.d.ts', cjs: false }];
+const types = typed.map(({ name, types: from, cjs }) => ({
+  input: `build/types/${from}`,
+  external: (id) => external(id) || /^react(\/|$)/.test(id),
+  plugins: [dts()],
+  output: [
+    { file: `dist/${name}.d.ts`, format: 'es' },
+    ...(cjs ? [{ file: `dist/${name}.d.cts`, format: 'es' }] : []),
+  ],
+}));
+
+// `rollup -c` builds the code; `rollup -c --configTypes` the declarations, after tsc.
+export default (args) => (args.configTypes ? types : code);

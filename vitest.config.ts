@@ -1,7 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
-// Three projects: logic in Node, page logic in happy-dom, and the browser suites that
-// drive real Chromium and Firefox against the built bundles (run after `npm run build`).
+// Five projects: logic in Node, page logic in happy-dom, the browser suites that drive
+// real Chromium and Firefox against the built bundles, the package as installed from its
+// tarball, and the recipes (docs/recipes.md) built with real Vite and run in Chromium
+// (the last three after `npm run build`).
 export default defineConfig({
   test: {
     projects: [
@@ -29,6 +31,30 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          // The packed tarball installed into fresh projects (after `npm run build`): what
+          // a user's npm install gets. Setup packs and installs once for all the files.
+          name: 'package',
+          environment: 'node',
+          include: ['test/package/**/*.test.ts'],
+          globalSetup: ['test/package/support/installPacked.ts'],
+          // tsc over the installed types takes 10-15 s on two busy cores.
+          testTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: 'recipes',
+          environment: 'node',
+          include: ['test/recipes/**/*.test.ts'],
+          // One browser and one Vite at a time on two shared cores.
+          fileParallelism: false,
+          testTimeout: 60_000,
+          // Setting up builds the app with Vite and launches Chromium.
+          hookTimeout: 90_000,
         },
       },
     ],

@@ -89,7 +89,7 @@ async function child(sender, input) {
     const { createPushServer, memoryStore } = await import('../dist/server.js');
     const store = memoryStore();
     for (const subscription of subscriptions) await store.saveSubscription({ subscription });
-    const server = createPushServer({ vapid, store });
+    const server = createPushServer({ vapid, store, allowLoopbackEndpoints: true });
     send = async () => {
       const result = await server.send(payload);
       if (result.failed) throw new Error(JSON.stringify(result.errors[0]));

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // The tidings command line. Plain ESM on top of the built bundles (npm run build).
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 const usage = `Usage: tidings <command> [options]
@@ -12,14 +12,15 @@ Commands:
       Print a new VAPID key pair as .env lines, or write them to FILE.
   send --store FILE.db --title TEXT [--body TEXT] [--url PATH] [--to ID[,ID...]]
        [--attr KEY=VALUE ...] [--data JSON] [--ttl SECONDS] [--urgency LEVEL] [--topic NAME]
-       [--env FILE]
+       [--env FILE] [--allow-loopback]
       Send a notification to the subscriptions in a SQLite store. VAPID keys come from
       VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY and VAPID_SUBJECT (environment or --env FILE).
+      Only the known push services are sent to; --allow-loopback adds the local one.
   push-service [--port N] [--tls]
       Run the local push service on 127.0.0.1 and print the Firefox prefs for it.
   demo [--port N] [--push-port N] [--data-dir DIR]
       Run the demo: local push service, a backend with SQLite and the demo site,
-      on 127.0.0.1 (defaults: site 4800, push service 4801, data in demo/data).
+      on 127.0.0.1 (defaults: site 4800, push service 4801, data in ./.tidings-demo).
   help
       Show this text.
 `;
@@ -64,36 +65,93 @@ async function vapid(args) {
     force: { type: 'boolean' },
   });
   const subject = values.subject ?? 'mailto:you@example.com';
+  // A newline would add lines of its own to the .env file (a second VAPID_PRIVATE_KEY).
+  if (CONTROL.test(subject)) throw new UsageError('--subject must not contain control characters (newlines, tabs, escapes)');
   if (!/^(mailto:.+|https:\/\/.+)/.test(subject)) throw new UsageError('--subject must be a mailto: or https: URI');
+  if (values.env) checkEnvTarget(values.env);
   const { generateVapidKeys } = await import('../dist/server.js');
   const keys = generateVapidKeys();
   const lines = `VAPID_PUBLIC_KEY=${keys.publicKey}\nVAPID_PRIVATE_KEY=${keys.privateKey}\nVAPID_SUBJECT=${subject}\n`;
+  if (isPlaceholder(subject)) {
+    process.stderr.write(
+      `tidings: warning: ${subject} is a placeholder; Apple's push service refuses such subjects (403 BadJwtToken). ` +
+        'Use --subject with a mailto: or https: address of your own.\n',
+    );
+  }
   if (!values.env) {
     process.stdout.write(lines);
     return 0;
   }
   const existing = existsSync(values.env) ? readFileSync(values.env, 'utf8') : '';
+  const entries = existing.split(/\r?\n/).map((line) => [line, envEntry(line)?.[0]]);
   // Replacing keys silently would orphan every subscription made with the old ones.
-  if (/^VAPID_PRIVATE_KEY=/m.test(existing) && !values.force) {
+  if (entries.some(([, key]) => key === 'VAPID_PRIVATE_KEY') && !values.force) {
     throw new UsageError(`${values.env} already has VAPID keys (--force replaces them)`);
   }
-  const kept = existing
-    .split('\n')
-    .filter((line) => line && !/^VAPID_(PUBLIC_KEY|PRIVATE_KEY|SUBJECT)=/.test(line));
-  // The private key is a secret: a new file is created owner-only, and an existing one
-  // is narrowed first (writeFileSync's mode applies only to files it creates).
-  if (existsSync(values.env)) chmodSync(values.env, 0o600);
-  writeFileSync(values.env, [...kept, lines].join('\n'), { mode: 0o600 });
+  const kept = entries.filter(([line, key]) => line && !VAPID_KEYS.includes(key)).map(([line]) => line);
+  // The private key is a secret: written owner-only to a new file beside the old one,
+  // then renamed over it, so the old file's mode and any link in its place do not count.
+  const temporary = join(dirname(values.env), `.${basename(values.env)}.${process.pid}.tmp`);
+  try {
+    writeFileSync(temporary, [...kept, lines].join('\n'), { mode: 0o600, flag: 'wx' });
+    renameSync(temporary, values.env);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw new UsageError(`cannot write ${values.env}: ${error.code ?? error.message}`);
+  }
   process.stdout.write(`Wrote VAPID keys to ${values.env}\nPublic key: ${keys.publicKey}\n`);
   return 0;
 }
 
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+const VAPID_KEYS = ['VAPID_PUBLIC_KEY', 'VAPID_PRIVATE_KEY', 'VAPID_SUBJECT'];
+
+/** One line of a .env file as [key, value], as dotenv reads it: leading spaces and `export ` allowed. */
+function envEntry(line) {
+  const match = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
+  return match ? [match[1], match[2].replace(/^(['"])(.*)\1$/, '$2')] : undefined;
+}
+
+/** The .env file `vapid` writes must be a plain file or nothing: a link would have its target rewritten. */
+function checkEnvTarget(file) {
+  let stats;
+  try {
+    stats = lstatSync(file);
+  } catch (error) {
+    if (error.code === 'ENOENT') return;
+    throw new UsageError(`cannot read --env ${file}: ${error.code}`);
+  }
+  if (stats.isSymbolicLink()) throw new UsageError(`--env ${file} is a symbolic link; give the file it points to`);
+  if (!stats.isFile()) throw new UsageError(`--env ${file} is not a regular file`);
+}
+
+/** Subjects Apple refuses: the documentation domains (RFC 2606, 6761) and local hosts. */
+function isPlaceholder(subject) {
+  const domain = (subject.startsWith('mailto:') ? subject.slice(subject.lastIndexOf('@') + 1).split('?')[0] : safeHost(subject))
+    .toLowerCase()
+    .replace(/\.+$/, '');
+  return (
+    /(^|\.)example\.(com|org|net)$/.test(domain) ||
+    /(^|\.)(localhost|example|test|invalid|local)$/.test(domain) ||
+    /^(127\.|\[::1\]$)/.test(domain)
+  );
+}
+
+function safeHost(url) {
+  try {
+    return new URL(url).hostname;
+  } catch {
+    return '';
+  }
+}
+
 function readEnvFile(file) {
   if (!existsSync(file)) throw new UsageError(`--env file ${file} does not exist`);
+  if (!statSync(file).isFile()) throw new UsageError(`--env ${file} is not a regular file`);
   const out = {};
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    const match = /^\s*([A-Z0-9_]+)\s*=\s*(.*?)\s*$/.exec(line);
-    if (match) out[match[1]] = match[2].replace(/^(['"])(.*)\1$/, '$2');
+  for (const line of readFileSync(file, 'utf8').split(/\r?\n/)) {
+    const entry = envEntry(line);
+    if (entry) out[entry[0]] = entry[1];
   }
   return out;
 }
@@ -111,6 +169,7 @@ async function send(args) {
     urgency: { type: 'string' },
     topic: { type: 'string' },
     env: { type: 'string' },
+    'allow-loopback': { type: 'boolean' },
   });
   if (!values.store) throw new UsageError('send needs --store FILE.db');
   if (!values.title) throw new UsageError('send needs --title TEXT');
@@ -156,7 +215,7 @@ async function send(args) {
   let store;
   try {
     store = sqliteStore(values.store);
-    const server = createPushServer({ vapid, store });
+    const server = createPushServer({ vapid, store, allowLoopbackEndpoints: Boolean(values['allow-loopback']) });
     const result = await server.send(envelope, sendOptions);
     process.stdout.write(`message ${result.id}: sent ${result.sent}, gone ${result.gone}, failed ${result.failed}\n`);
     for (const error of result.errors) {
@@ -199,17 +258,27 @@ async function demo(args) {
   const port = portOption(values.port, '--port');
   const pushPort = portOption(values['push-port'], '--push-port');
   const { startDemo, demoDefaults } = await import('../demo/startDemo.mjs');
-  const demo = await startDemo({
-    port: port ?? demoDefaults.port,
-    pushPort: pushPort ?? demoDefaults.pushPort,
-    dataDir: values['data-dir'] ?? demoDefaults.dataDir,
-  });
+  let demo;
+  try {
+    demo = await startDemo({
+      port: port ?? demoDefaults.port,
+      pushPort: pushPort ?? demoDefaults.pushPort,
+      dataDir: values['data-dir'] ?? demoDefaults.dataDir,
+    });
+  } catch (error) {
+    // A page-only install has none of the server packages: name all the demo needs at
+    // once, rather than one per attempt.
+    if (error?.code !== 'missing-dependency') throw error;
+    process.stderr.write(`tidings: the demo runs a backend; install its packages first:\n  npm install better-sqlite3@12 web-push@3 ws@8\n(${error.message})\n`);
+    return 1;
+  }
   const lines = [
     'tidings demo is running.',
     '',
     `  Site:          ${demo.url}`,
     `  Backend:       ${demo.origin}/api/push (tidings/server, SQLite in ${demo.dbFile})`,
     `  Push service:  ${demo.pushService.url} (WebSocket for Firefox: ${demo.pushService.webSocketUrl})`,
+    `  Data:          ${demo.dataDir} (SQLite, VAPID keys, Firefox profile; delete it to start over)`,
     '',
     'Open it in Firefox pointed at the local push service (a profile with the prefs is ready):',
     `  firefox-esr --profile ${demo.profileDir} --no-remote ${demo.url}`,

@@ -2,6 +2,7 @@
 // site, all on loopback. `npm run demo` (or `npx tidings demo`) runs it; the end-to-end
 // tests start it the same way.
 import { createServer } from 'node:http';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, resolve, sep } from 'node:path';
@@ -11,8 +12,13 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 const publicDir = join(here, 'public');
 const distDir = resolve(here, '../dist');
 
-/** Ports the demo uses unless told otherwise: stable, so a Firefox profile keeps working. */
-export const demoDefaults = { host: '127.0.0.1', port: 4800, pushPort: 4801, dataDir: join(here, 'data') };
+/**
+ * What the demo uses unless told otherwise. Ports are stable, so a Firefox profile keeps
+ * working. The data (SQLite, VAPID keys with the private one, a Firefox profile) goes under
+ * the directory the demo is started from, never beside this file: installed, that is
+ * node_modules/tidings, which a package manager may make read-only and replaces at will.
+ */
+export const demoDefaults = { host: '127.0.0.1', port: 4800, pushPort: 4801, dataDir: '.tidings-demo' };
 
 const contentTypes = {
   '.html': 'text/html; charset=utf-8',
@@ -32,7 +38,9 @@ const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 's
  * (SQLite file, VAPID keys and a ready Firefox profile). Resolves once everything listens.
  */
 export async function startDemo(options = {}) {
-  const { host, port, pushPort, dataDir } = { ...demoDefaults, ...options };
+  const { host, port, pushPort } = { ...demoDefaults, ...options };
+  // Relative to the current directory at start, not at import.
+  const dataDir = resolve(options.dataDir ?? demoDefaults.dataDir);
   for (const file of ['tidings.iife.js', 'tidings-worker.iife.js', 'server.js', 'testing.js']) {
     if (!existsSync(join(distDir, file))) throw new Error(`dist/${file} is missing: run npm run build first`);
   }
@@ -44,8 +52,19 @@ export async function startDemo(options = {}) {
   const dbFile = join(dataDir, 'tidings.db');
   const store = sqliteStore(dbFile);
   const pushService = await startPushService({ port: pushPort });
-  // The demo's browsers subscribe at the local push service, on loopback.
-  const push = createPushServer({ vapid, store, basePath: '/api/push', allowLoopbackEndpoints: true });
+  // The demo's browsers subscribe at the local push service, on loopback. Who a visitor
+  // is comes from the demo's own session cookie, as a site's login would say it, never
+  // from what the page sends.
+  const push = createPushServer({
+    vapid,
+    store,
+    basePath: '/api/push',
+    allowLoopbackEndpoints: true,
+    identify: (request) => {
+      const visitor = visitorOf(request.headers.get('cookie'));
+      return visitor ? { visitor } : null;
+    },
+  });
   const api = toNodeHandler(push.handler);
 
   const site = createServer(async (req, res) => {
@@ -53,8 +72,16 @@ export async function startDemo(options = {}) {
     try {
       if (url.pathname.startsWith('/api/push/')) return await api(req, res);
       if (url.pathname === '/demo/config') return json(res, 200, { vapidPublicKey: vapid.publicKey });
-      if (url.pathname === '/demo/send' && req.method === 'POST') return json(res, 200, await send(push, await body(req)));
+      if (url.pathname === '/demo/send' && req.method === 'POST') {
+        const visitor = visitorOf(req.headers.cookie);
+        if (!visitor) return json(res, 401, { error: 'no demo session: reload the page' });
+        return json(res, 200, await send(push, visitor, await body(req)));
+      }
       if (url.pathname === '/demo/events') return json(res, 200, { events: await store.listEvents({ limit: 50 }) });
+      // The demo's "login": each browser gets a random visitor id in an HttpOnly cookie.
+      if (!visitorOf(req.headers.cookie)) {
+        res.setHeader('set-cookie', `${sessionCookie}=${randomBytes(16).toString('base64url')}; Path=/; HttpOnly; SameSite=Lax`);
+      }
       return await serveFile(res, url.pathname);
     } catch (error) {
       return json(res, error.status ?? 500, { error: error.expose ? error.message : 'demo server error' });
@@ -73,6 +100,7 @@ export async function startDemo(options = {}) {
     pushService,
     push,
     store,
+    dataDir,
     dbFile,
     vapid,
     profileDir,
@@ -85,13 +113,19 @@ export async function startDemo(options = {}) {
   };
 }
 
+const sessionCookie = 'tidings-demo-visitor';
+
+/** The visitor id in the demo's session cookie, or undefined. */
+export function visitorOf(cookieHeader) {
+  const match = new RegExp(`(?:^|;\\s*)${sessionCookie}=([A-Za-z0-9_-]{22})(?:;|$)`).exec(cookieHeader ?? '');
+  return match?.[1];
+}
+
 /**
- * Sends what the demo form asked for to the browser that asked: the page registers with
- * a random `browser` attribute and names it here, so each tab only notifies itself.
+ * Sends what the demo form asked for to the visitor who asked: their subscriptions were
+ * stored with `{visitor}` by identify, so each browser only notifies itself.
  */
-async function send(push, form) {
-  const browser = typeof form.browser === 'string' ? form.browser : '';
-  if (!/^[A-Za-z0-9_-]{8,64}$/.test(browser)) throw exposed(400, 'browser must be the id this page registered with');
+async function send(push, visitor, form) {
   const text = (value, max) => (typeof value === 'string' ? value.slice(0, max) : '');
   const notification = { title: text(form.title, 120) || 'Hello from tidings', body: text(form.body, 400) };
   if (text(form.url, 500)) notification.url = text(form.url, 500);
@@ -100,7 +134,7 @@ async function send(push, form) {
   if (text(form.data, 200)) envelope.data = { text: text(form.data, 200) };
   if (form.cache === true) envelope.cache = { urls: ['/article.html'] };
   // The page registered a seal key, so send() seals unless the form says not to.
-  return push.send(envelope, { to: { attributes: { browser } }, ttl: 600, urgency: 'high', seal: form.sealed === true });
+  return push.send(envelope, { to: { attributes: { visitor } }, ttl: 600, urgency: 'high', seal: form.sealed === true });
 }
 
 function loadVapidKeys(file, generate) {

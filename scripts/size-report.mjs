@@ -12,7 +12,10 @@ import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
 // every tab (bench/README.md has the breakdown). Its limit is what ships today, so any
 // growth fails CI; lower it with every byte saved until it reaches the budget.
 export const budgets = [
-  { file: 'dist/tidings.iife.js', brotli: 3 * 1024, limit: 3 * 1024 },
+  // The page passed its 3 KB when the options began to say why they are refused and the
+  // script tag learned to register the worker at load (issue 12: 2.98 -> 3.21 KB). The
+  // limit holds it near what ships, so any further growth fails CI.
+  { file: 'dist/tidings.iife.js', brotli: 3 * 1024, limit: 3328 },
   { file: 'dist/tidings-worker.iife.js', brotli: 8 * 1024, limit: 8755 },
 ];
 

@@ -4,13 +4,8 @@
   const $ = (id) => document.getElementById(id);
   const say = (id, text) => ($(id).textContent = text);
 
-  // Each browser registers with a random id, so "send to this browser" reaches only it.
-  let browser = localStorage.getItem('tidings-demo-browser');
-  if (!browser) {
-    browser = Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, '0')).join('');
-    localStorage.setItem('tidings-demo-browser', browser);
-  }
-
+  // Who this browser is comes from the demo server's session cookie: the page sends no
+  // identity of its own, so "send to this browser" reaches only it.
   if (!Tidings.isSupported()) {
     say('action-result', 'Web push is not supported here (it needs a secure context, service workers and the Push API).');
   }
@@ -19,7 +14,6 @@
     vapidPublicKey,
     backend: '/api/push',
     serviceWorker: '/sw.js',
-    attributes: { browser },
     // Register a seal key too: the send form chooses whether a message is sealed.
     sealed: true,
   });
@@ -69,7 +63,6 @@
     event.preventDefault();
     const form = new FormData(event.target);
     const request = {
-      browser,
       title: form.get('title'),
       body: form.get('body'),
       url: form.get('url'),

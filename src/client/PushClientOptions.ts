@@ -11,7 +11,14 @@ export interface PushClientOptions {
   serviceWorker?: string | ServiceWorkerRegistration | undefined;
   /** Scope to register the service worker with. Default: the script's folder. */
   scope?: string | undefined;
-  /** Base URL of the backend HTTP contract (e.g. `'/api/push'`), or `{register, unregister}` functions. Required. */
+  /**
+   * When tidings registers `serviceWorker` (a script URL): `'subscribe'`, only inside
+   * `subscribe()` (a visitor who never subscribes gets no worker); `'load'`, also once the
+   * page has loaded, for sites whose worker does more than push (a Workbox or Serwist
+   * precache). Default `'subscribe'`.
+   */
+  registerServiceWorker?: 'load' | 'subscribe' | undefined;
+  /** Base URL of the backend HTTP contract (`'/api/push'` or `'https://…'`), or `{register, unregister}` functions. Required. */
   backend: string | BackendAdapter;
   /** Extra headers for backend requests (auth, CSRF), or a function returning them. Default none. */
   headers?: BackendHeaders | undefined;
@@ -23,34 +30,63 @@ export interface PushClientOptions {
   timeout?: number | undefined;
 }
 
+/** An option's test (run only when it is given), what it must be, and whether it is required. */
+type Rule = [ok: (value: never) => unknown, must: string, required?: 1];
+
+// In the order they are checked. The backend path needs its leading slash: a relative one
+// would resolve against each page's own URL.
+const rules: Record<string, Rule> = {
+  vapidPublicKey: [fromP256Key, 'be a 65-byte P-256 public key, base64url', 1],
+  backend: [
+    (backend: BackendAdapter | string) =>
+      typeof backend == 'string'
+        ? /^(\/|https?:\/\/)/i.test(backend)
+        : typeof backend.register == 'function' && typeof backend.unregister == 'function',
+    'start with / or be an absolute URL, or be {register, unregister}',
+    1,
+  ],
+  headers: [(headers) => /^(object|function)$/.test(typeof headers), 'be an object or a function'],
+  serviceWorker: [
+    (worker: string | { pushManager?: unknown }) => (typeof worker == 'string' ? worker : worker.pushManager),
+    'be a script URL or a registration',
+  ],
+  scope: [(scope) => typeof scope == 'string', 'be a string'],
+  registerServiceWorker: [(when: string) => /^(load|subscribe)$/.test(when), "be 'load' or 'subscribe'"],
+  attributes: [flatAttributes, 'be a flat object of strings, numbers and booleans'],
+  sealed: [(sealed) => typeof sealed == 'boolean', 'be a boolean'],
+  timeout: [(ms: number) => Number.isFinite(ms) && ms > 0, 'be a number of ms above 0'],
+};
+
 /**
  * Checks `options` and answers the VAPID key's bytes. Throws TidingsError
- * `invalid-option` naming the first bad option.
+ * `invalid-option` naming the first bad option in `details.option` and saying why in
+ * `details.reason`: `missing`, or what it must be.
  */
 export function checkOptions(options: PushClientOptions): Uint8Array<ArrayBuffer> {
-  const { vapidPublicKey, serviceWorker, scope, backend, headers, attributes, sealed, timeout } = options ?? {};
-  const key = fromP256Key(vapidPublicKey);
-  if (!key) invalid('vapidPublicKey');
-  if (typeof backend !== 'string' && !(typeof backend?.register == 'function' && typeof backend.unregister == 'function'))
-    invalid('backend');
-  if (headers != null && !/^(object|function)$/.test(typeof headers)) invalid('headers');
-  if (serviceWorker != null && typeof serviceWorker !== 'string' && !(serviceWorker as { pushManager?: unknown }).pushManager)
-    invalid('serviceWorker');
-  if (scope != null && typeof scope !== 'string') invalid('scope');
-  checkAttributes(attributes);
-  if (sealed != null && typeof sealed !== 'boolean') invalid('sealed');
-  if (timeout != null && !(timeout > 0)) invalid('timeout');
-  return key!;
+  for (const option in rules) check(option, (options as unknown as Record<string, never> | undefined)?.[option] as never);
+  return fromP256Key(options.vapidPublicKey)!;
 }
 
 /** Attributes are a flat object of strings, finite numbers and booleans. */
 export function checkAttributes(attributes: unknown): void {
-  if (attributes == null) return;
-  if (typeof attributes !== 'object' || Array.isArray(attributes)) invalid('attributes');
-  for (const value of Object.values(attributes as object))
-    if (!['string', 'boolean'].includes(typeof value) && !Number.isFinite(value)) invalid('attributes');
+  check('attributes', attributes as never);
 }
 
-function invalid(option: string): never {
-  throw new TidingsError('invalid-option', { option });
+function flatAttributes(attributes: object): boolean {
+  return (
+    typeof attributes == 'object' &&
+    !Array.isArray(attributes) &&
+    Object.values(attributes).every((value) => ['string', 'boolean'].includes(typeof value) || Number.isFinite(value))
+  );
+}
+
+/**
+ * Throws `invalid-option` for `option` unless its rule passes: reason `missing` when a
+ * required option is absent (or ''), else what it must be. An absent optional one is fine.
+ */
+function check(option: string, value: never): void {
+  const [ok, must, required] = rules[option]!;
+  const missing = value == null || (required && value === '');
+  if (missing ? required : !ok(value))
+    throw new TidingsError('invalid-option', { option, reason: missing ? 'missing' : 'must ' + must });
 }

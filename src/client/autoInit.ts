@@ -1,8 +1,10 @@
-import { createPushClient, type PushClient } from './createPushClient.js';
+import { createPushClient } from './createPushClient.js';
+import type { PushClient } from './PushClient.js';
 
 /**
  * The script-tag drop-in: creates a client from the tag's `data-vapid-public-key`,
- * `data-backend` (default `/api/push`) and `data-service-worker` (default `/sw.js`), and
+ * `data-backend` (default `/api/push`), `data-service-worker` (default `/sw.js`) and
+ * `data-register-service-worker` (`load` or `subscribe`, the default), and
  * makes every element with `data-tidings-subscribe` / `data-tidings-unsubscribe`, now or
  * added later, do that when clicked. Without `data-vapid-public-key` it does nothing.
  */
@@ -14,6 +16,7 @@ export function autoInit(script: HTMLOrSVGScriptElement | null): PushClient | un
       vapidPublicKey: data.vapidPublicKey,
       backend: data.backend ?? '/api/push',
       serviceWorker: data.serviceWorker,
+      registerServiceWorker: data.registerServiceWorker as 'load' | undefined,
     });
     document.addEventListener('click', (event) => {
       const target = (event.target as Element).closest?.('[data-tidings-subscribe],[data-tidings-unsubscribe]');

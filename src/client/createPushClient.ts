@@ -2,57 +2,18 @@ import {
   MESSAGE_SOURCE,
   type Attributes,
   type BackendRoute,
-  type Envelope,
   type JsonValue,
+  type PushDataMessage,
   type StoredSync,
   type SubscriptionJSON,
 } from '../shared/protocol.js';
 import { TidingsError } from '../shared/TidingsError.js';
 import { activeRegistration } from './activeRegistration.js';
 import { askWorker, type WorkerRequest } from './askWorker.js';
-import { diagnose, type Diagnosis } from './diagnose.js';
+import { diagnose } from './diagnose.js';
 import { isSupported } from './isSupported.js';
+import type { PushClient, PushState } from './PushClient.js';
 import { checkAttributes, checkOptions, type PushClientOptions } from './PushClientOptions.js';
-
-/** Where push stands on this page. */
-export interface PushState {
-  /** `isSupported()`. */
-  supported: boolean;
-  /** The notification permission (`'default'` where notifications are unsupported). */
-  permission: NotificationPermission;
-  /** The browser holds a push subscription made with this VAPID key. */
-  subscribed: boolean;
-  /** The backend holds that subscription as it is now, and nothing is queued. */
-  synced: boolean;
-  /** Origin of the subscription's endpoint (the endpoint itself is a secret). */
-  endpointOrigin?: string;
-  /** Message of the last failure: of the last call, or of the queued registration. */
-  lastError?: string | undefined;
-}
-
-export interface PushClient {
-  /** Where push stands now. Sends nothing. */
-  getState(): Promise<PushState>;
-  /** Asks for notification permission. Call it from a user gesture (a click): tidings never asks on its own. */
-  requestPermission(): Promise<NotificationPermission>;
-  /**
-   * Asks for permission if it is `'default'` (so call it from a click), subscribes with the
-   * VAPID key (or reuses the subscription) and registers it with the backend. When the
-   * backend is down the registration is queued and retried, and this resolves with
-   * `synced: false`.
-   */
-  subscribe(): Promise<PushState>;
-  /** Unsubscribes and tells the backend (DELETE). */
-  unsubscribe(): Promise<PushState>;
-  /** Replaces the attributes; re-registers only if they changed. */
-  setAttributes(attributes: Attributes): Promise<void>;
-  /** Calls `fn` with the data of each push the worker forwards to open tabs. Returns a function that stops it. */
-  onMessage(fn: (data: JsonValue | undefined, envelope: Envelope) => void): () => void;
-  /** Calls `fn` when the permission, the subscription or its sync changes. Returns a function that stops it. */
-  onStateChange(fn: (state: PushState) => void): () => void;
-  /** What a bug report needs: why push does or does not work here. Never throws. */
-  diagnose(): Promise<Diagnosis>;
-}
 
 /** A subscription this close to its `expirationTime` is replaced (Chrome's may expire after 90 days). */
 const REFRESH_BEFORE = 86_400_000;
@@ -69,9 +30,9 @@ export const promptRequests = new WeakMap<PushClient, (later?: boolean) => Promi
  * registration is finished, and a subscription made with another VAPID key or about to
  * expire is replaced (the backend is told: DELETE, then POST).
  */
-export function createPushClient(options: PushClientOptions): PushClient {
+export function createPushClient<Data = JsonValue>(options: PushClientOptions): PushClient<Data> {
   const key = checkOptions(options);
-  const { serviceWorker = '/sw.js', scope, sealed, backend, headers, timeout = 10_000 } = options;
+  const { serviceWorker = '/sw.js', scope, sealed, backend, headers, timeout = 10_000, registerServiceWorker } = options;
   const adapter = typeof backend == 'string' ? undefined : backend;
   let { attributes } = options;
   const supported = isSupported();
@@ -108,7 +69,8 @@ export function createPushClient(options: PushClientOptions): PushClient {
           timeout,
         )
       : undefined;
-  const read = async (): Promise<StoredSync | undefined> => send(await find(), { kind: 'state' });
+  /** What the worker stored for `registration`: what the backend acknowledged, what is queued. */
+  const stored = (registration: ServiceWorkerRegistration | undefined) => send<StoredSync>(registration, { kind: 'state' });
 
   const getState = async (): Promise<PushState> => {
     const state: PushState = {
@@ -120,14 +82,14 @@ export function createPushClient(options: PushClientOptions): PushClient {
     if (supported) {
       const registration = await find();
       const subscription = await registration?.pushManager.getSubscription();
-      const stored = await send<StoredSync>(registration, { kind: 'state' });
+      const sync = await stored(registration);
       if (subscription && keyMatches(subscription))
         Object.assign(state, {
           subscribed: true,
           endpointOrigin: new URL(subscription.endpoint).origin,
-          synced: !stored?.pending && stored?.endpoint == subscription.endpoint,
+          synced: !sync?.pending && sync?.endpoint == subscription.endpoint,
         });
-      state.lastError = lastError ?? stored?.pending?.lastError;
+      state.lastError = lastError ?? sync?.pending?.lastError;
     }
     return state;
   };
@@ -166,9 +128,15 @@ export function createPushClient(options: PushClientOptions): PushClient {
     );
   };
 
+  /**
+   * Asks only while the permission is 'default': WebKit answers 'denied' to a request
+   * outside a gesture even when permission is granted.
+   */
   const ask = (): Promise<NotificationPermission> =>
-    // Old Safari only calls back; browsers since return a promise.
-    new Promise((resolve) => Notification.requestPermission(resolve)?.then(resolve));
+    Notification.permission == 'default'
+      ? // Old Safari only calls back; browsers since return a promise.
+        new Promise((resolve) => Notification.requestPermission(resolve)?.then(resolve))
+      : Promise.resolve(Notification.permission);
 
   /**
    * Brings browser and backend in line. A subscription made with another key, or about to
@@ -188,8 +156,8 @@ export function createPushClient(options: PushClientOptions): PushClient {
     // replacement above failed, or it expired), is subscribed again: permission stands, so
     // nothing is asked, and the backend's registration of the old one is replaced.
     if (!subscription && !optIn && Notification.permission == 'granted') {
-      const stored = await send<StoredSync>(registration, { kind: 'state' });
-      optIn = !!stored?.endpoint || stored?.pending?.op == 'register';
+      const sync = await stored(registration);
+      optIn = !!sync?.endpoint || sync?.pending?.op == 'register';
     }
     if (optIn && !subscription)
       try {
@@ -222,16 +190,23 @@ export function createPushClient(options: PushClientOptions): PushClient {
   };
 
   if (supported) check().then(retry).catch(failed).catch(emit);
+  // After the load event, so the worker's install (a precache) does not compete with the
+  // page's own requests. Not only where push works: an iOS tab still wants the precache.
+  // A registration the site passed is registered already.
+  if (registerServiceWorker == 'load' && typeof serviceWorker == 'string' && 'serviceWorker' in navigator) {
+    const register = () => activeRegistration(serviceWorker, scope).then(emit, failed).catch(emit);
+    // (The load event fires once: the listener needs no removing.)
+    document.readyState == 'complete' ? register() : addEventListener('load', register);
+  }
 
-  const client: PushClient = {
+  const client: PushClient<Data> = {
     getState,
     requestPermission: () => act(ask),
     subscribe: () =>
       act(async () => {
         // Asked before any await, so the prompt stays inside the user's gesture (Safari, Firefox).
-        const permission = Notification.permission == 'default' ? await ask() : Notification.permission;
-        if (permission == 'denied') throw new TidingsError('permission-denied');
-        if (permission != 'granted') throw new TidingsError('permission-dismissed');
+        const permission = await ask();
+        if (permission != 'granted') throw new TidingsError(permission == 'denied' ? 'permission-denied' : 'permission-dismissed');
         retry(await reconcile(await activeRegistration(serviceWorker, scope), true));
         return getState();
       }),
@@ -248,7 +223,9 @@ export function createPushClient(options: PushClientOptions): PushClient {
         attributes = next;
         retry(await check());
       }),
-    onMessage: (fn) => listen('push-data', ({ data, envelope }: { data: JsonValue; envelope: Envelope }) => fn(data, envelope)),
+    onMessage: (fn) => listen('push-data', ({ data, envelope }: PushDataMessage) => fn(data as Data, envelope)),
+    // The message carries its protocol tag and kind beside the click's own fields.
+    onNotificationClick: (fn) => listen('notification-click', fn),
     onStateChange(fn) {
       if (supported && !watching) {
         watching = true;
@@ -258,9 +235,9 @@ export function createPushClient(options: PushClientOptions): PushClient {
       listeners.add(fn);
       return () => void listeners.delete(fn);
     },
-    diagnose: () => diagnose(getState, keyMatches, supported ? find : undefined, read),
+    diagnose: () => diagnose(getState, keyMatches, supported ? find : undefined, stored),
   };
-  promptRequests.set(client, async (later) =>
+  promptRequests.set(client as PushClient, async (later) =>
     send(later ? await activeRegistration(serviceWorker, scope) : await find(), { kind: 'prompt', later }),
   );
   return client;

@@ -1,5 +1,5 @@
 import type { StoredSync } from '../shared/protocol.js';
-import type { PushState } from './createPushClient.js';
+import type { PushState } from './PushClient.js';
 import { homeScreenRequired } from './isSupported.js';
 
 /**
@@ -27,7 +27,7 @@ export async function diagnose(
   getState: () => Promise<PushState>,
   keyMatches: (subscription: PushSubscription) => boolean,
   find: (() => Promise<ServiceWorkerRegistration | undefined>) | undefined,
-  read: () => Promise<StoredSync | undefined>,
+  read: (registration: ServiceWorkerRegistration | undefined) => Promise<StoredSync | undefined>,
 ): Promise<Diagnosis> {
   const errors: string[] = [];
   const safe = async <T>(part: () => T | Promise<T>): Promise<T | undefined> => {
@@ -39,7 +39,7 @@ export async function diagnose(
   };
   const registration = find && (await safe(find));
   const subscription = await safe(() => registration?.pushManager.getSubscription());
-  const stored = find && (await safe(read));
+  const stored = await safe(() => read(registration));
   const has = (names: string, where: object): [string, boolean][] => names.split(' ').map((name) => [name, name in where]);
   return {
     ...(await safe(getState)),

@@ -4,7 +4,7 @@ export { createPushClient } from './createPushClient.js';
 export { showSoftPrompt } from './showSoftPrompt.js';
 export { TidingsError, isTidingsError } from '../shared/TidingsError.js';
 
-export type { PushClient, PushState } from './createPushClient.js';
+export type { NotificationClickInfo, PushClient, PushState } from './PushClient.js';
 export type { PushClientOptions } from './PushClientOptions.js';
 export type { Diagnosis } from './diagnose.js';
 export type { SoftPromptAnswer, SoftPromptOptions } from './showSoftPrompt.js';

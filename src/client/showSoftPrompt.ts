@@ -1,5 +1,6 @@
 import { isTidingsError, TidingsError } from '../shared/TidingsError.js';
-import { promptRequests, type PushClient } from './createPushClient.js';
+import { promptRequests } from './createPushClient.js';
+import type { PushClient } from './PushClient.js';
 
 /** Copy and placement of the soft prompt. Text is set with `textContent`, never parsed as HTML. */
 export interface SoftPromptOptions {

@@ -1,8 +1,8 @@
 import type { Envelope, SealKey } from '../shared/protocol.js';
 import { TidingsError } from '../shared/TidingsError.js';
-import { createHandler } from './createHandler.js';
+import { createHandler, type Identify, type RequestInfo } from './createHandler.js';
 import { createSender } from './createSender.js';
-import { createVapidSigner } from './createVapidSigner.js';
+import { createDeliveryPolicy } from './createDeliveryPolicy.js';
 import { checkVapidDetails, type VapidDetails } from './generateVapidKeys.js';
 import { pagedSubscriptions } from './pagedSubscriptions.js';
 import { requestLimits } from './requestLimits.js';
@@ -18,8 +18,18 @@ export interface PushServerOptions {
   vapid: VapidDetails;
   /** Where subscriptions, events and large messages live: `memoryStore()`, `sqliteStore(file)` or your own. */
   store: SubscriptionStore;
-  /** Where `handler` is mounted; also the prefix of `fetch` URLs. @default '/api/push' */
+  /**
+   * The public path of the backend contract: where browsers reach the handler, and the
+   * prefix of the `fetch` URLs large messages are pushed as. @default '/api/push'
+   */
   basePath?: string;
+  /**
+   * The path prefix of the requests the handler is given, when a framework or proxy
+   * strips part of `basePath` before calling it (Hono's `app.mount('/api/push', …)`: `''`).
+   * `toNodeHandler` under Express's `app.use(path, …)` needs nothing: it reads the
+   * original URL. @default basePath
+   */
+  routePath?: string;
   /** Pushes in flight at once during a send. @default 50 */
   concurrency?: number;
   /** ms to wait for a push service before the attempt counts as failed. @default 10000 */
@@ -43,11 +53,59 @@ export interface PushServerOptions {
    * without `url` opens it. Without it such sends accept absolute URLs only.
    */
   siteUrl?: string;
+  /**
+   * Who a visitor is, read from your own session (cookie, bearer token): the attributes
+   * to store with their subscription (`{ user: '42' }`), which `send({ to: { attributes } })`
+   * then targets. `null` refuses the registration (401); `undefined` keeps it anonymous.
+   * Without it every registration is anonymous. Never trust attributes from the browser
+   * for targeting a person: this hook is the only source of identity.
+   */
+  identify?: Identify;
+  /**
+   * Attribute keys a browser may set itself at registration (topics, language); any
+   * other key in the body is a 400 naming it. @default [] (none)
+   */
+  clientAttributes?: string[];
+  /**
+   * Other origins whose pages may call the handler (`https://app.example`). Requests
+   * from other sites (`Sec-Fetch-Site: cross-site`, or a foreign `Origin`) are 403.
+   * @default [] (same site only)
+   */
+  allowedOrigins?: string[];
+  /**
+   * Events one client may post per minute (a client is `clientKey(request)`, or the
+   * peer address under `toNodeHandler`); past it 429 with Retry-After. `false` turns
+   * the limit off. @default 1200
+   */
+  eventsPerMinute?: number | false;
+  /** Days events are kept; older ones are deleted from the store. @default 30 */
+  eventRetentionDays?: number;
+  /**
+   * Names the client a request comes from, for the events rate limit: e.g. the first
+   * address of `X-Forwarded-For` when your own proxy sets it. @default the peer address
+   */
+  clientKey?: (request: Request, info: RequestInfo) => string;
+  /** Called with errors the handler answered 500 to (a store failure, a throwing `identify`). @default console.error */
+  onError?: (error: unknown) => void;
+  /**
+   * Hosts subscription endpoints may name: exact names, `*.` for any subdomain of one,
+   * `host:port` for another port than 443; `'any'` for every public host on 443. Checked
+   * at registration and again at send; whatever the list, the address a send connects
+   * to is never loopback (unless allowed above), private, link-local or unspecified.
+   * @default ['fcm.googleapis.com', 'updates.push.services.mozilla.com', '*.push.apple.com', '*.notify.windows.com']
+   */
+  pushServices?: string[] | 'any';
+  /** Consecutive failures (network, timeout, 5xx) after which a push-service host is skipped. @default 10 */
+  circuitBreakerFailures?: number;
+  /** ms a host is skipped once it ran out of failures; its subscriptions fail with `circuit-open`. @default 60000 */
+  circuitBreakerCoolDown?: number;
+  /** Days a subscription may keep failing (never `gone`) before a send deletes it. @default 7 */
+  pruneFailingAfterDays?: number;
 }
 
 export interface PushServer {
   /** The backend HTTP contract (DESIGN.md) as a Fetch-API handler; `toNodeHandler` mounts it on node:http. */
-  handler(request: Request): Promise<Response>;
+  handler(request: Request, info?: RequestInfo): Promise<Response>;
   /** Sends an envelope to subscriptions: sealed where the client registered a seal key, by `fetch` when too large. */
   send(message: Envelope, options?: SendOptions): Promise<SendResult>;
   /** Seals an envelope to a seal key: an RFC 8291 record, base64url. */
@@ -61,13 +119,10 @@ export function createPushServer(options: PushServerOptions): PushServer {
   if (!store || typeof store.findSubscriptions !== 'function') invalid('store', 'not a SubscriptionStore');
   const basePath = (options.basePath ?? '/api/push').replace(/\/+$/, '');
   if (!/^(\/[A-Za-z0-9._~-]+)*$/.test(basePath)) invalid('basePath', 'must be a path like /api/push');
+  const routePath = options.routePath === undefined ? basePath : options.routePath.replace(/\/+$/, '');
+  if (!/^(\/[A-Za-z0-9._~-]+)*$/.test(routePath)) invalid('routePath', 'must be a path like /api/push, or empty');
   const concurrency = positive(options.concurrency, 50, 'concurrency');
-  const policy = {
-    authorization: createVapidSigner(vapid),
-    timeout: positive(options.timeout, 10_000, 'timeout'),
-    retries: positive(options.retries, 2, 'retries', 0),
-    maxRetryDelay: positive(options.maxRetryDelay, 30_000, 'maxRetryDelay', 0),
-  };
+  const policy = createDeliveryPolicy(vapid, options);
   const maxBodyBytes = positive(options.maxBodyBytes, requestLimits.body, 'maxBodyBytes');
 
   const siteUrl = options.siteUrl;
@@ -76,13 +131,35 @@ export function createPushServer(options: PushServerOptions): PushServer {
 
   async function send(message: Envelope, sendOptions: SendOptions = {}): Promise<SendResult> {
     const prepared = sender.prepare(message, sendOptions);
-    const result: SendResult = { id: prepared.envelope.id, sent: 0, gone: 0, failed: 0, errors: [] };
-    await sender.sendTo(prepared, pagedSubscriptions(store, toSubscriptionQuery(sendOptions.to)), result);
+    const result: SendResult = { id: prepared.envelope.id, sent: 0, gone: 0, failed: 0, pruned: 0, errors: [] };
+    const query = toSubscriptionQuery(sendOptions.to);
+    const seen = new Set<string>();
+    async function* targets() {
+      for await (const entry of pagedSubscriptions(store, query)) {
+        if (query.ids) seen.add(entry.id);
+        yield entry;
+      }
+    }
+    await sender.sendTo(prepared, targets(), result);
+    // A send to ids that reached nobody should say why, not just {sent: 0}.
+    if (query.ids) result.unknown = [...new Set(query.ids)].filter((id) => !seen.has(id));
     return result;
   }
 
   return {
-    handler: createHandler({ store, basePath, maxBodyBytes, allowLoopbackEndpoints: options.allowLoopbackEndpoints === true }),
+    handler: createHandler({
+      store,
+      routePath,
+      maxBodyBytes,
+      endpoints: policy.endpoints,
+      identify: optionalFunction(options.identify, 'identify'),
+      clientAttributes: stringList(options.clientAttributes, 'clientAttributes', (key) => /^[A-Za-z0-9_.:-]{1,64}$/.test(key)),
+      allowedOrigins: stringList(options.allowedOrigins, 'allowedOrigins', isOrigin),
+      eventRate: options.eventsPerMinute === false ? false : { limit: positive(options.eventsPerMinute, 1200, 'eventsPerMinute'), windowMs: 60_000 },
+      eventRetentionMs: positive(options.eventRetentionDays, 30, 'eventRetentionDays') * 86_400_000,
+      clientKey: optionalFunction(options.clientKey, 'clientKey'),
+      onError: optionalFunction(options.onError, 'onError') ?? ((error) => console.error('tidings:', error)),
+    }),
     send,
     seal,
   };
@@ -97,6 +174,26 @@ function positive(value: number | undefined, fallback: number, option: string, m
 function isHttpUrl(value: unknown): boolean {
   try {
     return /^https?:$/.test(new URL(value as string).protocol);
+  } catch {
+    return false;
+  }
+}
+
+function optionalFunction<T>(value: T | undefined, option: string): T | undefined {
+  if (value !== undefined && typeof value !== 'function') invalid(option, 'must be a function');
+  return value;
+}
+
+function stringList(value: string[] | undefined, option: string, valid: (item: string) => boolean): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) invalid(option, 'must be an array of strings');
+  for (const item of value) if (typeof item !== 'string' || !valid(item)) invalid(option, `${JSON.stringify(item)} is not valid`);
+  return [...value];
+}
+
+function isOrigin(text: string): boolean {
+  try {
+    return new URL(text).origin === text;
   } catch {
     return false;
   }

@@ -105,9 +105,12 @@ export function createSender({ store, publicPath, concurrency, policy, siteUrl }
         const outcome: DeliveryOutcome = await Promise.resolve()
           .then(() => payloadFor(entry))
           .then((payload) => deliver(entry, payload, headers, policy))
-          .catch((cause: unknown) => ({ outcome: 'failed', reason: String(cause) }));
-        if (outcome.outcome === 'sent') result.sent++;
-        else if (outcome.outcome === 'gone') {
+          .catch((cause: unknown) => ({ outcome: 'failed', reason: String(cause), ours: true }));
+        if (outcome.outcome === 'sent') {
+          result.sent++;
+          // Only a subscription that was failing needs a write when it works again.
+          if (entry.failingSince !== undefined) await bookkeeping(store.markDelivery(entry.id, false, Date.now()));
+        } else if (outcome.outcome === 'gone') {
           result.gone++;
           await store.deleteSubscription(entry.id);
         } else {
@@ -115,13 +118,32 @@ export function createSender({ store, publicPath, concurrency, policy, siteUrl }
           const error: SendError = { subscriptionId: entry.id, endpoint: entry.subscription.endpoint, reason: outcome.reason };
           if (outcome.status !== undefined) error.status = outcome.status;
           result.errors.push(error);
+          if (!outcome.ours) await failing(entry, result);
         }
       }
     };
     await Promise.all(Array.from({ length: concurrency }, worker));
   }
 
+  /**
+   * A subscription that keeps failing without ever being `gone` (a push service that
+   * refuses it, an endpoint no longer allowed) is deleted once it has failed for
+   * `pruneFailingAfter` (Mastodon's rule, PUSH-FACTS 7); the first failure of a run is
+   * recorded so that the time can be told.
+   */
+  async function failing(entry: StoredSubscription, result: SendResult): Promise<void> {
+    const now = Date.now();
+    if (entry.failingSince === undefined) return bookkeeping(store.markDelivery(entry.id, true, now));
+    if (now - entry.failingSince <= policy.pruneFailingAfter) return;
+    if (await bookkeeping(store.deleteSubscription(entry.id))) result.pruned++;
+  }
+
   return { prepare, sendTo };
+}
+
+/** Pruning records are bookkeeping: a store that fails them fails no push and no send. */
+async function bookkeeping<T>(write: Promise<T>): Promise<T | undefined> {
+  return write.catch(() => undefined);
 }
 
 function fits(payload: string): boolean {

@@ -1,5 +1,6 @@
-import webpush from 'web-push';
+import type WebPush from 'web-push';
 import type { VapidDetails } from './generateVapidKeys.js';
+import { requireOptional } from './requireOptional.js';
 
 /** Tokens live 12 h (web-push's default); a fresh one is made an hour before that. */
 const LIFETIME_SECONDS = 12 * 60 * 60;
@@ -12,6 +13,8 @@ const RENEW_BEFORE_SECONDS = 60 * 60;
  * half of the per-message cost in the fan-out bench.
  */
 export function createVapidSigner(vapid: VapidDetails, now: () => number = Date.now): (endpoint: string) => string {
+  // Loaded here, when a server is made, so a missing web-push fails at once and by name.
+  const webpush = requireOptional<typeof WebPush>('web-push', '3');
   const cache = new Map<string, { header: string; renewAt: number }>();
   return (endpoint) => {
     const { origin } = new URL(endpoint);

@@ -5,6 +5,7 @@
 export { createPushServer } from './createPushServer.js';
 export { generateVapidKeys } from './generateVapidKeys.js';
 export { seal } from './seal.js';
+export { toFastifyPlugin } from './toFastifyPlugin.js';
 export { toNodeHandler } from './toNodeHandler.js';
 
 // Stores
@@ -15,6 +16,9 @@ export { sqliteStore } from './sqliteStore.js';
 export { TidingsError, isTidingsError } from '../shared/TidingsError.js';
 
 export type { PushServer, PushServerOptions, SendError, SendOptions, SendResult } from './createPushServer.js';
+export type { Identify, RequestInfo } from './createHandler.js';
+export type { FastifyScope } from './toFastifyPlugin.js';
+export type { NodeHandlerOptions } from './toNodeHandler.js';
 export type { VapidDetails, VapidKeys } from './generateVapidKeys.js';
 export type { MemoryStoreOptions } from './memoryStore.js';
 export type { EventQuery, StoredSubscription, SubscriptionQuery, SubscriptionStore } from './SubscriptionStore.js';

@@ -39,5 +39,12 @@ export interface SendResult {
   /** Subscriptions the push service said were gone (404/410): removed from the store. */
   gone: number;
   failed: number;
+  /**
+   * Of the failed, subscriptions removed because they had kept failing, never `gone`,
+   * for longer than `pruneFailingAfterDays`.
+   */
+  pruned: number;
   errors: SendError[];
+  /** With `to` naming ids: those the store does not know (deleted, gone, or never registered). */
+  unknown?: string[];
 }

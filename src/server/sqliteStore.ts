@@ -1,7 +1,8 @@
-import Database from 'better-sqlite3';
+import type BetterSqlite3 from 'better-sqlite3';
 import type { Attributes, SealKey, TidingsEvent } from '../shared/protocol.js';
 import { TidingsError } from '../shared/TidingsError.js';
 import { newId } from './newId.js';
+import { missingDependency, requireOptional } from './requireOptional.js';
 import type { StoredSubscription, SubscriptionStore } from './SubscriptionStore.js';
 
 const schema = `
@@ -61,7 +62,8 @@ interface SubscriptionRow {
  * cannot be opened or is not a database, rather than on the first request.
  */
 export function sqliteStore(file: string): SubscriptionStore {
-  let db: Database.Database;
+  const Database = requireOptional<typeof BetterSqlite3>('better-sqlite3', '12');
+  let db: BetterSqlite3.Database;
   try {
     db = new Database(file, { fileMustExist: false });
     db.pragma('journal_mode = WAL');
@@ -72,6 +74,9 @@ export function sqliteStore(file: string): SubscriptionStore {
     const columns = db.prepare<[], { name: string }>('SELECT name FROM pragma_table_info(\'subscriptions\')').all();
     if (!columns.some((column) => column.name === 'failing_since')) db.exec('ALTER TABLE subscriptions ADD COLUMN failing_since INTEGER');
   } catch (cause) {
+    // Installed with --ignore-scripts (or for another Node): the JavaScript loads but the
+    // native addon does not, which better-sqlite3 reports only when a database is opened.
+    if (isMissingAddon(cause)) throw missingDependency('better-sqlite3', 'npm rebuild better-sqlite3', cause);
     throw new TidingsError('store-failed', { reason: `cannot open ${file}: ${(cause as Error).message}`, cause });
   }
 
@@ -220,4 +225,9 @@ function fromRow(row: SubscriptionRow): StoredSubscription {
   if (row.seal_key) entry.sealKey = JSON.parse(row.seal_key) as SealKey;
   if (row.failing_since !== null) entry.failingSince = row.failing_since;
   return entry;
+}
+
+function isMissingAddon(error: unknown): boolean {
+  const message = String((error as Error | undefined)?.message);
+  return /Could not locate the bindings file|better_sqlite3\.node|NODE_MODULE_VERSION/.test(message);
 }

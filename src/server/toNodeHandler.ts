@@ -1,30 +1,68 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
+import type { RequestInfo } from './createHandler.js';
+import { isUnrouted } from './unrouted.js';
+
+export interface NodeHandlerOptions {
+  /** Called with errors the adapter itself met (a body it could not read, a socket gone). @default console.error */
+  onError?: (error: unknown) => void;
+}
+
+/** What Express and Connect add to the request: the URL before a mount path was stripped, and a parsed body. */
+interface FrameworkRequest extends IncomingMessage {
+  originalUrl?: string;
+  body?: unknown;
+}
 
 /**
- * Mounts a Fetch-API handler on `node:http` (or Express/Connect):
- * `http.createServer(toNodeHandler(server.handler))`. Deno, Bun and workers take the
- * handler as it is.
+ * Mounts a Fetch-API handler on `node:http`, Express or Connect:
+ * `http.createServer(toNodeHandler(push.handler))`, `app.use('/api/push', toNodeHandler(push.handler))`
+ * or `app.use(toNodeHandler(push.handler))`. Under Express it reads the original URL (so
+ * a mount path changes nothing), reuses a body `express.json()` already parsed, and
+ * calls `next()` for paths outside the handler's `basePath`. Deno, Bun and workers take
+ * the handler as it is.
  */
 export function toNodeHandler(
-  handler: (request: Request) => Promise<Response>,
-): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
-  return async (req, res) => {
+  handler: (request: Request, info?: RequestInfo) => Promise<Response>,
+  options: NodeHandlerOptions = {},
+): (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => Promise<void> {
+  const onError = options.onError ?? ((error: unknown) => console.error('tidings:', error));
+  return async (req: FrameworkRequest, res, next) => {
     try {
       const host = req.headers.host ?? 'localhost';
-      const url = new URL(req.url ?? '/', `http://${host}`);
+      let url: URL;
+      try {
+        // A Host with a path, userinfo or spaces in it would silently change the URL's meaning.
+        if (!/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/.test(host)) throw new TypeError('host');
+        url = new URL(req.originalUrl ?? req.url ?? '/', `http://${host}`);
+      } catch {
+        res.writeHead(400, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: 'invalid-request', field: 'host' }));
+        return;
+      }
       const headers = new Headers();
       for (const [name, value] of Object.entries(req.headers)) {
         if (value === undefined) continue;
         for (const item of Array.isArray(value) ? value : [value]) headers.append(name, item);
       }
-      const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
       const init: RequestInit & { duplex?: 'half' } = { method: req.method ?? 'GET', headers };
-      if (hasBody) {
-        init.body = Readable.toWeb(req) as ReadableStream<Uint8Array>;
-        init.duplex = 'half';
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        if (req.readableEnded && req.body !== undefined) {
+          // A body parser ran first and drained the stream: hand on what it parsed.
+          init.body = typeof req.body === 'string' ? req.body : Buffer.isBuffer(req.body) ? new Uint8Array(req.body) : JSON.stringify(req.body);
+          headers.delete('content-length');
+        } else {
+          init.body = Readable.toWeb(req) as ReadableStream<Uint8Array>;
+          init.duplex = 'half';
+        }
       }
-      const response = await handler(new Request(url, init));
+      const info: RequestInfo = {};
+      if (req.socket.remoteAddress) info.clientAddress = req.socket.remoteAddress;
+      const response = await handler(new Request(url, init), info);
+      if (next && isUnrouted(response)) {
+        next();
+        return;
+      }
       res.statusCode = response.status;
       response.headers.forEach((value, name) => res.setHeader(name, value));
       if (!response.body) {
@@ -32,9 +70,14 @@ export function toNodeHandler(
         return;
       }
       res.end(Buffer.from(await response.arrayBuffer()));
-    } catch {
-      if (!res.headersSent) res.statusCode = 500;
-      res.end();
+    } catch (error) {
+      onError(error);
+      if (res.headersSent) {
+        res.end();
+        return;
+      }
+      res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: 'internal' }));
     }
   };
 }

@@ -1,6 +1,6 @@
 import { EVENT_TYPES, type EventType, type EventsRequest, type TidingsEvent } from '../shared/protocol.js';
 import { requestLimits } from './requestLimits.js';
-import { fail, isRecord } from './validateRegisterRequest.js';
+import { fail, isRecord } from './invalidRequest.js';
 
 /** Turns an untrusted `POST /events` body into typed events, or throws TidingsError `invalid-request`. */
 export function validateEventsRequest(body: unknown): EventsRequest {

@@ -1,24 +1,40 @@
 import type { Attributes, RegisterRequest, SealKey, SubscriptionJSON } from '../shared/protocol.js';
 import { fromBase64Url, fromP256Key } from '../shared/base64url.js';
-import { TidingsError } from '../shared/TidingsError.js';
+import { checkEndpoint, type EndpointPolicy } from './checkEndpoint.js';
+import { fail, isRecord } from './invalidRequest.js';
 import { requestLimits } from './requestLimits.js';
+
+export interface RegisterRules {
+  /** Which push services (and whether loopback ones) an endpoint may name. */
+  endpoints: EndpointPolicy;
+  /** Attribute keys a browser may set; any other key is refused. */
+  clientAttributes: readonly string[];
+}
 
 /**
  * Turns an untrusted `POST /subscriptions` body into a RegisterRequest built from known
- * fields only, or throws TidingsError `invalid-request` naming the field.
+ * fields only, or throws TidingsError `invalid-request` naming the field. Attributes are
+ * kept only for the keys in `clientAttributes`: who a visitor is comes from the site's
+ * server (`identify`), never from the browser.
  */
-export function validateRegisterRequest(body: unknown, allowLoopback = false): RegisterRequest {
+export function validateRegisterRequest(body: unknown, rules: RegisterRules): RegisterRequest {
   if (!isRecord(body)) fail('body', 'not-object');
-  const out: RegisterRequest = { subscription: subscription(body.subscription, allowLoopback) };
+  const out: RegisterRequest = { subscription: subscription(body.subscription, rules.endpoints) };
   if (body.sealKey !== undefined && body.sealKey !== null) out.sealKey = keys(body.sealKey, 'sealKey');
-  if (body.attributes !== undefined && body.attributes !== null) out.attributes = attributes(body.attributes);
+  if (body.attributes !== undefined && body.attributes !== null) {
+    const given = attributes(body.attributes);
+    for (const key of Object.keys(given)) {
+      if (!rules.clientAttributes.includes(key)) fail(`attributes.${key}`, 'not-client-settable');
+    }
+    out.attributes = given;
+  }
   return out;
 }
 
-function subscription(value: unknown, allowLoopback: boolean): SubscriptionJSON {
+function subscription(value: unknown, endpoints: EndpointPolicy): SubscriptionJSON {
   if (!isRecord(value)) fail('subscription', 'not-object');
   const out: SubscriptionJSON = {
-    endpoint: endpoint(value.endpoint, allowLoopback),
+    endpoint: checkEndpoint(value.endpoint, endpoints),
     keys: keys(value.keys, 'subscription.keys'),
   };
   const expiration = value.expirationTime;
@@ -31,31 +47,6 @@ function subscription(value: unknown, allowLoopback: boolean): SubscriptionJSON 
     out.expirationTime = null;
   }
   return out;
-}
-
-/**
- * Push services are https. Loopback endpoints (http or https) are refused unless
- * `allowLoopback`, for local push services: anyone may register a subscription, and each
- * send POSTs to its endpoint, so a loopback one would aim the backend at its own host.
- */
-export function endpoint(value: unknown, allowLoopback: boolean, field = 'subscription.endpoint'): string {
-  if (typeof value !== 'string') fail(field, 'not-string');
-  if (value.length > requestLimits.endpoint) fail(field, 'too-long');
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    fail(field, 'not-url');
-  }
-  if (url.username || url.password) fail(field, 'credentials');
-  const loopback = isLoopback(url.hostname);
-  if (loopback && !allowLoopback && /^https?:$/.test(url.protocol)) fail(field, 'loopback');
-  if (url.protocol === 'https:' || (url.protocol === 'http:' && loopback)) return url.href;
-  fail(field, url.protocol === 'http:' ? 'not-https' : 'scheme');
-}
-
-function isLoopback(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
 }
 
 function keys(value: unknown, field: string): SealKey {
@@ -79,6 +70,7 @@ function attributes(value: unknown): Attributes {
     const field = `attributes.${key}`;
     if (typeof item === 'string') {
       if (item.length > requestLimits.attributeValue) fail(field, 'too-long');
+      if (!isPlainText(item)) fail(field, 'control-or-lone-surrogate');
     } else if (typeof item === 'number') {
       if (!Number.isFinite(item)) fail(field, 'not-finite');
     } else if (typeof item !== 'boolean') {
@@ -89,10 +81,10 @@ function attributes(value: unknown): Attributes {
   return out;
 }
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-export function fail(field: string, reason: string): never {
-  throw new TidingsError('invalid-request', { field, reason });
+/**
+ * No control characters (C0, DEL, C1) and no lone surrogates: attributes end up in
+ * logs, terminals and other systems' queries, where either can do harm or break JSON.
+ */
+export function isPlainText(text: string): boolean {
+  return !/[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(text);
 }

@@ -20,6 +20,7 @@ export const errorMessages = {
   'store-failed': 'The subscription store failed',
   'push-service': 'The push service could not be started',
   'invalid-request': 'The request body is invalid',
+  'missing-dependency': 'An optional package this feature needs is not installed (or its native part was not built)',
 } as const;
 
 export type TidingsErrorCode = keyof typeof errorMessages;

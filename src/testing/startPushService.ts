@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { WebSocketServer } from 'ws';
+import { requireOptional } from '../server/requireOptional.js';
 import type { SubscriptionJSON, Urgency } from '../shared/protocol.js';
 import { fromP256Key, toBase64Url } from '../shared/base64url.js';
 import { TidingsError } from '../shared/TidingsError.js';
@@ -65,6 +65,8 @@ export interface PushService {
  * WebSocket protocol for real Firefox, and headless subscribers for server tests.
  */
 export async function startPushService(options: PushServiceOptions = {}): Promise<PushService> {
+  // Firefox's WebSocket protocol needs ws: loaded here so that only this helper needs it.
+  const { WebSocketServer } = requireOptional<typeof import('ws')>('ws', '8');
   const certificate = options.tls ? createCertificate() : undefined;
   const state: PushState = {
     origin: '',

@@ -159,6 +159,51 @@ describe('dist/tidings.iife.js in Chromium', () => {
     expect(backend.stored.size).toBe(0);
   });
 
+  describe("registerServiceWorker: 'load'", () => {
+    it('registers a Workbox-style worker at load, so a visitor who never subscribes gets its precache', async () => {
+      await open(KEY, { serviceWorker: '/client-precache-sw.js', registerServiceWorker: 'load' });
+      const active = () => page.evaluate(async () => (await navigator.serviceWorker.getRegistration())?.active?.scriptURL);
+      await expect.poll(active, { timeout: 15_000 }).toBe(`${server.origin}/client-precache-sw.js`);
+      const cached = await page.evaluate(async () => (await (await caches.open('app-shell')).keys()).map((r) => new URL(r.url).pathname));
+      expect(cached.sort()).toEqual(['/client.html', '/tidings.iife.js']);
+      expect(await page.evaluate(() => localStorage.getItem('stub-prompts'))).toBeNull();
+      expect(await page.evaluate(() => localStorage.getItem('stub-subscription'))).toBeNull();
+      expect(backend.requests).toEqual([]);
+      expect(await call((w) => w.client.getState())).toMatchObject({ subscribed: false, lastError: undefined });
+    });
+
+    it('registers nothing by default until subscribe()', async () => {
+      const before = server.requests.length;
+      await open(KEY, { serviceWorker: '/client-precache-sw.js' });
+      await settle();
+      expect(await page.evaluate(async () => (await navigator.serviceWorker.getRegistrations()).length)).toBe(0);
+      expect(server.requests.slice(before).some((r) => r.path == '/client-precache-sw.js')).toBe(false);
+    });
+  });
+
+  describe('bad options', () => {
+    it('throw a TidingsError saying which option and why, which a try around creation catches', async () => {
+      await page.goto(`${server.origin}/client.html`);
+      const errors = await page.evaluate((key) => {
+        const w = window as unknown as TidingsWindow;
+        const given = [{ backend: '/api/push' }, { vapidPublicKey: 'BAAA', backend: '/api/push' }, { vapidPublicKey: key, backend: 'api/push' }];
+        return given.map((options) => {
+          try {
+            w.Tidings.createPushClient(options);
+            return 'accepted';
+          } catch (error) {
+            return [(error as Error).name, (error as Error).message];
+          }
+        });
+      }, KEY);
+      expect(errors).toEqual([
+        ['TidingsError', 'invalid-option vapidPublicKey missing'],
+        ['TidingsError', expect.stringMatching(/^invalid-option vapidPublicKey must be a .*65-byte P-256/)],
+        ['TidingsError', expect.stringMatching(/^invalid-option backend must start with \/ or be an absolute URL/)],
+      ]);
+    });
+  });
+
   describe('the soft prompt', () => {
     const show = () =>
       page.evaluate(() => {

@@ -55,6 +55,30 @@ describe('the demo in real Chromium', () => {
     const stored = await demo.store.findSubscriptions();
     expect(stored.map((s) => s.subscription.endpoint)).toEqual([subscriber.endpoint]);
     expect(stored[0]!.sealKey).toBeDefined();
+    // Who the visitor is came from the demo's session cookie, through identify: the page sent no attributes.
+    const [cookie] = (await page.context().cookies()).filter((c) => c.name === 'tidings-demo-visitor');
+    expect(cookie?.httpOnly).toBe(true);
+    expect(stored[0]!.attributes).toEqual({ visitor: cookie!.value });
+  });
+
+  it('refuses a registration from a page with no session, and one sent cross-site', async () => {
+    const body = JSON.stringify({ subscription: { ...subscriber, endpoint: `${subscriber.endpoint}-other` } });
+    const anonymous = await fetch(`${demo.origin}/api/push/subscriptions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expect(anonymous.status).toBe(401);
+    const [cookie] = (await page.context().cookies()).filter((c) => c.name === 'tidings-demo-visitor');
+    const crossSite = await fetch(`${demo.origin}/api/push/subscriptions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie: `${cookie!.name}=${cookie!.value}`, origin: 'https://evil.example' },
+      body,
+    });
+    expect(crossSite.status).toBe(403);
+    const asForm = await fetch(`${demo.origin}/api/push/subscriptions`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain', cookie: `${cookie!.name}=${cookie!.value}` },
+      body,
+    });
+    expect(asForm.status).toBe(415);
+    expect(await demo.store.findSubscriptions()).toHaveLength(1);
   });
 
   it('turns a sealed send from the form into a notification, a tab message and analytics', async () => {

@@ -50,7 +50,7 @@ async function subscribe(applicationServerKey: string): Promise<SubscriptionJSON
 describe('send() against web-push-testing', () => {
   it('delivers a message web-push-testing verifies and decrypts', async () => {
     const store = memoryStore();
-    const server = createPushServer({ vapid, store });
+    const server = createPushServer({ vapid, store, allowLoopbackEndpoints: true });
     const { clientHash, ...subscription } = await subscribe(vapid.publicKey);
     await store.saveSubscription({ subscription });
     const result = await server.send({ v: 1, id: 'interop', notification: { title: 'From tidings' } });
@@ -61,7 +61,7 @@ describe('send() against web-push-testing', () => {
 
   it('is refused (not pruned) when the subscription is restricted to another key', async () => {
     const store = memoryStore();
-    const server = createPushServer({ vapid, store, retries: 0 });
+    const server = createPushServer({ vapid, store, retries: 0, allowLoopbackEndpoints: true });
     const { clientHash: _hash, ...subscription } = await subscribe(generateVapidKeys().publicKey);
     const { id } = await store.saveSubscription({ subscription });
     const result = await server.send({ v: 1 });
@@ -71,7 +71,7 @@ describe('send() against web-push-testing', () => {
 
   it('prunes a subscription web-push-testing expired (410)', async () => {
     const store = memoryStore();
-    const server = createPushServer({ vapid, store });
+    const server = createPushServer({ vapid, store, allowLoopbackEndpoints: true });
     const { clientHash, ...subscription } = await subscribe(vapid.publicKey);
     const { id } = await store.saveSubscription({ subscription });
     await call(`/expire-subscription/${clientHash}`, {});

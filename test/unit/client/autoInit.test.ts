@@ -32,10 +32,23 @@ describe('autoInit (the script tag)', () => {
     await settle();
   });
 
-  it('reports a bad attribute on the console instead of breaking the page', () => {
+  it('reports a bad attribute on the console, saying why, instead of breaking the page', () => {
     const error = vi.spyOn(console, 'error').mockImplementation(() => {});
     expect(autoInit(tag({ 'data-vapid-public-key': 'nope' }))).toBeUndefined();
-    expect(String(error.mock.calls[0]?.[0])).toMatch(/vapidPublicKey/);
+    expect(autoInit(tag({ 'data-vapid-public-key': KEY.text, 'data-backend': 'api/push' }))).toBeUndefined();
+    expect(autoInit(tag({ 'data-vapid-public-key': KEY.text, 'data-register-service-worker': 'eager' }))).toBeUndefined();
+    expect(error.mock.calls.map(([e]) => String(e))).toEqual([
+      expect.stringMatching(/invalid-option vapidPublicKey must be/),
+      expect.stringMatching(/invalid-option backend must start with \//),
+      expect.stringMatching(/invalid-option registerServiceWorker must be 'load' or 'subscribe'/),
+    ]);
     error.mockRestore();
+  });
+
+  it("registers the worker at load with data-register-service-worker='load'", async () => {
+    autoInit(tag({ 'data-vapid-public-key': KEY.text, 'data-backend': env.backend.url, 'data-register-service-worker': 'load' }));
+    await until(() => env.browser.container.registerCalls.length == 1);
+    expect(env.browser.container.registerCalls).toEqual(['/sw.js']);
+    expect(env.browser.prompts).toBe(0);
   });
 });

@@ -17,18 +17,36 @@ const caught = async (promise: Promise<unknown>) => promise.then(() => undefined
 const sync = () => withTidingsDB((db) => getValue(db, 'sync'));
 
 describe('options are checked at creation', () => {
-  it('refuses a VAPID key that is not a 65-byte uncompressed P-256 point, naming the option', () => {
-    const bad = [undefined, 42, '', 'not base64!', KEY.text.slice(0, 40), KEY.text + 'AA', OTHER_KEY.text.replace(/^B/, 'A')];
-    for (const vapidPublicKey of bad) {
-      let error: unknown;
-      try {
-        createPushClient(options({ vapidPublicKey: vapidPublicKey as string }));
-      } catch (e) {
-        error = e;
-      }
-      expect(isTidingsError(error, 'invalid-option'), String(vapidPublicKey)).toBe(true);
-      expect((error as Error).message).toContain('vapidPublicKey');
+  const refusal = (given: unknown) => {
+    try {
+      createPushClient(given as PushClientOptions);
+    } catch (error) {
+      return error;
     }
+    throw new Error(`accepted ${JSON.stringify(given)}`);
+  };
+
+  it('says which required option is missing, even with no options at all', () => {
+    for (const given of [undefined, null, {}, { backend: '/api/push' }, options({ vapidPublicKey: '' })])
+      expect(refusal(given)).toMatchObject({
+        code: 'invalid-option',
+        message: 'invalid-option vapidPublicKey missing',
+        details: { option: 'vapidPublicKey', reason: 'missing' },
+      });
+    for (const backend of [undefined, null, ''])
+      expect(refusal(options({ backend: backend as never }))).toMatchObject({
+        message: 'invalid-option backend missing',
+        details: { option: 'backend', reason: 'missing' },
+      });
+  });
+
+  it('refuses a VAPID key that is not a 65-byte uncompressed P-256 point, saying what it must be', () => {
+    const bad = [42, 'not base64!', KEY.text.slice(0, 40), KEY.text + 'AA', OTHER_KEY.text.replace(/^B/, 'A'), {}];
+    for (const vapidPublicKey of bad)
+      expect(refusal(options({ vapidPublicKey: vapidPublicKey as string })), String(vapidPublicKey)).toMatchObject({
+        code: 'invalid-option',
+        details: { option: 'vapidPublicKey', reason: 'must be a 65-byte P-256 public key, base64url' },
+      });
   });
 
   it('accepts the key padded or in the standard alphabet', () => {
@@ -36,21 +54,48 @@ describe('options are checked at creation', () => {
     expect(() => createPushClient(options({ vapidPublicKey: standard }))).not.toThrow();
   });
 
+  it('refuses a backend path without its leading slash, which would resolve against each page', () => {
+    for (const backend of ['api/push', 'push', './api/push', '../api', 'localhost:3000/api', 'ftp://example.com/push', 'javascript:alert(1)'])
+      expect(refusal(options({ backend })), backend).toMatchObject({
+        message: expect.stringMatching(/^invalid-option backend must start with \/ or be an absolute URL/),
+        details: { option: 'backend' },
+      });
+  });
+
+  it('accepts a backend path from the root, an absolute http(s) URL, or an adapter', () => {
+    const adapter = { register: async () => ({ id: 'x' }), unregister: async () => {} };
+    for (const backend of ['/api/push', '/', 'https://push.example.com/api', 'HTTP://127.0.0.1:8080/p', adapter])
+      expect(() => createPushClient(options({ backend }))).not.toThrow();
+  });
+
   it.each([
-    ['backend', { backend: 42 }],
-    ['backend', { backend: { register: async () => ({ id: 'x' }) } }],
-    ['headers', { headers: 'Bearer x' }],
-    ['attributes', { attributes: { nested: { a: 1 } } }],
-    ['attributes', { attributes: { n: Number.NaN } }],
-    ['attributes', { attributes: ['a'] }],
-    ['sealed', { sealed: 'yes' }],
-    ['scope', { scope: 7 }],
-    ['serviceWorker', { serviceWorker: 7 }],
-    ['timeout', { timeout: -1 }],
-  ])('refuses a bad %s', (option, extra) => {
-    expect(() => createPushClient(options(extra as Partial<PushClientOptions>))).toThrow(
-      expect.objectContaining({ code: 'invalid-option', details: { option } }),
-    );
+    ['backend', { backend: 42 }, /absolute URL, or be \{register, unregister\}$/],
+    ['backend', { backend: { register: async () => ({ id: 'x' }) } }, /\{register, unregister\}/],
+    ['headers', { headers: 'Bearer x' }, /^must be an object or a function$/],
+    ['attributes', { attributes: 'user=1' }, /^must be a flat object of strings, numbers and booleans$/],
+    ['attributes', { attributes: ['a'] }, /^must be a flat object/],
+    ['attributes', { attributes: { nested: { a: 1 } } }, /^must be a flat object/],
+    ['attributes', { attributes: { n: Number.NaN } }, /^must be a flat object/],
+    ['sealed', { sealed: 'yes' }, /^must be a boolean$/],
+    ['scope', { scope: 7 }, /^must be a string$/],
+    ['serviceWorker', { serviceWorker: 7 }, /^must be a script URL or a registration$/],
+    ['serviceWorker', { serviceWorker: '' }, /^must be a script URL/],
+    ['serviceWorker', { serviceWorker: {} }, /^must be a script URL/],
+    ['registerServiceWorker', { registerServiceWorker: 'eager' }, /^must be 'load' or 'subscribe'$/],
+    ['registerServiceWorker', { registerServiceWorker: true }, /^must be 'load' or 'subscribe'$/],
+    ['timeout', { timeout: -1 }, /^must be a number of ms above 0$/],
+    ['timeout', { timeout: '5000' }, /^must be a number of ms above 0$/],
+    ['timeout', { timeout: Number.NaN }, /^must be a number of ms above 0$/],
+    ['timeout', { timeout: Infinity }, /^must be a number of ms above 0$/],
+  ])('refuses a bad %s, saying why', (option, extra, reason) => {
+    const error = refusal(options(extra as Partial<PushClientOptions>));
+    expect(error).toMatchObject({ code: 'invalid-option', details: { option, reason: expect.stringMatching(reason) } });
+    expect((error as Error).message).toBe(`invalid-option ${option} ${(error as { details: { reason: string } }).details.reason}`);
+  });
+
+  it('treats an optional option set to undefined or null as absent', () => {
+    const absent = { serviceWorker: undefined, scope: null, headers: undefined, attributes: null, sealed: undefined, timeout: undefined, registerServiceWorker: undefined };
+    expect(() => createPushClient(options(absent as unknown as Partial<PushClientOptions>))).not.toThrow();
   });
 
   it('never asks for permission and sends nothing on creation', async () => {
@@ -386,7 +431,7 @@ describe('setAttributes', () => {
     const client = createPushClient(options());
     expect(await caught(client.setAttributes({ a: {} } as never))).toMatchObject({
       code: 'invalid-option',
-      details: { option: 'attributes' },
+      details: { option: 'attributes', reason: 'must be a flat object of strings, numbers and booleans' },
     });
   });
 });
@@ -426,6 +471,99 @@ describe('onMessage', () => {
     stop();
     env.browser.container.post({ source: 'tidings', kind: 'push-data', data: 2, envelope });
     expect(got).toEqual([[{ n: 1 }, 'm1']]);
+  });
+});
+
+describe('onNotificationClick', () => {
+  it('receives the clicks the worker reports and ignores anything else', async () => {
+    const client = createPushClient(options());
+    const got: unknown[] = [];
+    const stop = client.onNotificationClick((click) => got.push(click));
+    const click = { source: 'tidings', kind: 'notification-click', action: 'reply', messageId: 'm1', url: 'https://site.example/a/1', data: { n: 1 } };
+    env.browser.container.post(click);
+    env.browser.container.post({ ...click, source: 'other' });
+    env.browser.container.post({ ...click, kind: 'push-data' });
+    env.browser.container.post({ source: 'tidings', kind: 'notification-clicked', url: '/' });
+    env.browser.container.post('notification-click');
+    env.browser.container.post(undefined);
+    stop();
+    env.browser.container.post(click);
+    expect(got).toEqual([expect.objectContaining({ action: 'reply', messageId: 'm1', url: 'https://site.example/a/1', data: { n: 1 } })]);
+  });
+
+  it('keeps each listener apart: stopping one leaves the others', () => {
+    const client = createPushClient(options());
+    const first = vi.fn();
+    const second = vi.fn();
+    client.onNotificationClick(first)();
+    client.onNotificationClick(second);
+    env.browser.container.post({ source: 'tidings', kind: 'notification-click', action: '', url: '/' });
+    expect(first).not.toHaveBeenCalled();
+    expect(second).toHaveBeenCalledTimes(1);
+  });
+
+  it('returns a function that does nothing where push is unsupported', () => {
+    env.browser.uninstall();
+    const stop = createPushClient(options()).onNotificationClick(() => {});
+    expect(stop).toBeTypeOf('function');
+    expect(stop()).toBeUndefined();
+  });
+});
+
+describe('registerServiceWorker', () => {
+  it("by default ('subscribe') registers nothing until subscribe()", async () => {
+    createPushClient(options({ registerServiceWorker: 'subscribe' }));
+    createPushClient(options());
+    await settle();
+    expect(env.browser.container.registerCalls).toEqual([]);
+  });
+
+  it("'load' registers the worker once the page has loaded, asking nothing and subscribing no one", async () => {
+    expect(document.readyState).toBe('complete');
+    const client = createPushClient(options({ registerServiceWorker: 'load', serviceWorker: '/app/sw.js', scope: '/' }));
+    await until(async () => !!(await env.browser.container.getRegistration('/'))?.active);
+    expect(env.browser.container.registerCalls).toEqual(['/app/sw.js']);
+    const [registration] = env.browser.container.registrations.values();
+    expect(registration!.scope).toBe(new URL('/', location.href).href);
+    expect(registration!.pushManager.subscribeCalls).toEqual([]);
+    expect(env.browser.prompts).toBe(0);
+    expect(env.backend.requests).toEqual([]);
+    expect(await client.getState()).toMatchObject({ subscribed: false, lastError: undefined });
+  });
+
+  it("'load' waits for the load event when the page is still loading", async () => {
+    const readyState = vi.spyOn(document, 'readyState', 'get').mockReturnValue('interactive');
+    createPushClient(options({ registerServiceWorker: 'load' }));
+    await settle();
+    expect(env.browser.container.registerCalls).toEqual([]);
+    readyState.mockRestore();
+    window.dispatchEvent(new Event('load'));
+    await until(() => env.browser.container.registerCalls.length == 1);
+    expect(env.browser.container.registerCalls).toEqual(['/sw.js']);
+  });
+
+  it("'load' leaves a registration the site made alone", async () => {
+    const registration = await env.browser.container.register('/push/worker.js', { scope: '/push/' });
+    createPushClient(options({ registerServiceWorker: 'load', serviceWorker: registration as unknown as ServiceWorkerRegistration }));
+    await settle();
+    expect(env.browser.container.registerCalls).toEqual(['/push/worker.js']);
+  });
+
+  it("'load' reports a registration that fails through getState and onStateChange, without throwing", async () => {
+    env.browser.container.registerError = new TypeError('404 for /sw.js');
+    const client = createPushClient(options({ registerServiceWorker: 'load' }));
+    const states: { lastError?: string | undefined }[] = [];
+    client.onStateChange((state) => states.push(state));
+    await until(() => states.length > 0);
+    expect(states[0]!.lastError).toMatch(/^worker-failed TypeError: 404 for \/sw.js/);
+    expect((await client.getState()).lastError).toMatch(/^worker-failed/);
+  });
+
+  it("'load' registers the worker where push is unsupported but service workers are not (an iOS tab)", async () => {
+    delete (window as unknown as Record<string, unknown>).PushManager;
+    const client = createPushClient(options({ registerServiceWorker: 'load' }));
+    await until(() => env.browser.container.registerCalls.length == 1);
+    expect((await client.getState()).supported).toBe(false);
   });
 });
 

@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -107,6 +109,106 @@ describe('tidings CLI', () => {
     expect(readFileSync(file, 'utf8').match(/VAPID_PRIVATE_KEY/g)).toHaveLength(1);
   });
 
+  it.each([
+    ['a newline', 'mailto:ops@site.example\nVAPID_PRIVATE_KEY=attacker'],
+    ['a carriage return', 'mailto:ops@site.example\rVAPID_PRIVATE_KEY=attacker'],
+    ['a tab', 'mailto:ops@\tsite.example'],
+    ['an escape', 'mailto:ops@site.example\u001b[2J'],
+    ['a line separator', 'mailto:ops@site.example\u2028VAPID_PRIVATE_KEY=attacker'],
+  ])('vapid refuses a subject with %s and writes nothing', async (_name, subject) => {
+    const file = join(scratch, `subject-${Math.random().toString(36).slice(2)}.env`);
+    writeFileSync(file, 'PORT=3000\n');
+    const { code, stderr, stdout } = await run(['vapid', '--subject', subject, '--env', file]);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr.split('\n')[0]).toBe('tidings: --subject must not contain control characters (newlines, tabs, escapes)');
+    expect(readFileSync(file, 'utf8')).toBe('PORT=3000\n');
+  });
+
+  it.each([
+    ['leading spaces', '  VAPID_PRIVATE_KEY=old'],
+    ['a tab', '\tVAPID_PRIVATE_KEY=old'],
+    ['export', 'export VAPID_PRIVATE_KEY=old'],
+    ['export and spaces around =', '  export   VAPID_PRIVATE_KEY = "old"'],
+  ])('vapid --env finds existing keys written with %s, as the reader does', async (_name, line) => {
+    const file = join(scratch, `guard-${Math.random().toString(36).slice(2)}.env`);
+    const before = `PORT=3000\n${line}\nexport VAPID_PUBLIC_KEY=oldpublic\n`;
+    writeFileSync(file, before);
+    const refused = await run(['vapid', '--env', file, '--subject', 'mailto:ops@tidings.dev']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('already has VAPID keys');
+    expect(readFileSync(file, 'utf8')).toBe(before);
+    expect((await run(['vapid', '--env', file, '--subject', 'mailto:ops@tidings.dev', '--force'])).code).toBe(0);
+    const after = readFileSync(file, 'utf8');
+    expect(after.match(/VAPID_PRIVATE_KEY/g)).toHaveLength(1);
+    expect(after.match(/VAPID_PUBLIC_KEY/g)).toHaveLength(1);
+    expect(after).not.toContain('old');
+    expect(after).toMatch(/^PORT=3000\n/);
+  });
+
+  it('vapid --env refuses a symbolic link and leaves its target alone', async () => {
+    const target = join(scratch, 'target.env');
+    writeFileSync(target, 'SECRET=kept\n');
+    const link = join(scratch, 'link.env');
+    symlinkSync(target, link);
+    const { code, stderr } = await run(['vapid', '--env', link, '--subject', 'mailto:ops@tidings.dev']);
+    expect(code).toBe(2);
+    expect(stderr.split('\n')[0]).toBe(`tidings: --env ${link} is a symbolic link; give the file it points to`);
+    expect(readFileSync(target, 'utf8')).toBe('SECRET=kept\n');
+  });
+
+  it('vapid --env refuses a directory with a message, not a stack trace', async () => {
+    const directory = join(scratch, 'env-dir');
+    mkdirSync(directory, { recursive: true });
+    const { code, stderr } = await run(['vapid', '--env', directory, '--subject', 'mailto:ops@tidings.dev']);
+    expect(code).toBe(2);
+    expect(stderr).toBe(`tidings: --env ${directory} is not a regular file\nRun "tidings help" for usage.\n`);
+    const reading = await run(['send', '--store', directory, '--env', directory, '--title', 'x']);
+    expect(reading.code).toBe(2);
+    expect(reading.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it.each([
+    [[], true],
+    [['--subject', 'mailto:ops@example.org'], true],
+    [['--subject', 'mailto:ops@mail.example.net'], true],
+    [['--subject', 'https://localhost'], true],
+    [['--subject', 'mailto:root@localhost'], true],
+    [['--subject', 'mailto:ops@tidings.dev'], false],
+    [['--subject', 'https://tidings.dev/contact'], false],
+  ])('vapid %j warns of a placeholder subject Apple refuses: %s', async (args, warned) => {
+    const { code, stderr, stdout } = await run(['vapid', ...args]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^VAPID_PUBLIC_KEY=/);
+    if (warned) expect(stderr).toMatch(/^tidings: warning: .* is a placeholder; Apple's push service refuses such subjects \(403 BadJwtToken\)/);
+    else expect(stderr).toBe('');
+  });
+
+  it('send prints what a push service answered without its control characters or escapes', async () => {
+    const hostile = createServer((request, response) => {
+      request.resume();
+      response.writeHead(400).end('\u001b]0;owned\u0007\u001b[2Jbad key\r\nfailed 0000: (HTTP 201) fake line\u001b[0m');
+    });
+    await new Promise<void>((resolve) => hostile.listen(0, '127.0.0.1', resolve));
+    try {
+      const keys = generateVapidKeys();
+      const file = join(scratch, 'hostile.db');
+      const store = sqliteStore(file);
+      const { id } = await store.saveSubscription({
+        subscription: { endpoint: `http://127.0.0.1:${(hostile.address() as AddressInfo).port}/push`, expirationTime: null, keys: { p256dh: keys.publicKey, auth: 'AAAAAAAAAAAAAAAAAAAAAA' } },
+      });
+      await store.close();
+      const envFile = join(scratch, 'hostile.env');
+      writeFileSync(envFile, `  export VAPID_PUBLIC_KEY=${keys.publicKey}\nexport VAPID_PRIVATE_KEY='${keys.privateKey}'\nVAPID_SUBJECT = mailto:ops@tidings.dev\n`);
+      const { code, stderr } = await run(['send', '--store', file, '--env', envFile, '--title', 'Hi', '--allow-loopback']);
+      expect(code).toBe(1);
+      expect(stderr).toBe(`failed ${id} (HTTP 400): bad key failed 0000: (HTTP 201) fake line\n`);
+    } finally {
+      hostile.closeAllConnections();
+      await new Promise((resolve) => hostile.close(resolve));
+    }
+  });
+
   it('send delivers a notification to the subscriptions in a store', async () => {
     const service = await startPushService();
     try {
@@ -120,7 +222,7 @@ describe('tidings CLI', () => {
       await store.close();
       const envFile = join(scratch, 'send.env');
       writeFileSync(envFile, `VAPID_PUBLIC_KEY=${keys.publicKey}\nVAPID_PRIVATE_KEY=${keys.privateKey}\nVAPID_SUBJECT="mailto:a@b.c"\n`);
-      const { code, stdout, stderr } = await run(['send', '--store', file, '--env', envFile, '--title', 'Hi', '--body', 'there', '--attr', 'lang=en', '--topic', 'hello']);
+      const { code, stdout, stderr } = await run(['send', '--store', file, '--env', envFile, '--title', 'Hi', '--body', 'there', '--attr', 'lang=en', '--topic', 'hello', '--allow-loopback']);
       expect(stderr).toBe('');
       expect(code).toBe(0);
       expect(stdout).toMatch(/^message \S+: sent 1, gone 0, failed 0\n$/);
@@ -130,6 +232,32 @@ describe('tidings CLI', () => {
       const missingKeys = await run(['send', '--store', file, '--title', 'Hi']);
       expect(missingKeys.code).toBe(2);
       expect(missingKeys.stderr).toContain('VAPID_PUBLIC_KEY');
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('send reaches a local push service over https, trusting its CA through NODE_EXTRA_CA_CERTS', async () => {
+    const service = await startPushService({ tls: true });
+    try {
+      const keys = generateVapidKeys();
+      const file = join(scratch, 'tls.db');
+      const store = sqliteStore(file);
+      const subscription = await service.subscribe(keys.publicKey);
+      expect(subscription.endpoint).toMatch(/^https:\/\/127\.0\.0\.1:/);
+      await store.saveSubscription({ subscription });
+      await store.close();
+      const caFile = join(scratch, 'push-ca.pem');
+      writeFileSync(caFile, service.ca!);
+      const env = { VAPID_PUBLIC_KEY: keys.publicKey, VAPID_PRIVATE_KEY: keys.privateKey, VAPID_SUBJECT: 'mailto:ops@tidings.dev' };
+      const untrusted = await run(['send', '--store', file, '--title', 'Hi', '--allow-loopback'], env);
+      expect(untrusted.code).toBe(1);
+      expect(untrusted.stderr).toMatch(/network: .*certificate/);
+      const { code, stdout, stderr } = await run(['send', '--store', file, '--title', 'Hi', '--allow-loopback'], { ...env, NODE_EXTRA_CA_CERTS: caFile });
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+      expect(stdout).toMatch(/sent 1, gone 0, failed 0/);
+      expect(await service.received(subscription.endpoint)).toHaveLength(1);
     } finally {
       await service.close();
     }

@@ -1,9 +1,10 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createPushServer, generateVapidKeys, memoryStore, type PushServer, type SubscriptionStore } from '../../../src/server/index.js';
+import { createECDH } from 'node:crypto';
 import { toBase64Url } from '../../../src/shared/base64url.js';
 
 const base = 'https://site.example/api/push';
-const p256dh = toBase64Url(Uint8Array.from({ length: 65 }, (_, i) => (i === 0 ? 4 : i)));
+const p256dh = createECDH('prime256v1').generateKeys('base64url');
 const auth = toBase64Url(new Uint8Array(16).fill(7));
 const subscription = { endpoint: 'https://push.example.net/wpush/v2/abc', expirationTime: null, keys: { p256dh, auth } };
 
@@ -11,7 +12,7 @@ let store: SubscriptionStore;
 let server: PushServer;
 beforeEach(() => {
   store = memoryStore();
-  server = createPushServer({ vapid: { ...generateVapidKeys(), subject: 'mailto:ops@site.example' }, store });
+  server = createPushServer({ vapid: { ...generateVapidKeys(), subject: 'mailto:ops@site.example' }, store, clientAttributes: ['lang'], pushServices: ['push.example.net'] });
 });
 
 function post(path: string, body: string | object, headers: Record<string, string> = {}): Promise<Response> {
@@ -54,7 +55,12 @@ describe('the handler refuses hostile bodies', () => {
         else controller.enqueue(chunk);
       },
     });
-    const request = new Request(`${base}/subscriptions`, { method: 'POST', body, duplex: 'half' } as RequestInit);
+    const request = new Request(`${base}/subscriptions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+      duplex: 'half',
+    } as RequestInit);
     await rejected(await server.handler(request), 413, 'body');
     expect(sent).toBeLessThan(10);
   });
@@ -87,7 +93,8 @@ describe('the handler refuses hostile bodies', () => {
   it('accepts loopback endpoints when allowed, for local push services', async () => {
     server = createPushServer({ vapid: { ...generateVapidKeys(), subject: 'mailto:ops@site.example' }, store, allowLoopbackEndpoints: true });
     for (const endpoint of loopbacks) {
-      expect((await post('/subscriptions', { subscription: { ...subscription, endpoint } })).status).toBe(201);
+      const keys = { p256dh: createECDH('prime256v1').generateKeys('base64url'), auth };
+      expect((await post('/subscriptions', { subscription: { ...subscription, endpoint, keys } })).status).toBe(201);
     }
   });
 
@@ -169,8 +176,8 @@ describe('the handler serves the backend contract', () => {
 
   it('stores events once per id and answers 202', async () => {
     const events = [
-      { id: 'e1', type: 'delivered', messageId: 'm1', at: 1 },
-      { id: 'e2', type: 'clicked', messageId: 'm1', action: 'open', at: 2 },
+      { id: 'e1', type: 'delivered', messageId: 'm1', at: Date.now() - 2 },
+      { id: 'e2', type: 'clicked', messageId: 'm1', action: 'open', at: Date.now() - 1 },
     ];
     const first = await post('/events', { events });
     expect(first.status).toBe(202);
@@ -190,7 +197,11 @@ describe('the handler serves the backend contract', () => {
 
   it('honours a custom basePath', async () => {
     const custom = createPushServer({ vapid: { ...generateVapidKeys(), subject: 'https://site.example' }, store, basePath: '/push/' });
-    const request = new Request('https://site.example/push/events', { method: 'POST', body: '{"events":[]}' });
+    const request = new Request('https://site.example/push/events', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"events":[]}',
+    });
     expect((await custom.handler(request)).status).toBe(202);
   });
 });

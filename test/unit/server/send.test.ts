@@ -15,14 +15,19 @@ let server: PushServer;
 beforeEach(async () => {
   service = await startPushService();
   store = memoryStore();
-  server = createPushServer({ vapid, store, retries: 1, maxRetryDelay: 50, timeout: 2000, allowLoopbackEndpoints: true });
+  // A generous timeout: a retry after a timeout the push service did answer is a duplicate, and a loaded machine is slow.
+  server = createPushServer({ vapid, store, retries: 1, maxRetryDelay: 50, timeout: 10_000, allowLoopbackEndpoints: true, clientAttributes: ['lang'] });
 });
 afterEach(() => service.close());
 
 /** Registers through the handler, as the page would. */
 async function register(subscription: SubscriptionJSON, extra: object = {}): Promise<string> {
   const response = await server.handler(
-    new Request(`${origin}/api/push/subscriptions`, { method: 'POST', body: JSON.stringify({ subscription, ...extra }) }),
+    new Request(`${origin}/api/push/subscriptions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ subscription, ...extra }),
+    }),
   );
   expect(response.status).toBe(201);
   return ((await response.json()) as { id: string }).id;
@@ -48,7 +53,7 @@ describe('send() through the local push service', () => {
     const subscriptions = await Promise.all([1, 2, 3].map(() => service.subscribe(vapid.publicKey)));
     for (const subscription of subscriptions) await register(subscription);
     const result = await server.send({ v: 1, id: 'm1', notification: { title: 'Hello' } }, { urgency: 'high', topic: 'greeting' });
-    expect(result).toEqual({ id: 'm1', sent: 3, gone: 0, failed: 0, errors: [] });
+    expect(result).toEqual({ id: 'm1', sent: 3, gone: 0, failed: 0, pruned: 0, errors: [] });
     for (const { endpoint } of subscriptions) {
       expect(service.messages(endpoint)[0]).toMatchObject({ urgency: 'high', topic: 'greeting', ttl: 2_419_200 });
       expect(await receivedEnvelopes(endpoint)).toEqual([{ v: 1, id: 'm1', notification: { title: 'Hello' } }]);
@@ -143,6 +148,14 @@ describe('send() through the local push service', () => {
     expect(await store.getSubscription(unknownId)).toBeUndefined();
   });
 
+  it('names the ids it does not know, instead of a bare {sent: 0}', async () => {
+    const known = await register(await service.subscribe());
+    const result = await server.send({ v: 1, id: 'to-ids' }, { to: [known, 'deleted-or-typo', known] });
+    expect(result).toMatchObject({ sent: 1, unknown: ['deleted-or-typo'] });
+    expect((await server.send({ v: 1 }, { to: 'nobody' })).unknown).toEqual(['nobody']);
+    expect((await server.send({ v: 1 })).unknown).toBeUndefined();
+  });
+
   it('refuses an invalid envelope or options before sending anything', async () => {
     await expect(server.send({ v: 2 } as unknown as Envelope)).rejects.toMatchObject({ code: 'invalid-envelope' });
     await expect(server.send({ v: 1 }, { topic: 'bad topic!' })).rejects.toMatchObject({ code: 'invalid-option', details: { option: 'topic' } });
@@ -173,7 +186,7 @@ describe('send() against a misbehaving push service', () => {
     const subscription = await service.subscribe();
     const local = createPushServer({ vapid, store: memoryStore(), retries: 2, maxRetryDelay: 1000, timeout: 2000, allowLoopbackEndpoints: true, ...options });
     await local.handler(
-      new Request(`${origin}/api/push/subscriptions`, { method: 'POST', body: JSON.stringify({ subscription: { ...subscription, endpoint: url } }) }),
+      new Request(`${origin}/api/push/subscriptions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ subscription: { ...subscription, endpoint: url } }) }),
     );
     return local.send({ v: 1, id: 'm' });
   }
@@ -224,7 +237,7 @@ describe('send() against a misbehaving push service', () => {
     const subscription = await service.subscribe();
     const local = createPushServer({ vapid, store: memoryStore(), allowLoopbackEndpoints: true });
     await local.handler(
-      new Request(`${origin}/api/push/subscriptions`, { method: 'POST', body: JSON.stringify({ subscription: { ...subscription, endpoint: url } }) }),
+      new Request(`${origin}/api/push/subscriptions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ subscription: { ...subscription, endpoint: url } }) }),
     );
     await local.send({ v: 1 }, { ttl: 30, urgency: 'low', topic: 'news' });
     expect(seen?.headers).toMatchObject({ ttl: '30', urgency: 'low', topic: 'news', 'content-encoding': 'aes128gcm' });

@@ -1,0 +1,68 @@
+import type { Attributes, Envelope, JsonValue } from '../shared/protocol.js';
+import type { Diagnosis } from './diagnose.js';
+
+/** Where push stands on this page. */
+export interface PushState {
+  /** `isSupported()`. */
+  supported: boolean;
+  /** The notification permission (`'default'` where notifications are unsupported). */
+  permission: NotificationPermission;
+  /** The browser holds a push subscription made with this VAPID key. */
+  subscribed: boolean;
+  /** The backend holds that subscription as it is now, and nothing is queued. */
+  synced: boolean;
+  /** Origin of the subscription's endpoint (the endpoint itself is a secret). */
+  endpointOrigin?: string;
+  /** Message of the last failure: of the last call, or of the queued registration. */
+  lastError?: string | undefined;
+}
+
+/** A click on a notification tidings showed, as the worker reports it to the tab it focused, navigated or opened. */
+export interface NotificationClickInfo<ClickData = JsonValue> {
+  /** The action button clicked, or `''` for the notification itself. */
+  action: string;
+  /** The URL the tab was sent to (after the worker's allowlist). */
+  url: string;
+  /** The envelope's `id`, if it had one. */
+  messageId?: string | undefined;
+  /** The envelope's `notification.data`, if any. */
+  data?: ClickData | undefined;
+}
+
+/**
+ * The page client. `Data` is the type of the envelopes' `data` that reaches
+ * `onMessage`: tidings does not check it, the backend that sends it vouches for it.
+ */
+export interface PushClient<Data = JsonValue> {
+  /** Where push stands now. Sends nothing. */
+  getState(): Promise<PushState>;
+  /** Asks for notification permission. Call it from a user gesture (a click): tidings never asks on its own. */
+  requestPermission(): Promise<NotificationPermission>;
+  /**
+   * Asks for permission if it is `'default'` (so call it from a click), subscribes with the
+   * VAPID key (or reuses the subscription) and registers it with the backend. When the
+   * backend is down the registration is queued and retried, and this resolves with
+   * `synced: false`.
+   */
+  subscribe(): Promise<PushState>;
+  /** Unsubscribes and tells the backend (DELETE). */
+  unsubscribe(): Promise<PushState>;
+  /** Replaces the attributes; re-registers only if they changed. */
+  setAttributes(attributes: Attributes): Promise<void>;
+  /**
+   * Calls `fn` with the data of each push the worker forwards to open tabs (`undefined`
+   * when the push had none: a notification forwarded to a tab in front). Returns a
+   * function that stops it.
+   */
+  onMessage(fn: (data: Data | undefined, envelope: Envelope) => void): () => void;
+  /**
+   * Calls `fn` when a notification tidings showed is clicked and the worker sends this
+   * tab there (focused, navigated or opened). Returns a function that stops it. A tab the
+   * click opens hears it only if it listens before its `DOMContentLoaded`.
+   */
+  onNotificationClick<ClickData = JsonValue>(fn: (click: NotificationClickInfo<ClickData>) => void): () => void;
+  /** Calls `fn` when the permission, the subscription or its sync changes. Returns a function that stops it. */
+  onStateChange(fn: (state: PushState) => void): () => void;
+  /** What a bug report needs: why push does or does not work here. Never throws. */
+  diagnose(): Promise<Diagnosis>;
+}

@@ -1,0 +1,69 @@
+import { TidingsError } from '../shared/TidingsError.js';
+import { DEFAULT_PUSH_SERVICES, type EndpointPolicy } from './checkEndpoint.js';
+import { createCircuitBreaker } from './createCircuitBreaker.js';
+import { createTransport } from './createTransport.js';
+import { createVapidSigner } from './createVapidSigner.js';
+import type { DeliveryPolicy } from './deliver.js';
+import type { VapidDetails } from './generateVapidKeys.js';
+
+const DAY = 86_400_000;
+
+/** The options of createPushServer that say how pushes are delivered (documented there). */
+export interface DeliveryOptions {
+  timeout?: number;
+  retries?: number;
+  maxRetryDelay?: number;
+  allowLoopbackEndpoints?: boolean;
+  pushServices?: readonly string[] | 'any';
+  circuitBreakerFailures?: number;
+  circuitBreakerCoolDown?: number;
+  pruneFailingAfterDays?: number;
+}
+
+/**
+ * Checks the delivery options once and builds what every send shares: the VAPID
+ * signer, the endpoint policy, the transport (its kept-alive connections) and the
+ * circuit breaker (its memory of failing hosts). A bad option throws `invalid-option`.
+ */
+export function createDeliveryPolicy(vapid: VapidDetails, options: DeliveryOptions): DeliveryPolicy {
+  const endpoints: EndpointPolicy = {
+    pushServices: pushServices(options.pushServices),
+    allowLoopbackEndpoints: options.allowLoopbackEndpoints === true,
+  };
+  return {
+    authorization: createVapidSigner(vapid),
+    timeout: integer(options.timeout, 10_000, 'timeout', 1),
+    retries: integer(options.retries, 2, 'retries', 0),
+    maxRetryDelay: integer(options.maxRetryDelay, 30_000, 'maxRetryDelay', 0),
+    endpoints,
+    transport: createTransport({ allowLoopback: endpoints.allowLoopbackEndpoints }),
+    breaker: createCircuitBreaker({
+      failures: integer(options.circuitBreakerFailures, 10, 'circuitBreakerFailures', 1),
+      coolDown: integer(options.circuitBreakerCoolDown, 60_000, 'circuitBreakerCoolDown', 0),
+    }),
+    pruneFailingAfter: integer(options.pruneFailingAfterDays, 7, 'pruneFailingAfterDays', 1) * DAY,
+  };
+}
+
+/** `'any'`, or host patterns: `name`, `*.name`, either with `:port`. */
+function pushServices(value: DeliveryOptions['pushServices']): EndpointPolicy['pushServices'] {
+  if (value === undefined) return DEFAULT_PUSH_SERVICES;
+  if (value === 'any') return 'any';
+  if (!Array.isArray(value)) invalid('pushServices', "must be 'any' or a list of hosts");
+  return value.map((entry: unknown) => {
+    const host = typeof entry === 'string' ? entry.toLowerCase() : '';
+    const match = /^(\*\.)?([a-z0-9-]+(?:\.[a-z0-9-]+)+)(?::(\d{1,5}))?$/.exec(host);
+    if (!match || Number(match[3] ?? 443) > 65535) invalid('pushServices', `${String(entry)} is not a host, *.host or host:port`);
+    return host.replace(/:443$/, '');
+  });
+}
+
+function integer(value: number | undefined, fallback: number, option: string, min: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) invalid(option, `must be an integer >= ${min}`);
+  return value;
+}
+
+function invalid(option: string, reason: string): never {
+  throw new TidingsError('invalid-option', { option, reason });
+}
