@@ -20,7 +20,9 @@ export function handlePush(w: WorkerContext, event: PushEvent): void {
   try {
     first = readPush(event.data);
   } catch (error) {
-    if (w.options.ignoreForeign) return;
+    // A foreign push, or a notification the browser showed with no payload to read
+    // (nothing here says WebKit's pushnotification carries `data`): nothing owed.
+    if (w.options.ignoreForeign || (!event.data && shownByBrowser(event))) return;
     first = error as TidingsError;
   }
   w.run(event, () => runPush(w, event, first));

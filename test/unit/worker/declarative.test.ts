@@ -134,6 +134,13 @@ describe('a mutable message the browser showed itself', () => {
     expect(s.shownLog.map((n) => n.title)).toEqual(['Declared']);
   });
 
+  it('records nothing for a browser-shown notification whose event has no data to read', async () => {
+    const event = Object.assign(new FakePushEvent(null), { proposedNotification: { title: 'shown by the browser' } });
+    await dispatch(createPushWorker({ backend }).handlePush, event);
+    expect(s.shownLog).toEqual([]);
+    expect(s.events()).toEqual([]);
+  });
+
   it("listen() hands WebKit's pushnotification event to the same pipeline", async () => {
     createPushWorker().listen();
     const [listener] = s.listeners.get('pushnotification')!;
