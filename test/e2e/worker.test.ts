@@ -138,6 +138,13 @@ describe('dist/tidings-worker.iife.js in Chromium', () => {
     });
   });
 
+  it('puts what a push sends to a cache it was not configured with in its own cache, making none', async () => {
+    await send({ v: 1, id: 'c2', cache: { urls: ['/articles/43'], cacheName: 'tidings-pushed' }, notification: { title: 'Cached 2', tag: 'c2' } });
+    await shownCount(++expected);
+    await page.waitForFunction(async () => (await (await caches.open('tidings')).match('/articles/43')) !== undefined);
+    expect(await page.evaluate(() => caches.keys())).toEqual(['tidings']);
+  });
+
   it("delivers data to the page SDK's onMessage", async () => {
     await page.evaluate(async (vapidPublicKey) => {
       const w = window as unknown as { Tidings: any; __client: any; __got: unknown[] };
