@@ -191,6 +191,38 @@ describe('dist/tidings-worker.iife.js in Chromium', () => {
     await until(() => !!eventOf('failed', 'x1', 'unseal'), 'failed unseal');
   });
 
+  it('registers only with its configured backend when a page message names another (issue 10)', async () => {
+    const before = backend.requests.length;
+    // What a hostile script on the site could post: the page SDK's sync request, pointing elsewhere.
+    const answer = await page.evaluate(async (origin) => {
+      const registration = await navigator.serviceWorker.ready;
+      const channel = new MessageChannel();
+      const answered = new Promise((resolve) => {
+        channel.port1.onmessage = ({ data }) => {
+          if ('ok' in data) resolve(data);
+        };
+      });
+      registration.active!.postMessage(
+        {
+          source: 'tidings',
+          kind: 'sync',
+          backend: `${origin}/collect`,
+          timeout: 5000,
+          registration: {
+            subscription: { endpoint: `${origin}/push/ep/other`, expirationTime: null, keys: { p256dh: 'p', auth: 'a' } },
+            vapidPublicKey: 'BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4',
+          },
+        },
+        [channel.port2],
+      );
+      return answered;
+    }, server.origin);
+    expect(answer).toMatchObject({ ok: true });
+    // The registration it replaces is deleted first: both at the worker's own backend.
+    expect(backend.requests.slice(before)).toEqual([expect.stringMatching(/^DELETE \/subscriptions\//), 'POST /subscriptions']);
+    expect(server.requests.filter((r) => r.path.startsWith('/collect'))).toEqual([]);
+  });
+
   it('handles a burst of 200 pushes: every one shown, every event at the backend', async () => {
     const posts = eventPosts.length;
     const ids = Array.from({ length: 200 }, (_, i) => `b${i}`);
