@@ -34,7 +34,8 @@ async function burstOnce(session, { scope, backend, tag, count }) {
     const ids = new Set(received.events.map((e) => e.messageId).filter((id) => id?.startsWith(run)));
     Object.assign(row, {
       analyticsRequests: received.requests,
-      analyticsBudget: Math.ceil(count / BATCH_SIZE),
+      // Two events a push (delivered, shown): DESIGN's ceil(2 x n / batch).
+      analyticsBudget: Math.ceil((2 * count) / BATCH_SIZE),
       events: received.events.length,
       eventTypes: received.events.reduce((counts, e) => ({ ...counts, [e.type]: (counts[e.type] ?? 0) + 1 }), {}),
       eventsLost: received.events.length ? count - ids.size : null,

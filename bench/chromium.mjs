@@ -23,6 +23,9 @@ export async function openSession() {
     if (url.pathname !== '/probe') return false;
     const number = (name) => (url.searchParams.has(name) ? Number(url.searchParams.get(name)) : undefined);
     const hit = { arrived: now(), title: url.searchParams.get('title'), handled: number('handled'), shown: number('shown'), span: number('span') };
+    // Cold-start trace marks (trace-sw.js), when the worker sends them.
+    const marks = [...url.searchParams].filter(([name]) => name.startsWith('t.'));
+    if (marks.length) hit.trace = Object.fromEntries(marks.map(([name, value]) => [name.slice(2), Number(value)]));
     const probe = probeFor(url.searchParams.get('scope'));
     probe.hits.push(hit);
     for (const waiter of probe.waiters.splice(0)) waiter();
@@ -99,7 +102,7 @@ export async function openSession() {
       await push.push(data, scope);
       if (!(await shown)) return null;
       const hit = probe.hits[seen];
-      return { ms: hit.arrived - sentAt, handledMs: hit.handled, title: hit.title };
+      return { ms: hit.arrived - sentAt, handledMs: hit.handled, title: hit.title, trace: hit.trace };
     },
 
     /**

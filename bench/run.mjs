@@ -19,11 +19,16 @@ const counts = {
   burst: Number(process.env.BENCH_BURST ?? 500),
   cold: Number(process.env.BENCH_COLD ?? 40),
 };
+// BENCH_PARTS=size,cold (any of size, push, sealed, cold, burst, fanout) runs only those and
+// prints them, writing no results: for measuring one thing while developing.
+const parts = process.env.BENCH_PARTS?.split(',');
+const wanted = (part) => !parts || parts.includes(part);
 const started = Date.now();
 const git = (...args) => execFileSync('git', args, { cwd: resolve(import.meta.dirname, '..'), encoding: 'utf8' }).trim();
 
 /** Runs one benchmark; a failure is recorded in the results rather than ending the run. */
-async function step(name, fn) {
+async function step(name, fn, part) {
+  if (part && !wanted(part)) return { pending: 'not run (BENCH_PARTS)' };
   const t = Date.now();
   process.stdout.write(`bench: ${name}...`);
   try {
@@ -43,7 +48,7 @@ const results = {
   counts,
 };
 
-results.size = await step('size', measureSizes);
+results.size = await step('size', measureSizes, 'size');
 
 const session = await openSession();
 results.machine.chromium = session.chromiumVersion;
@@ -63,23 +68,25 @@ try {
     { name: 'floor', scope: workers.floor, payload: (id) => envelope(id) },
     { name: 'firebase', scope: workers.firebase, payload: (id) => fcmMessage(id) },
   ];
-  results.push = await step(`push -> notification (${counts.pushes} each)`, () => pushToNotification(session, contenders, counts.pushes));
-  results.sealed = await step(`sealed (${counts.pushes} each)`, () => sealedCost(session, workers.tidings, counts.pushes));
-  results.coldStart = await step(`cold start (${counts.cold} each)`, () => coldStart(session, contenders, counts.cold));
-  results.burst = await step(`burst (${counts.burst})`, () => burst(session, workers, counts.burst));
+  results.push = await step(`push -> notification (${counts.pushes} each)`, () => pushToNotification(session, contenders, counts.pushes), 'push');
+  results.sealed = await step(`sealed (${counts.pushes} each)`, () => sealedCost(session, workers.tidings, counts.pushes), 'sealed');
+  results.coldStart = await step(`cold start (${counts.cold} each)`, () => coldStart(session, contenders, counts.cold), 'cold');
+  results.burst = await step(`burst (${counts.burst})`, () => burst(session, workers, counts.burst), 'burst');
 } finally {
   await session.close();
 }
 
-results.fanout = await step('server fan-out', () => fanout());
+results.fanout = await step('server fan-out', () => fanout(), 'fanout');
 results.seconds = Math.round((Date.now() - started) / 1000);
 results.budgets = budgetChecks(results);
 
-const dir = resolve(import.meta.dirname, 'results');
-mkdirSync(dir, { recursive: true });
-writeFileSync(resolve(dir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
 const table = markdown(results);
-writeFileSync(resolve(dir, 'latest.md'), table);
+if (!parts) {
+  const dir = resolve(import.meta.dirname, 'results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(resolve(dir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(resolve(dir, 'latest.md'), table);
+}
 console.log(`\n${table}`);
 
 // The same limits and the same measure as the build's size report: a bundle over its CI

@@ -6,17 +6,17 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
 
 // `brotli` is DESIGN.md's budget ("Performance budgets"); `limit` is what CI enforces.
-// They are equal where tidings meets the budget. The worker misses its 5 KB: it carries
-// idb, the envelope validator, the aes128gcm opener and, since the page delegates storage
-// and backend sync to it, the registration code for every tab (bench/results/latest.md
-// has the breakdown). Its limit sits about 1% above what ships today (8.16 KB), so any
-// real growth fails CI; lower it with every byte saved until it reaches the budget.
+// They are equal where tidings meets the budget. The worker misses its 8 KB: it carries
+// idb, the envelope validator, the aes128gcm opener, Declarative Web Push and badges, and,
+// since the page delegates storage and backend sync to it, the registration code for
+// every tab (bench/README.md has the breakdown). Its limit is what ships today, so any
+// growth fails CI; lower it with every byte saved until it reaches the budget.
 export const budgets = [
   // The page passed its 3 KB when the options began to say why they are refused and the
   // script tag learned to register the worker at load (issue 12: 2.98 -> 3.21 KB). The
   // limit holds it near what ships, so any further growth fails CI.
   { file: 'dist/tidings.iife.js', brotli: 3 * 1024, limit: 3328 },
-  { file: 'dist/tidings-worker.iife.js', brotli: 5 * 1024, limit: 8448 },
+  { file: 'dist/tidings-worker.iife.js', brotli: 8 * 1024, limit: 8755 },
 ];
 
 /** Sizes of one file: minified bytes as built, gzip -9 and brotli 11. */

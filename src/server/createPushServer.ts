@@ -48,6 +48,12 @@ export interface PushServerOptions {
    */
   allowLoopbackEndpoints?: boolean;
   /**
+   * The site's address (`https://example.com/`): relative URLs of declarative sends
+   * (`send(…, { declarative: true })`) are made absolute against it, and a notification
+   * without `url` opens it. Without it such sends accept absolute URLs only.
+   */
+  siteUrl?: string;
+  /**
    * Who a visitor is, read from your own session (cookie, bearer token): the attributes
    * to store with their subscription (`{ user: '42' }`), which `send({ to: { attributes } })`
    * then targets. `null` refuses the registration (401); `undefined` keeps it anonymous.
@@ -119,7 +125,9 @@ export function createPushServer(options: PushServerOptions): PushServer {
   const policy = createDeliveryPolicy(vapid, options);
   const maxBodyBytes = positive(options.maxBodyBytes, requestLimits.body, 'maxBodyBytes');
 
-  const sender = createSender({ store, publicPath: basePath, concurrency, policy });
+  const siteUrl = options.siteUrl;
+  if (siteUrl !== undefined && !isHttpUrl(siteUrl)) invalid('siteUrl', 'must be an absolute http(s) URL');
+  const sender = createSender({ store, publicPath: basePath, concurrency, policy, siteUrl });
 
   async function send(message: Envelope, sendOptions: SendOptions = {}): Promise<SendResult> {
     const prepared = sender.prepare(message, sendOptions);
@@ -161,6 +169,14 @@ function positive(value: number | undefined, fallback: number, option: string, m
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min) invalid(option, `must be an integer >= ${min}`);
   return value;
+}
+
+function isHttpUrl(value: unknown): boolean {
+  try {
+    return /^https?:$/.test(new URL(value as string).protocol);
+  } catch {
+    return false;
+  }
 }
 
 function optionalFunction<T>(value: T | undefined, option: string): T | undefined {

@@ -4,6 +4,7 @@ import { validateEnvelope } from '../shared/validateEnvelope.js';
 import { deliver, type DeliveryOutcome, type DeliveryPolicy, type PushHeaders } from './deliver.js';
 import { newId, newMessageId } from './newId.js';
 import { seal } from './seal.js';
+import { toDeclarative } from './toDeclarative.js';
 import type { StoredSubscription, SubscriptionStore } from './SubscriptionStore.js';
 import type { SendError, SendOptions, SendResult } from './sendTypes.js';
 
@@ -16,6 +17,8 @@ export interface SenderOptions {
   /** Pushes in flight at once. */
   concurrency: number;
   policy: DeliveryPolicy;
+  /** What relative URLs of declarative sends are made absolute against. */
+  siteUrl?: string | undefined;
 }
 
 /** One message, checked and fixed once (its id included), ready to go to any number of batches. */
@@ -25,6 +28,8 @@ export interface PreparedMessage {
   seal: boolean;
   /** When a stored `fetch` body may be dropped, ms since the epoch. */
   expiresAt: number;
+  /** With `declarative`: the one payload every subscriber gets. */
+  declarative?: string;
 }
 
 /**
@@ -54,17 +59,24 @@ export interface Sender {
  * (sealed, plain, or a `fetch` pointer when too large), delivery, and what becomes of
  * each subscription.
  */
-export function createSender({ store, publicPath, concurrency, policy }: SenderOptions): Sender {
+export function createSender({ store, publicPath, concurrency, policy, siteUrl }: SenderOptions): Sender {
   function prepare(message: Envelope, options: SendOptions = {}): PreparedMessage {
     const envelope = validateEnvelope(message);
     envelope.id ??= newMessageId();
     const headers = pushHeaders(options);
-    return {
+    const prepared: PreparedMessage = {
       envelope: envelope as Envelope & { id: string },
       headers,
       seal: options.seal !== false,
       expiresAt: Date.now() + Math.max(headers.ttl, 86_400) * 1000,
     };
+    if (options.declarative) {
+      // A browser that shows the message itself can neither open a seal nor follow a pointer.
+      if (options.seal === true) invalid('seal', 'a sealed message cannot be declarative');
+      prepared.declarative = JSON.stringify(toDeclarative(envelope, siteUrl));
+      if (!fits(prepared.declarative)) invalid('declarative', 'too large for one push, and a declarative message cannot be fetched');
+    }
+    return prepared;
   }
 
   async function sendTo(
@@ -88,6 +100,7 @@ export function createSender({ store, publicPath, concurrency, policy }: SenderO
     };
     let shared: Promise<string> | undefined;
     const payloadFor = (entry: StoredSubscription): Promise<string> | string => {
+      if (message.declarative) return message.declarative;
       if (entry.sealKey && message.seal) {
         const sealed = JSON.stringify({ v: 1, id, sealed: seal(envelope, entry.sealKey) });
         return fits(sealed) ? sealed : pointer(sealed);

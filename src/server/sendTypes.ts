@@ -15,6 +15,13 @@ export interface SendOptions {
    * @default true
    */
   seal?: boolean;
+  /**
+   * Send the envelope as Declarative Web Push JSON (see `toDeclarative`): Safari 18.4+
+   * shows it with no service worker, others hand it to the tidings worker. Relative URLs
+   * need `createPushServer({ siteUrl })`; sent unsealed, so `seal: true` is refused.
+   * @default false
+   */
+  declarative?: boolean;
 }
 
 export interface SendError {

@@ -65,6 +65,11 @@ export interface Envelope {
   /** Routes `data` to the handler registered with `worker.on(type, fn)`. */
   type?: string;
   data?: JsonValue;
+  /**
+   * Sets the app badge to this count (`navigator.setAppBadge`); 0 clears it. Sent in
+   * declarative form as `app_badge`. Ignored where the browser has no Badging API.
+   */
+  appBadge?: number;
   /** Record delivered/shown/clicked/closed events for this message (default true). */
   analytics?: boolean;
   /** An RFC 8291 aes128gcm record, base64url, whose plaintext is an envelope. */

@@ -1,5 +1,5 @@
 import { TidingsError } from './TidingsError.js';
-import { ENVELOPE_VERSION, type Envelope, type EnvelopeNotification, type JsonValue } from './protocol.js';
+import { ENVELOPE_VERSION, type Envelope, type JsonValue } from './protocol.js';
 
 // Bounds on what one envelope may hold. A push payload is at most ~4 KB anyway; fetched
 // envelopes may be larger. Plain constants, so the bundles carry numbers, not an object.
@@ -45,6 +45,17 @@ const bool: Rule = (value, field) => (typeof value == 'boolean' ? value : fail('
 
 const nonNegative: Rule = (value, field) =>
   typeof value == 'number' && value >= 0 && value < Infinity ? value : fail('not-non-negative-number', field);
+
+/**
+ * An app badge count: a whole number >= 0 (0 clears the badge), or a string of digits,
+ * as WebKit's declarative `app_badge` allows.
+ */
+const count: Rule = (value, field) =>
+  typeof value == 'string' && /^\d{1,15}$/.test(value)
+    ? +value
+    : Number.isSafeInteger(value) && (value as number) >= 0
+      ? value
+      : fail('not-count', field);
 
 const oneOf =
   (...allowed: string[]): Rule =>
@@ -123,6 +134,7 @@ const envelope = shape({
   cache: shape({ cacheName: name }, { urls: list(CACHE_URLS, url) }),
   type: name,
   data: json,
+  appBadge: count,
   analytics: bool,
   sealed: text(TEXT, 1),
   fetch: url,
@@ -149,22 +161,38 @@ export function parseEnvelope(raw: string): Envelope {
  * are dropped, `__proto__` keys in app data are dropped), or throws TidingsError
  * `invalid-envelope` naming the field. Never throws anything else.
  *
- * Safari's declarative push shape (`{"web_push": 8030, "notification": {...}}`) is
- * accepted too and mapped onto an envelope (`navigate` becomes `url`), so one payload
- * serves every browser.
+ * Declarative Web Push JSON (`{"web_push": 8030, "notification": {...}}`, PUSH-FACTS 6.8)
+ * is accepted too and read as an envelope, so one payload serves every browser: `navigate`
+ * becomes `url` (actions too), `require_interaction` `requireInteraction`, `app_badge`
+ * (top level as the spec puts it, or in `notification` as WebKit reads it) `appBadge`,
+ * and tidings fields sent alongside (`id`, `ts`, `data`...) keep their meaning. Such a
+ * payload needs no `v`; `mutable` only concerns the browser.
  */
 export function validateEnvelope(input: unknown): Envelope {
   if (!isRecord(input)) fail('not-object');
-  if (input.web_push === 8030 && !('v' in input)) {
-    const mapped = notification(input.notification, 'notification') as EnvelopeNotification;
-    const { navigate } = input.notification as Record<string, unknown>;
-    if (navigate !== undefined) mapped.url = url(navigate, 'notification.navigate') as string;
-    return { v: ENVELOPE_VERSION, notification: mapped };
+  const declarative = input.web_push === 8030;
+  if (!declarative || 'v' in input) {
+    const v = input.v;
+    if (typeof v != 'number' || !Number.isFinite(v)) fail('version', 'v');
+    if (Math.floor(v) !== ENVELOPE_VERSION) fail('unknown-version', 'v');
   }
-  const v = input.v;
-  if (typeof v != 'number' || !Number.isFinite(v)) fail('version', 'v');
-  if (Math.floor(v) !== ENVELOPE_VERSION) fail('unknown-version', 'v');
-  return { v: ENVELOPE_VERSION, ...(envelope(input, '') as object) };
+  return { v: ENVELOPE_VERSION, ...(envelope(declarative ? fromDeclarative(input) : input, '') as object) };
+}
+
+/** The declarative field names mapped onto the envelope's; the envelope's rules then check them. */
+function fromDeclarative(input: Record<string, unknown>): Record<string, unknown> {
+  const n = input.notification;
+  if (!isRecord(n)) fail('not-object', 'notification');
+  const navigate = (a: unknown) => (isRecord(a) ? { ...a, url: a.navigate } : a);
+  return {
+    ...input,
+    appBadge: input.app_badge ?? n.app_badge,
+    notification: {
+      ...(navigate(n) as object),
+      requireInteraction: n.require_interaction,
+      actions: Array.isArray(n.actions) ? n.actions.map(navigate) : n.actions,
+    },
+  };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

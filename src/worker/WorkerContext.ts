@@ -59,14 +59,15 @@ export function createWorkerContext(options: ResolvedOptions): WorkerContext {
         return undefined;
       },
     ));
+  const notifier = createNotifier();
   const w: WorkerContext = {
     options,
     hooks: [],
     handlers: new Map(),
     db,
-    outbox: createOutbox(options, db, () => !running),
-    notifier: createNotifier(),
-    seen: createSeenIds(db),
+    outbox: createOutbox(options, db, () => !running, notifier.settled),
+    notifier,
+    seen: createSeenIds(db, notifier.settled),
     sync: options.backend ? createBackendSync({ backend: options.backend, timeout: options.timeout, background: true }) : undefined,
     async call(name, arg) {
       let answer: unknown;

@@ -7,13 +7,14 @@ import type { WorkerContext } from './WorkerContext.js';
  * The cache handler: fetches each allowed URL and puts it in Cache Storage, then keeps
  * at most `maxEntries` there, oldest out (Cache Storage lists keys in insertion order).
  * A refused or failed URL is reported as a `failed` event ('url-refused', 'cache'), never thrown.
- * A push may name its own cache only under tidings' name (`tidings-news`): never the
- * site's other caches, such as a Workbox precache the trimming would empty.
+ * A push may name only a cache the worker was configured with (`cache.name`,
+ * `cache.names`), else the default is used: never the site's other caches, such as a
+ * Workbox precache the trimming would empty, and no new caches at a push's word.
  */
 export async function cacheUrls(w: WorkerContext, envelope: Envelope): Promise<void> {
-  const own = w.options.cacheName;
+  const { cacheName: own, cacheNames } = w.options;
   const { urls, cacheName: asked = own } = envelope.cache as EnvelopeCache;
-  const cacheName = asked === own || asked.startsWith(`${own}-`) ? asked : own;
+  const cacheName = cacheNames.includes(asked) ? asked : own;
   const cache = await caches.open(cacheName);
   await Promise.all(
     urls.map(async (raw) => {

@@ -1,4 +1,5 @@
 import { NOTIFICATION_MARKER } from '../shared/protocol.js';
+import { nextTask } from './nextTask.js';
 
 declare const self: ServiceWorkerGlobalScope;
 
@@ -6,6 +7,12 @@ export interface Notifier {
   show(title: string, options: NotificationOptions): Promise<void>;
   /** True when a tidings notification is showing, or about to be. */
   anyVisible(): Promise<boolean>;
+  /**
+   * Resolves in a later task once no notification is being shown (or after 1 s): the
+   * worker's IndexedDB writes and client lookups wait for it, since the browser serves
+   * them before a notification asked for meanwhile (cold start trace, bench/coldTrace.mjs).
+   */
+  settled(): Promise<void>;
 }
 
 /**
@@ -17,6 +24,7 @@ export interface Notifier {
 export function createNotifier(): Notifier {
   let showing = 0;
   let listing: Promise<unknown> | undefined;
+  let waiters: (() => void)[] = [];
   return {
     async show(title, options) {
       showing++;
@@ -24,8 +32,12 @@ export function createNotifier(): Notifier {
         await listing;
         await self.registration.showNotification(title, options);
       } finally {
-        showing--;
+        if (!--showing) for (const wake of waiters.splice(0)) wake();
       }
+    },
+    async settled() {
+      await nextTask();
+      if (showing) await Promise.race([new Promise<void>((wake) => waiters.push(wake)), nextTask(1000)]);
     },
     async anyVisible() {
       if (showing) return true;

@@ -31,6 +31,8 @@ export function createOutbox(
   options: ResolvedOptions,
   db: () => Promise<TidingsDatabase | undefined>,
   idle: () => boolean,
+  /** Resolves when writing will not hold up a notification (Notifier.settled). */
+  settled: () => Promise<void>,
 ): Outbox {
   const { analytics, backend, timeout } = options;
   let queued: TidingsEvent[] = [];
@@ -106,7 +108,7 @@ export function createOutbox(
       queued.push({ id: crypto.randomUUID(), type, at: Date.now(), messageId, ...extra });
       // One transaction for everything recorded meanwhile: a burst of pushes stays cheap.
       return (writing ??= (async () => {
-        await nextTask();
+        await settled();
         try {
           while (queued.length) await store(queued.splice(0));
         } finally {

@@ -5,7 +5,7 @@ import { handleNotificationClose } from './handleNotificationClose.js';
 import { handlePush } from './handlePush.js';
 import { handleSubscriptionChange } from './handleSubscriptionChange.js';
 import { check, resolveOptions } from './resolveOptions.js';
-import type { PushWorker, PushWorkerOptions } from './types.js';
+import type { PushHandler, PushWorker, PushWorkerOptions } from './types.js';
 import { createWorkerContext } from './WorkerContext.js';
 
 declare const self: ServiceWorkerGlobalScope;
@@ -25,6 +25,8 @@ export function createPushWorker(options?: PushWorkerOptions): PushWorker {
         listening = true;
         const on = self.addEventListener.bind(self) as (type: string, listener: (event: never) => void) => void;
         on('push', worker.handlePush);
+        // WebKit's name for the push event of a mutable declarative message.
+        on('pushnotification', worker.handlePush);
         on('notificationclick', worker.handleNotificationClick);
         on('notificationclose', worker.handleNotificationClose);
         on('pushsubscriptionchange', worker.handleSubscriptionChange);
@@ -46,7 +48,8 @@ export function createPushWorker(options?: PushWorkerOptions): PushWorker {
     on(type, handler) {
       check(typeof type === 'string' && type, 'type');
       check(typeof handler === 'function' || typeof handler?.handle === 'function', 'handler');
-      w.handlers.set(type, handler);
+      // Stored untyped: the Data each handler was registered with is the site's promise.
+      w.handlers.set(type, handler as PushHandler);
       return worker;
     },
     use(hooks) {

@@ -1,5 +1,4 @@
 import type { TidingsDatabase } from '../shared/db.js';
-import { nextTask } from './nextTask.js';
 
 /** How many message ids the `seen` store remembers; older ones are forgotten first. */
 export const SEEN_LIMIT = 500;
@@ -21,12 +20,12 @@ export interface SeenIds {
  * worker's lifetime, so a warm push never waits on IndexedDB to learn it is not a
  * replay. Checking and remembering touch only the Set, with no await between them, so
  * two deliveries of one id never both pass. A new id goes to IndexedDB once the
- * notification was asked for (see nextTask), and in the same transaction the oldest ids
+ * notification was shown (Notifier.settled), and in the same transaction the oldest ids
  * beyond SEEN_LIMIT (by the `at` index) leave the store and the Set; a restarted worker
  * reads the store back, so a replay is still caught then.
  * Where IndexedDB fails the ids live only in memory: replays are caught while the worker runs.
  */
-export function createSeenIds(db: () => Promise<TidingsDatabase | undefined>): SeenIds {
+export function createSeenIds(db: () => Promise<TidingsDatabase | undefined>, settled: () => Promise<void>): SeenIds {
   let ids: Promise<Set<string>> | undefined;
   const load = () =>
     (ids ??= db()
@@ -39,7 +38,7 @@ export function createSeenIds(db: () => Promise<TidingsDatabase | undefined>): S
       if (seen.has(id)) return true;
       seen.add(id);
       event.waitUntil(
-        nextTask()
+        settled()
           .then(async () => {
             const tx = (await db())!.transaction('seen', 'readwrite');
             void tx.store.put({ id, at: Date.now() });

@@ -13,5 +13,5 @@ export function handleMessage(w: WorkerContext, event: ExtendableMessageEvent): 
   const source = event.source as Client | null;
   if (!isTidingsMessage(event.data) || !source?.url.startsWith(self.location.origin + '/')) return;
   if (event.data.kind === 'flush') event.waitUntil(w.flush());
-  else if (/^(sync|unsync|state|prompt)$/.test(event.data.kind)) handlePageRequest(event, event.data as PageRequest);
+  else if (/^(sync|unsync|state|prompt)$/.test(event.data.kind)) handlePageRequest(event, event.data as PageRequest, w.options.backend);
 }

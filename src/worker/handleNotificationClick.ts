@@ -26,7 +26,8 @@ export function handleNotificationClick(w: WorkerContext, event: NotificationEve
     event,
     async () => {
       const scope = self.registration.scope;
-      const wanted = (action && mark.actions?.[action]) || mark.url;
+      // Own entries only: an action named `constructor` must not find Object's.
+      const wanted = (action && mark.actions && Object.hasOwn(mark.actions, action) && mark.actions[action]) || mark.url;
       let url = wanted ? allowedUrl(w.options, wanted) : scope;
       if (!url) {
         url = scope;

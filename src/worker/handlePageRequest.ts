@@ -21,12 +21,12 @@ const BACKOFF_DAYS = [3, 7, 30];
  * tabs share one queue and one lock, and the page bundle carries neither. The caller has
  * checked that the message is a tidings one from a window of this origin.
  */
-export function handlePageRequest(event: PageRequestEvent, request: PageRequest): void {
+export function handlePageRequest(event: PageRequestEvent, request: PageRequest, backend?: string): void {
   const [port] = event.ports;
   if (!port) return;
   port.postMessage({});
   event.waitUntil(
-    answer(request, port).then(
+    answer(request, port, backend).then(
       (value): PageAnswer => ({ ok: true, value }),
       (error: unknown): PageAnswer => {
         // `cause` may not survive structured clone; the code, status and reason do.
@@ -37,10 +37,14 @@ export function handlePageRequest(event: PageRequestEvent, request: PageRequest)
   );
 }
 
-async function answer(request: PageRequest, port: MessagePort): Promise<unknown> {
+/**
+ * A worker configured with a backend talks to that one only: a page's message cannot
+ * point it elsewhere. Without one it takes the page's (the page SDK's `backend`).
+ */
+async function answer(request: PageRequest, port: MessagePort, own: string | undefined): Promise<unknown> {
   if (request.kind == 'prompt') return prompt(request.later);
   const { backend, headers, timeout } = request.kind == 'state' ? { timeout: 10_000 } : request;
-  const sync = createBackendSync({ backend: backend ?? adapterVia(port, timeout), headers, timeout });
+  const sync = createBackendSync({ backend: backend ? (own ?? backend) : adapterVia(port, timeout), headers, timeout });
   if (request.kind == 'state') {
     const { sync: last, pending } = await sync.read();
     return {

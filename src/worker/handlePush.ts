@@ -3,7 +3,9 @@ import type { TidingsError } from '../shared/TidingsError.js';
 import { guardMessage, isStale } from './guardMessage.js';
 import { readPush } from './readPush.js';
 import { resolveEnvelope } from './resolveEnvelope.js';
+import { notifiesEveryPush } from './notifiesEveryPush.js';
 import { routeEnvelope } from './routeEnvelope.js';
+import { shownByBrowser } from './shownByBrowser.js';
 import { isForeground, windowClients } from './windowClients.js';
 import type { WorkerContext } from './WorkerContext.js';
 
@@ -18,7 +20,9 @@ export function handlePush(w: WorkerContext, event: PushEvent): void {
   try {
     first = readPush(event.data);
   } catch (error) {
-    if (w.options.ignoreForeign) return;
+    // A foreign push, or a notification the browser showed with no payload to read
+    // (nothing here says WebKit's pushnotification carries `data`): nothing owed.
+    if (w.options.ignoreForeign || (!event.data && shownByBrowser(event))) return;
     first = error as TidingsError;
   }
   w.run(event, () => runPush(w, event, first));
@@ -26,7 +30,8 @@ export function handlePush(w: WorkerContext, event: PushEvent): void {
 
 async function runPush(w: WorkerContext, event: PushEvent, first: Envelope | TidingsError): Promise<void> {
   let envelope: Envelope | undefined;
-  let shown = false;
+  // A declarative notification the browser shows itself already counts.
+  let shown = shownByBrowser(event);
   let skipped: string | undefined;
   // A tab of the site in front got the push itself (`foreground`), so nothing more is owed.
   let reachedTab = false;
@@ -36,25 +41,28 @@ async function runPush(w: WorkerContext, event: PushEvent, first: Envelope | Tid
     // and the guard below skips it all the same. (A replay is only known once opened.)
     envelope = isStale(first) ? first : await resolveEnvelope(w, first);
     skipped = await guardMessage(w, envelope, event);
-    // Asked only now, and awaited only where the answer matters, so a notification is
-    // not held up by it (unless `foreground` is 'message').
-    const windows = windowClients().catch(() => []);
+    // Asked once the notification is up (Notifier.settled), and awaited only where the
+    // answer matters (`foreground` 'message', which shows nothing before it).
+    const windows = w.notifier.settled().then(windowClients).catch(() => []);
     // A replay was counted as delivered the first time.
     if (envelope.analytics !== false && skipped !== 'replayed') void w.outbox.record('delivered', envelope.id);
     if (skipped) await w.fail(skipped, envelope.id);
     else {
-      shown = await routeEnvelope(w, event, envelope, windows);
+      shown = (await routeEnvelope(w, event, envelope, windows)) || shown;
       reachedTab = (await windows).some(isForeground);
     }
   } catch (error) {
     await w.fail(error, envelope?.id ?? (first as Envelope).id);
   }
   try {
-    // Chrome shows its own "updated in the background" notice, and Safari revokes the
-    // permission, when a push shows nothing. Bad input gets the default too (DESIGN.md,
-    // "Bad input"); a replay or a stale message needs nothing new if a tidings
-    // notification is already up.
-    if (!shown && !reachedTab && !(skipped && (await w.notifier.anyVisible().catch(() => false)))) {
+    // Chrome shows its own "updated in the background" notice when a push shows nothing,
+    // unless a tab is in front; Safari revokes the permission, tab or not. Bad input gets
+    // the default too (DESIGN.md, "Bad input"); elsewhere a replay or a stale message
+    // needs nothing new if a tidings notification is already up.
+    if (
+      !shown &&
+      (notifiesEveryPush() || (!reachedTab && !(skipped && (await w.notifier.anyVisible().catch(() => false)))))
+    ) {
       const { title, ...options } = w.options.defaultNotification;
       await w.notifier.show(title, {
         tag: 'tidings',

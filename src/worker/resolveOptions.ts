@@ -16,6 +16,8 @@ export interface ResolvedOptions {
   foreground: 'notify' | 'message' | 'both';
   ignoreForeign: boolean;
   cacheName: string;
+  /** Every cache a push may name: `cacheName` and `cache.names`. */
+  cacheNames: string[];
   maxEntries: number;
   /** Off without a backend: events would have nowhere to go. */
   analytics: false | { batchSize: number; maxQueue: number };
@@ -53,6 +55,8 @@ export function resolveOptions(options: PushWorkerOptions = {}): ResolvedOptions
   check(typeof ignoreForeign === 'boolean', 'ignoreForeign');
   check(isObject(cache) && (cache.name === undefined || (typeof cache.name === 'string' && cache.name)), 'cache.name');
   check(count(cache.maxEntries), 'cache.maxEntries');
+  const { name = 'tidings', names = [] } = cache;
+  check(Array.isArray(names) && names.every((n) => typeof n === 'string' && n), 'cache.names');
   check(typeof analytics === 'boolean' || isObject(analytics), 'analytics');
   const { batchSize = 20, maxQueue = 1000 } = typeof analytics === 'object' ? analytics : {};
   check(count(batchSize), 'analytics.batchSize');
@@ -66,7 +70,8 @@ export function resolveOptions(options: PushWorkerOptions = {}): ResolvedOptions
     origins,
     foreground,
     ignoreForeign,
-    cacheName: cache.name ?? 'tidings',
+    cacheName: name,
+    cacheNames: [name, ...names],
     maxEntries: cache.maxEntries ?? 50,
     analytics: analytics !== false && backend !== undefined && { batchSize, maxQueue },
     timeout,

@@ -1,5 +1,8 @@
 import { MESSAGE_SOURCE, NOTIFICATION_MARKER, type Envelope, type PushDataMessage } from '../shared/protocol.js';
 import { cacheUrls } from './cacheUrls.js';
+import { notifiesEveryPush } from './notifiesEveryPush.js';
+import { setAppBadge } from './setAppBadge.js';
+import { shownByBrowser } from './shownByBrowser.js';
 import { showEnvelopeNotification } from './showEnvelopeNotification.js';
 import type { PushContext } from './types.js';
 import { isForeground } from './windowClients.js';
@@ -8,7 +11,9 @@ import { withTimeout } from './withTimeout.js';
 
 /**
  * Sends a checked envelope to every handler it names, at once: `notification` (subject
- * to `foreground`), `cache`, the `on(type)` handler, and `data` to the site's open tabs.
+ * to `foreground`, except where every push must notify), `appBadge`, `cache`, the
+ * `on(type)` handler, and `data` to the site's open tabs. A declarative notification the
+ * browser shows itself is not shown again, and its badge is the browser's to set.
  * Each is bounded by the timeout; one failing is recorded and does not stop the others.
  * Resolves true when a notification was shown.
  */
@@ -20,13 +25,14 @@ export async function routeEnvelope(
 ): Promise<boolean> {
   let shown = false;
   const foreground = windows.then((list) => (list.some(isForeground) ? w.options.foreground : undefined));
-  const { notification, type, data } = envelope;
+  const { notification, type, data, appBadge } = envelope;
+  const analytics = envelope.analytics !== false;
+  const byBrowser = shownByBrowser(event);
   const handler = type === undefined ? undefined : w.handlers.get(type);
   const context: PushContext = {
     envelope,
     event,
     showNotification: async (title, options) => {
-      const analytics = envelope.analytics !== false;
       const mark = { messageId: envelope.id, analytics };
       await w.notifier.show(title, { ...options, data: { [NOTIFICATION_MARKER]: mark, data: options?.data } });
       shown = true;
@@ -37,9 +43,14 @@ export async function routeEnvelope(
   const tasks = [
     notification &&
       (async () => {
-        if (w.options.foreground === 'message' && (await foreground)) return;
-        shown = (await showEnvelopeNotification(w, envelope)) || shown;
+        if (byBrowser) {
+          shown = true;
+          if (analytics) void w.outbox.record('shown', envelope.id);
+        } else if (w.options.foreground !== 'message' || notifiesEveryPush() || !(await foreground)) {
+          shown = (await showEnvelopeNotification(w, envelope)) || shown;
+        }
       }),
+    appBadge !== undefined && !byBrowser && (() => setAppBadge(appBadge)),
     envelope.cache && (() => cacheUrls(w, envelope)),
     handler && (() => (typeof handler === 'function' ? handler(data, context) : handler.handle(data, context))),
     async () => {

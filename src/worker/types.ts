@@ -31,8 +31,12 @@ export interface PushWorkerOptions {
   foreground?: 'notify' | 'message' | 'both';
   /** Leave pushes that are not tidings envelopes to the worker's other push listeners. Default false. */
   ignoreForeign?: boolean;
-  /** Cache Storage for `cache.urls`: its name (default 'tidings') and how many entries it keeps, oldest out (default 50). */
-  cache?: { name?: string; maxEntries?: number };
+  /**
+   * Cache Storage for `cache.urls`: its name (default 'tidings'), other caches a push may
+   * name in `cache.cacheName` (default none: a name not listed gets the default cache),
+   * and how many entries each keeps, oldest out (default 50).
+   */
+  cache?: { name?: string; names?: string[]; maxEntries?: number };
   /**
    * Analytics events (delivered, shown, clicked, closed, failed, resubscribed). `false`
    * turns them off; an object sets the batch size per request (default 20) and how many
@@ -52,10 +56,13 @@ export interface PushContext {
   showNotification(title: string, options?: NotificationOptions): Promise<void>;
 }
 
-/** A handler for one envelope `type`: a function, or an object with `handle`. */
-export type PushHandler =
-  | ((data: JsonValue | undefined, context: PushContext) => unknown)
-  | { handle(data: JsonValue | undefined, context: PushContext): unknown };
+/**
+ * A handler for one envelope `type`: a function, or an object with `handle`. `Data` is
+ * what the backend sends as `data` for that type; the worker checks it is JSON, not its shape.
+ */
+export type PushHandler<Data = JsonValue | undefined> =
+  | ((data: Data, context: PushContext) => unknown)
+  | { handle(data: Data, context: PushContext): unknown };
 
 /** The notification a push is about to show; `notificationWillShow` may edit it. */
 export interface NotificationDraft {
@@ -107,7 +114,10 @@ export interface PushWorker {
   handleSubscriptionChange(event: ExtendableEvent): void;
   /** Answers the page SDK's messages (its requests for storage and backend sync); others are left alone. */
   handleMessage(event: ExtendableMessageEvent): void;
-  /** Routes envelopes with this `type` to `handler`, with their `data`. */
-  on(type: string, handler: PushHandler): PushWorker;
+  /**
+   * Routes envelopes with this `type` to `handler`, with their `data`, typed as `Data`
+   * (`worker.on<ChatMessage>('chat', (message) => …)`); default `JsonValue | undefined`.
+   */
+  on<Data = JsonValue | undefined>(type: string, handler: PushHandler<Data>): PushWorker;
   use(hooks: PushHooks): PushWorker;
 }

@@ -4,7 +4,8 @@ import { TidingsError } from '../shared/TidingsError.js';
 export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(reject, ms, new TidingsError('handler-failed', { reason: 'timeout' }));
+    // The error is made only when it is thrown: every push starts several of these.
+    timer = setTimeout(() => reject(new TidingsError('handler-failed', { reason: 'timeout' })), ms);
   });
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }

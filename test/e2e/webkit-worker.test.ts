@@ -98,16 +98,17 @@ describe('dist/tidings-worker.iife.js in WebKit', () => {
     await until(() => eventOf('failed', undefined, 'json'), 'failed json');
   });
 
-  it('shows a replayed id once', async () => {
+  it('shows a replayed id once; the replay shows the default, as every push must in WebKit', async () => {
     const envelope = { v: 1, id: 'dup', notification: { title: 'Dup', tag: 'dup' } };
     await push(envelope);
     await shown(++expected);
     await push(envelope);
     await until(() => eventOf('failed', 'dup', 'replayed'), 'failed replayed');
-    // The probe reports every show: the replay showed nothing, not even the default.
-    const titles = await shown(expected);
+    // Safari revokes the permission after a push that shows nothing (issue 13), so the
+    // worker shows the default for the replay instead of nothing; the message stays shown once.
+    const titles = await shown(++expected);
     expect(titles.filter((t) => t == 'Dup')).toHaveLength(1);
-    expect(titles).toHaveLength(expected);
+    expect(titles.at(-1)).toBe('E2E default');
   });
 
   it("opens a sealed envelope with WebKit's WebCrypto: the page SDK registers the key, web-push seals", async () => {

@@ -176,14 +176,87 @@ describe('validateEnvelope: every field', () => {
     expect(parseEnvelope('{"v":1}')).toEqual({ v: 1 });
   });
 
-  it('maps Safari declarative push JSON onto an envelope', () => {
+  it('maps Safari declarative push JSON onto an envelope, badge inside notification as WebKit reads it', () => {
     const declarative = {
       web_push: 8030,
       notification: { title: 'Hi', body: 'There', navigate: 'https://example.com/x', app_badge: '1', mutable: true },
     };
     expect(validateEnvelope(declarative)).toEqual({
       v: 1,
+      appBadge: 1,
       notification: { title: 'Hi', body: 'There', url: 'https://example.com/x' },
     });
+  });
+});
+
+describe('declarative Web Push', () => {
+  const declared = (notification: object, rest: object = {}) => ({ web_push: 8030, notification, ...rest });
+
+  it('reads actions with navigate, require_interaction and the top-level app_badge of the spec', () => {
+    const input = declared(
+      {
+        title: 'T',
+        navigate: 'https://example.com/a',
+        require_interaction: true,
+        actions: [{ action: 'open', title: 'Open', navigate: 'https://example.com/b' }],
+      },
+      { app_badge: 7, mutable: true },
+    );
+    expect(validateEnvelope(input)).toEqual({
+      v: 1,
+      appBadge: 7,
+      notification: {
+        title: 'T',
+        url: 'https://example.com/a',
+        requireInteraction: true,
+        actions: [{ action: 'open', title: 'Open', url: 'https://example.com/b' }],
+      },
+    });
+  });
+
+  it('keeps the tidings fields sent alongside, so the replay guard and routing see them', () => {
+    const input = declared({ title: 'T', navigate: 'https://example.com/' }, { id: 'm1', ts: 5, ttl: 60, type: 'chat', data: { n: 1 }, analytics: false });
+    expect(validateEnvelope(input)).toEqual({
+      v: 1,
+      id: 'm1',
+      ts: 5,
+      ttl: 60,
+      type: 'chat',
+      data: { n: 1 },
+      analytics: false,
+      notification: { title: 'T', url: 'https://example.com/' },
+    });
+  });
+
+  it('clears the badge with 0 and takes the top-level badge over the one inside notification', () => {
+    expect(validateEnvelope(declared({ title: 'T', app_badge: 3 }, { app_badge: 0 })).appBadge).toBe(0);
+  });
+
+  it.each([
+    ['a negative badge', declared({ title: 'T' }, { app_badge: -1 }), 'appBadge', 'not-count'],
+    ['a fractional badge', declared({ title: 'T' }, { app_badge: 1.5 }), 'appBadge', 'not-count'],
+    ['a badge in exponent form', declared({ title: 'T', app_badge: '1e3' }), 'appBadge', 'not-count'],
+    ['a badge past 2^53', declared({ title: 'T' }, { app_badge: 2 ** 60 }), 'appBadge', 'not-count'],
+    ['a badge object', declared({ title: 'T' }, { app_badge: { valueOf: 1 } }), 'appBadge', 'not-count'],
+    ['no notification object', { web_push: 8030, notification: 'x' }, 'notification', 'not-object'],
+    ['actions that are not a list', declared({ title: 'T', actions: 'x' }), 'notification.actions', 'not-array'],
+    ['an action that is not an object', declared({ title: 'T', actions: [7] }), 'notification.actions[0]', 'not-object'],
+    ['a navigate that is not a string', declared({ title: 'T', navigate: 5 }), 'notification.url', 'not-string'],
+    ['an unknown envelope version beside web_push', declared({ title: 'T' }, { v: 2 }), 'v', 'unknown-version'],
+  ])('refuses %s', (_, input, field, reason) => {
+    expect(() => validateEnvelope(input)).toThrow(expect.objectContaining({ code: 'invalid-envelope', details: { field, reason } }));
+  });
+
+  it('drops __proto__ and unknown keys of a declarative notification', () => {
+    const input = JSON.parse('{"web_push":8030,"notification":{"title":"T","__proto__":{"polluted":1},"onclick":"x"}}');
+    const out = validateEnvelope(input);
+    expect(out.notification).toEqual({ title: 'T' });
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('takes appBadge in a tidings envelope too', () => {
+    expect(validateEnvelope({ v: 1, appBadge: 4 })).toEqual({ v: 1, appBadge: 4 });
+    expect(() => validateEnvelope({ v: 1, appBadge: '4' })).not.toThrow();
+    expect(() => validateEnvelope({ v: 1, appBadge: true })).toThrow(expect.objectContaining({ details: { field: 'appBadge', reason: 'not-count' } }));
   });
 });

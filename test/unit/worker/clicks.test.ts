@@ -47,6 +47,23 @@ describe('notificationclick', () => {
     expect(s.events().filter((e) => e.type === 'clicked').map((e) => e.action)).toEqual(['reply', 'x']);
   });
 
+  it.each(['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf'])(
+    'looks an action named %s up as its own entry only: with no URL it opens the notification URL',
+    async (name) => {
+      const actions = [{ action: name, title: 'A' }, { action: 'reply', title: 'R', url: '/reply' }];
+      const { worker, notification } = await show({ url: '/articles/1', actions });
+      await click(worker, notification, name);
+      expect(s.opened).toEqual(['https://site.example/articles/1']);
+      expect(failures()).toEqual([]);
+    },
+  );
+
+  it('opens the URL of an action named __proto__ that has one', async () => {
+    const { worker, notification } = await show({ actions: [{ action: '__proto__', title: 'A', url: '/proto' }] });
+    await click(worker, notification, '__proto__');
+    expect(s.opened).toEqual(['https://site.example/proto']);
+  });
+
   it('opens the scope when the notification has no URL', async () => {
     const { worker, notification } = await show({});
     await click(worker, notification);

@@ -22,7 +22,7 @@ describe('createPushWorker', () => {
     expect(worker.listen()).toBe(worker);
     worker.listen();
     expect([...s.listeners.keys()].sort()).toEqual(
-      ['message', 'notificationclick', 'notificationclose', 'push', 'pushsubscriptionchange', 'sync'].sort(),
+      ['message', 'notificationclick', 'notificationclose', 'push', 'pushnotification', 'pushsubscriptionchange', 'sync'].sort(),
     );
     for (const list of s.listeners.values()) expect(list).toHaveLength(1);
   });
@@ -104,5 +104,35 @@ describe('ignoreForeign', () => {
     await dispatch(worker.handlePush, new FakePushEvent({ v: 1, notification: { title: 'ours' } }));
     await dispatch(worker.handlePush, new FakePushEvent({ v: 1, sealed: 'AAAA' }));
     expect(s.shownLog.map((n) => n.title)).toEqual(['ours', 'Default']);
+  });
+});
+
+describe('on<Data>: typed pushed data', () => {
+  interface ChatMessage {
+    from: string;
+    text: string;
+  }
+
+  it('hands the handler data typed as the site declared it, function or object', async () => {
+    const got: string[] = [];
+    const worker = createPushWorker()
+      .on<ChatMessage>('chat', (message) => {
+        // Compiles only because `message` is a ChatMessage (npm run typecheck checks this file).
+        got.push(`${message.from}: ${message.text}`);
+        // @ts-expect-error a ChatMessage has no `count`
+        void message.count;
+      })
+      .on<ChatMessage>('chat.object', { handle: (message) => void got.push(message.from.toUpperCase()) });
+    await dispatch(worker.handlePush, new FakePushEvent({ v: 1, type: 'chat', data: { from: 'ann', text: 'hi' } }));
+    await dispatch(worker.handlePush, new FakePushEvent({ v: 1, type: 'chat.object', data: { from: 'bob', text: 'yo' } }));
+    expect(got).toEqual(['ann: hi', 'BOB']);
+  });
+
+  it('defaults to JsonValue | undefined', () => {
+    createPushWorker().on('any', (data) => {
+      // @ts-expect-error data may be undefined or not a string
+      const text: string = data;
+      void text;
+    });
   });
 });

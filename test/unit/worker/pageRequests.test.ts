@@ -73,6 +73,15 @@ const route = { backend, timeout: 1000 };
 describe('page requests', () => {
   beforeEach(() => void createPushWorker().listen());
 
+  it("registers with the worker's configured backend, whatever backend the page message names", async () => {
+    createPushWorker({ backend }).listen();
+    // Only the first listener answers; this test's worker is the one registered last, so drop the others.
+    s.listeners.set('message', s.listeners.get('message')!.slice(-1));
+    const { answer } = await ask({ kind: 'sync', backend: 'https://evil.example/collect', timeout: 1000, registration });
+    expect(answer).toEqual({ ok: true, value: true });
+    expect(s.requests.map((r) => r.url)).toEqual([`${backend}/subscriptions`]);
+  });
+
   it('acks at once, registers the subscription with the backend and answers true', async () => {
     const { messages, answer } = await ask({ kind: 'sync', ...route, headers: { 'x-csrf': 't' }, registration });
     expect(messages[0]).toEqual({});

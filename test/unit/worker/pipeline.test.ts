@@ -389,8 +389,24 @@ describe('cache handler', () => {
     for (const url of ['/1', '/2', '/3']) await dispatch(worker.handlePush, new FakePushEvent({ v: 1, cache: { urls: [url] } }));
     await dispatch(worker.handlePush, new FakePushEvent({ v: 1, cache: { urls: ['/2'] } }));
     expect([...s.stores.get('news')!.keys()]).toEqual(['https://site.example/3', 'https://site.example/2']);
+  });
+
+  it('uses a cache a push names only when the worker was configured with that name', async () => {
+    s.routes.unshift((r) => (r.method === 'GET' ? new Response(r.url) : undefined));
+    const worker = createPushWorker({ cache: { name: 'news', names: ['news-extra'] } });
     await dispatch(worker.handlePush, new FakePushEvent({ v: 1, cache: { urls: ['/x'], cacheName: 'news-extra' } }));
     expect([...s.stores.get('news-extra')!.keys()]).toEqual(['https://site.example/x']);
+  });
+
+  it('puts what a push sends to an unconfigured cache name in the default cache, so pushes cannot make caches', async () => {
+    s.routes.unshift((r) => (r.method === 'GET' ? new Response(r.url) : undefined));
+    const worker = createPushWorker({ cache: { name: 'news' } });
+    for (let i = 0; i < 5; i++) {
+      await dispatch(worker.handlePush, new FakePushEvent({ v: 1, cache: { urls: [`/${i}`], cacheName: `news-${i}` } }));
+    }
+    await dispatch(worker.handlePush, new FakePushEvent({ v: 1, cache: { urls: ['/p'], cacheName: '__proto__' } }));
+    expect([...s.stores.keys()]).toEqual(['news']);
+    expect(s.stores.get('news')!.size).toBe(6);
   });
 
   it("never writes to or trims a cache outside tidings' name, such as a site's precache", async () => {

@@ -95,7 +95,17 @@ export interface ScopeOptions {
   maxActions?: number | undefined;
   /** Give the registration Background Sync. */
   sync?: boolean;
+  /** navigator.userAgent; default Chromium's. */
+  userAgent?: string;
+  /** Leave the Badging API out, as Firefox does. */
+  noBadging?: boolean;
+  /** Have WebKit's `onpushnotification` (Safari 18.4+, Declarative Web Push). */
+  pushNotificationEvent?: boolean;
 }
+
+export const CHROMIUM_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36';
+export const SAFARI_UA = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.3 Safari/605.1.15';
+export const FIREFOX_UA = 'Mozilla/5.0 (X11; Linux x86_64; rv:153.0) Gecko/20100101 Firefox/153.0';
 
 export type FakeScope = ReturnType<typeof installScope>;
 
@@ -109,6 +119,8 @@ export function installScope(options: ScopeOptions = {}) {
   const syncTags: string[] = [];
   const listeners = new Map<string, ((event: unknown) => void)[]>();
   const stores = new Map<string, Map<string, Response>>();
+  /** Every setAppBadge/clearAppBadge call, as the count set (0 for a clear). */
+  const badges: number[] = [];
   let nextId = 0;
 
   const makeClient = (partial: Partial<FakeClient> = {}): FakeClient => {
@@ -187,6 +199,16 @@ export function installScope(options: ScopeOptions = {}) {
       },
     },
     Notification: { maxActions: 'maxActions' in options ? options.maxActions : 2 },
+    navigator: {
+      userAgent: options.userAgent ?? CHROMIUM_UA,
+      ...(options.noBadging
+        ? {}
+        : {
+            setAppBadge: async (count: number) => void badges.push(count),
+            clearAppBadge: async () => void badges.push(0),
+          }),
+    },
+    ...(options.pushNotificationEvent ? { onpushnotification: null } : {}),
     addEventListener: (type: string, listener: (event: unknown) => void) => {
       listeners.set(type, [...(listeners.get(type) ?? []), listener]);
     },
@@ -237,6 +259,7 @@ export function installScope(options: ScopeOptions = {}) {
     syncTags,
     listeners,
     stores,
+    badges,
     fetch: fetchFake,
     /** The analytics events POSTed to `{backend}/events`, in order. */
     events: () => requests.filter((r) => r.url.endsWith('/events')).flatMap((r) => r.body.events as any[]),
