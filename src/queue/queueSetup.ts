@@ -17,7 +17,7 @@ export interface QueueSetup {
 /** BullMQ, loaded when a queue or sender is first used (an optional peer dependency). */
 export const loadBullmq = (): typeof import('bullmq') => requireOptional<typeof import('bullmq')>('bullmq', '5');
 
-export function queueSetup(options: QueueConnectionOptions, concurrency: number): QueueSetup {
+export function queueSetup(options: QueueConnectionOptions & { siteUrl?: string }, concurrency: number): QueueSetup {
   if (!options || typeof options !== 'object') invalid('options', 'must be an object');
   const vapid = checkVapidDetails(options.vapid);
   const { store } = options;
@@ -39,7 +39,10 @@ export function queueSetup(options: QueueConnectionOptions, concurrency: number)
   }
   // The same policy as createPushServer's: which push services, loopback, retries, breaker.
   const policy = createDeliveryPolicy(vapid, options);
-  return { name, connection, sender: createSender({ store, publicPath: basePath, concurrency, policy }) };
+  // Declarative payloads are made when a send is queued, so only the queue needs the site's address.
+  const { siteUrl } = options;
+  if (siteUrl !== undefined && !/^https?:\/\/[^/]/.test(String(siteUrl))) invalid('siteUrl', 'must be an absolute http(s) URL');
+  return { name, connection, sender: createSender({ store, publicPath: basePath, concurrency, policy, siteUrl }) };
 }
 
 export function positive(value: number | undefined, fallback: number, option: string, min = 1): number {

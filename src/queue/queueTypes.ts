@@ -55,6 +55,11 @@ export interface QueueConnectionOptions extends DeliveryOptions {
 }
 
 export interface SendQueueOptions extends QueueConnectionOptions {
+  /**
+   * The site's address (`https://example.com/`), as for `createPushServer`: relative URLs
+   * of declarative sends (`send(…, { declarative: true })`) are made absolute against it.
+   */
+  siteUrl?: string;
   /** Subscribers per job: a sender takes a batch at a time, and a crash repeats at most one. @default 500 */
   batchSize?: number;
 }

@@ -140,6 +140,21 @@ describe.runIf(up)('createSendQueue and startSendWorker', () => {
     );
   });
 
+  it('sends declarative messages, made absolute against siteUrl when queued, with the same id in every copy', async () => {
+    const endpoints = await setup(3, 2);
+    await queue.close();
+    queue = createSendQueue({ redis: redisUrl, store, vapid, name, batchSize: 2, allowLoopbackEndpoints: true, siteUrl: 'https://site.example/' });
+    await sender();
+    const { id } = await queue.send({ v: 1, notification: { title: 'Declarative', url: '/news/1' } }, { declarative: true });
+    expect(await queue.wait(id, { interval: 20 })).toMatchObject({ state: 'done', sent: 3 });
+    for (const endpoint of endpoints) {
+      const [text, ...more] = await pushService.received(endpoint);
+      expect(more).toEqual([]);
+      expect(JSON.parse(text!)).toMatchObject({ web_push: 8030, id, notification: { title: 'Declarative', navigate: 'https://site.example/news/1' } });
+    }
+    expect(() => createSendQueue({ redis: redisUrl, store, vapid, siteUrl: '/relative' })).toThrow(expect.objectContaining({ code: 'invalid-option' }));
+  });
+
   it('checks the envelope and options when queuing, before anything is recorded', async () => {
     await setup(0, 10);
     await expect(queue.send({ v: 2 } as never)).rejects.toMatchObject({ code: 'invalid-envelope' });
