@@ -1,9 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
 // Five projects: logic in Node, page logic in happy-dom, the browser suites that drive
-// real Chromium and Firefox against the built bundles, the package as installed from its
-// tarball, and the recipes (docs/recipes.md) built with real Vite and run in Chromium
-// (the last three after `npm run build`).
+// real Chromium, Firefox and WebKit against the built bundles, the package as installed
+// from its tarball, and the recipes (docs/recipes.md: Vite, Serwist, Next.js) built with
+// the real tools and run in Chromium (the last three after `npm run build`).
 export default defineConfig({
   test: {
     projects: [
