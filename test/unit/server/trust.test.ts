@@ -183,6 +183,21 @@ describe('state changes must be same-site JSON (CSRF)', () => {
     expect((await post('/subscriptions', { subscription: other }, { origin: 'https://app.example', 'sec-fetch-site': 'cross-site' })).status).toBe(201);
   });
 
+  it('accepts an Origin matching the Host header when the framework rewrote the URL (Next.js)', async () => {
+    const request = new Request('http://localhost:3000/api/push/subscriptions', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', host: 'site.example', origin: 'https://site.example', 'sec-fetch-site': 'same-origin' },
+      body: JSON.stringify({ subscription: victim }),
+    });
+    expect((await server.handler(request)).status).toBe(201);
+    const forged = new Request('http://localhost:3000/api/push/subscriptions', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', host: 'site.example', origin: 'https://evil.example' },
+      body: JSON.stringify({ subscription: { ...victim, endpoint: `${endpoint}-x`, keys: newKeys() } }),
+    });
+    expect((await server.handler(forged)).status).toBe(403);
+  });
+
   it('refuses allowedOrigins that are not origins', () => {
     expect(() => createPushServer({ vapid, store, allowedOrigins: ['https://app.example/path'] })).toThrow(
       expect.objectContaining({ code: 'invalid-option', details: expect.objectContaining({ option: 'allowedOrigins' }) }),
