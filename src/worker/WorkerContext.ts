@@ -1,5 +1,5 @@
-import { createBackendSync, type BackendSync } from '../shared/backendSync.js';
-import { openTidingsDB, type StoredSealKey, type TidingsDatabase } from '../shared/db.js';
+import { createBackendSync, type BackendSync } from './backendSync.js';
+import { openTidingsDB, type StoredSealKey, type TidingsDatabase } from './db.js';
 import { isTidingsError } from '../shared/TidingsError.js';
 import { createNotifier, type Notifier } from './createNotifier.js';
 import { createOutbox, type Outbox } from './createOutbox.js';

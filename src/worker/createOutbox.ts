@@ -1,4 +1,4 @@
-import type { OutboxEntry, TidingsDatabase } from '../shared/db.js';
+import type { OutboxEntry, TidingsDatabase } from './db.js';
 import type { EventType, TidingsEvent } from '../shared/protocol.js';
 import { nextTask } from './nextTask.js';
 import type { ResolvedOptions } from './resolveOptions.js';

@@ -1,6 +1,6 @@
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
-import type { Attributes, SealKey, SubscriptionJSON, TidingsEvent } from './protocol.js';
-import { TidingsError } from './TidingsError.js';
+import type { Attributes, SealKey, SubscriptionJSON, TidingsEvent } from '../shared/protocol.js';
+import { TidingsError } from '../shared/TidingsError.js';
 
 /** The one IndexedDB database of tidings, shared by the page and the worker (same origin). */
 export const DB_NAME = 'tidings';
