@@ -92,7 +92,8 @@ export function createOutbox(
         await (self.registration as { sync?: { register(tag: string): Promise<void> } }).sync
           ?.register(SYNC_TAG)
           .catch(() => undefined);
-        throw new Error('events not sent');
+        // Only flush's allSettled sees this rejection, so it carries no message.
+        throw 0;
       }
       if (database) {
         const tx = database.transaction('outbox', 'readwrite');
