@@ -9,14 +9,15 @@ import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
 // They are equal where tidings meets the budget. The worker misses its 8 KB: it carries
 // idb, the envelope validator, the aes128gcm opener, Declarative Web Push and badges, and,
 // since the page delegates storage and backend sync to it, the registration code for
-// every tab (bench/README.md has the breakdown). Its limit is what ships today, so any
-// growth fails CI; lower it with every byte saved until it reaches the budget.
+// every tab (bench/README.md has the breakdown). Its limit is about 1% above what ships
+// (8549 B after worker-slim: 8.52 -> 8.35 KB), so real growth fails CI; lower it with
+// every byte saved until it reaches the budget.
 export const budgets = [
   // The page passed its 3 KB when the options began to say why they are refused and the
   // script tag learned to register the worker at load (issue 12: 2.98 -> 3.21 KB). The
   // limit holds it near what ships, so any further growth fails CI.
   { file: 'dist/tidings.iife.js', brotli: 3 * 1024, limit: 3328 },
-  { file: 'dist/tidings-worker.iife.js', brotli: 8 * 1024, limit: 8755 },
+  { file: 'dist/tidings-worker.iife.js', brotli: 8 * 1024, limit: 8635 },
 ];
 
 /** Sizes of one file: minified bytes as built, gzip -9 and brotli 11. */

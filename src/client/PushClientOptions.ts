@@ -1,4 +1,4 @@
-import type { BackendAdapter, BackendHeaders } from '../shared/backendSync.js';
+import type { BackendAdapter, BackendHeaders } from '../shared/protocol.js';
 import type { Attributes } from '../shared/protocol.js';
 import { fromP256Key } from '../shared/base64url.js';
 import { TidingsError } from '../shared/TidingsError.js';

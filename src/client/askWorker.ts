@@ -1,4 +1,4 @@
-import type { BackendAdapter } from '../shared/backendSync.js';
+import type { BackendAdapter } from '../shared/protocol.js';
 import { MESSAGE_SOURCE, type AdapterAnswer, type AdapterCall, type PageAnswer, type PageRequest } from '../shared/protocol.js';
 import { TidingsError } from '../shared/TidingsError.js';
 

@@ -8,7 +8,7 @@ export type { NotificationClickInfo, PushClient, PushState } from './PushClient.
 export type { PushClientOptions } from './PushClientOptions.js';
 export type { Diagnosis } from './diagnose.js';
 export type { SoftPromptAnswer, SoftPromptOptions } from './showSoftPrompt.js';
-export type { BackendAdapter, BackendHeaders } from '../shared/backendSync.js';
+export type { BackendAdapter, BackendHeaders } from '../shared/protocol.js';
 export type { TidingsErrorCode, TidingsErrorDetails } from '../shared/TidingsError.js';
 export type {
   Attributes,

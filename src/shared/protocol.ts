@@ -287,3 +287,16 @@ export function isTidingsMessage(value: unknown): value is TidingsMessage {
   const { source, kind } = value as { source?: unknown; kind?: unknown };
   return source === MESSAGE_SOURCE && KINDS.includes(kind as string);
 }
+
+/** A site's own way to reach its backend, instead of the HTTP contract at a base URL. */
+export interface BackendAdapter {
+  /** Stores the subscription (idempotent on its endpoint) and answers its id. */
+  register(request: RegisterRequest): Promise<RegisterResponse>;
+  /** Forgets the subscription with this id. An unknown id is not an error. */
+  unregister(id: string): Promise<void>;
+}
+
+/** Extra request headers (auth, CSRF), or a function that returns them before each request. */
+export type BackendHeaders =
+  | Record<string, string>
+  | (() => Record<string, string> | Promise<Record<string, string>>);

@@ -1,15 +1,6 @@
 import type { ResolvedOptions } from './resolveOptions.js';
-
-declare const self: ServiceWorkerGlobalScope;
-
-/** Parses `raw` against the worker's URL; undefined where it is not a URL. (URL.canParse is missing in Safari 16.) */
-export function toUrl(raw: string, base = self.location.href): URL | undefined {
-  try {
-    return new URL(raw, base);
-  } catch {
-    return undefined;
-  }
-}
+// toUrl has its own file: resolveOptions needs it, and importing it from here made a cycle.
+import { toUrl } from './toUrl.js';
 
 /**
  * The absolute URL for `raw` when tidings may open or fetch it: http(s) only (so never

@@ -1,4 +1,4 @@
-import type { OutboxEntry, TidingsDatabase } from '../shared/db.js';
+import type { OutboxEntry, TidingsDatabase } from './db.js';
 import type { EventType, TidingsEvent } from '../shared/protocol.js';
 import { nextTask } from './nextTask.js';
 import type { ResolvedOptions } from './resolveOptions.js';
@@ -92,7 +92,8 @@ export function createOutbox(
         await (self.registration as { sync?: { register(tag: string): Promise<void> } }).sync
           ?.register(SYNC_TAG)
           .catch(() => undefined);
-        throw new Error('events not sent');
+        // Only flush's allSettled sees this rejection, so it carries no message.
+        throw 0;
       }
       if (database) {
         const tx = database.transaction('outbox', 'readwrite');

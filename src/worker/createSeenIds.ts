@@ -1,4 +1,4 @@
-import type { TidingsDatabase } from '../shared/db.js';
+import type { TidingsDatabase } from './db.js';
 
 /** How many message ids the `seen` store remembers; older ones are forgotten first. */
 export const SEEN_LIMIT = 500;

@@ -1,4 +1,4 @@
-import { getValue, withTidingsDB, type StoredSealKey } from '../shared/db.js';
+import { getValue, withTidingsDB, type StoredSealKey } from './db.js';
 import { toBase64Url } from '../shared/base64url.js';
 import type { SealKey } from '../shared/protocol.js';
 

@@ -1,4 +1,4 @@
-import { isTidingsMessage, type PageRequest } from '../shared/protocol.js';
+import { MESSAGE_SOURCE, type PageRequest } from '../shared/protocol.js';
 import { handlePageRequest } from './handlePageRequest.js';
 import type { WorkerContext } from './WorkerContext.js';
 
@@ -11,7 +11,11 @@ declare const self: ServiceWorkerGlobalScope;
  */
 export function handleMessage(w: WorkerContext, event: ExtendableMessageEvent): void {
   const source = event.source as Client | null;
-  if (!isTidingsMessage(event.data) || !source?.url.startsWith(self.location.origin + '/')) return;
-  if (event.data.kind === 'flush') event.waitUntil(w.flush());
-  else if (/^(sync|unsync|state|prompt)$/.test(event.data.kind)) handlePageRequest(event, event.data as PageRequest, w.options.backend);
+  const data = event.data as { source?: unknown; kind?: unknown } | null | undefined;
+  // The page->worker kinds only, checked here rather than with isTidingsMessage, whose list
+  // of every kind the worker would carry for nothing: it ignores the worker->page ones anyway.
+  if (data?.source !== MESSAGE_SOURCE || !source?.url.startsWith(self.location.origin + '/')) return;
+  if (data.kind === 'flush') event.waitUntil(w.flush());
+  else if (['sync', 'unsync', 'state', 'prompt'].includes(data.kind as string))
+    handlePageRequest(event, data as PageRequest, w.options.backend);
 }

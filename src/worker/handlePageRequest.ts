@@ -1,6 +1,6 @@
 import { fromBase64Url, toBase64Url } from '../shared/base64url.js';
-import { createBackendSync, type BackendAdapter } from '../shared/backendSync.js';
-import { getValue, setValue, withTidingsDB } from '../shared/db.js';
+import { createBackendSync, type BackendAdapter } from './backendSync.js';
+import { getValue, setValue, withTidingsDB } from './db.js';
 import type { AdapterAnswer, AdapterCall, PageAnswer, PageRequest, PromptRecord, StoredSync } from '../shared/protocol.js';
 import { isTidingsError } from '../shared/TidingsError.js';
 import { getSealKey } from './getSealKey.js';

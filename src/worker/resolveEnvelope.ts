@@ -1,6 +1,6 @@
 import { decrypt } from '../shared/aes128gcm.js';
 import { fromBase64Url } from '../shared/base64url.js';
-import { getValue } from '../shared/db.js';
+import { getValue } from './db.js';
 import type { Envelope } from '../shared/protocol.js';
 import { TidingsError } from '../shared/TidingsError.js';
 import { parseEnvelope } from '../shared/validateEnvelope.js';

@@ -1,7 +1,7 @@
 import { TidingsError } from '../shared/TidingsError.js';
 import { fromP256Key } from '../shared/base64url.js';
 import type { NotificationSpec, PushWorkerOptions } from './types.js';
-import { toUrl } from './allowedUrl.js';
+import { toUrl } from './toUrl.js';
 
 declare const self: ServiceWorkerGlobalScope;
 

@@ -1,8 +1,8 @@
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
-import { createBackendSync, type BackendAdapter, type Registration } from '../../../src/shared/backendSync.js';
-import { getValue, openTidingsDB } from '../../../src/shared/db.js';
+import { createBackendSync, type BackendAdapter, type Registration } from '../../../src/worker/backendSync.js';
+import { getValue, openTidingsDB } from '../../../src/worker/db.js';
 import { isTidingsError } from '../../../src/shared/TidingsError.js';
 import { startTestBackend, type TestBackend } from './support/testBackend.js';
 import { FakeLockManager } from './support/fakeLocks.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createPushClient } from '../../../src/client/createPushClient.js';
 import type { PushClientOptions } from '../../../src/client/PushClientOptions.js';
-import { getValue, withTidingsDB } from '../../../src/shared/db.js';
+import { getValue, withTidingsDB } from '../../../src/worker/db.js';
 import { isTidingsError } from '../../../src/shared/TidingsError.js';
 import { FakeWorker } from './support/fakeBrowser.js';
 import { KEY, OTHER_KEY, settle, until, useEnv } from './support/setup.js';

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createPushClient } from '../../../src/client/createPushClient.js';
 import { showSoftPrompt } from '../../../src/client/showSoftPrompt.js';
-import { getValue, withTidingsDB } from '../../../src/shared/db.js';
+import { getValue, withTidingsDB } from '../../../src/worker/db.js';
 import { isTidingsError } from '../../../src/shared/TidingsError.js';
 import { KEY, settle, until, useEnv } from './support/setup.js';
 

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createPushWorker } from '../../../src/worker/createPushWorker.js';
-import { openTidingsDB } from '../../../src/shared/db.js';
+import { openTidingsDB } from '../../../src/worker/db.js';
 import { dispatch, eventsRoute, FakeEvent, FakePushEvent, installScope, type FakeScope } from './support/fakeScope.js';
 
 const backend = 'https://site.example/api/push';

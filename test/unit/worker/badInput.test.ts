@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import webpush from 'web-push';
 import { createPushWorker } from '../../../src/worker/createPushWorker.js';
-import { setValue, openTidingsDB } from '../../../src/shared/db.js';
+import { setValue, openTidingsDB } from '../../../src/worker/db.js';
 import { dispatch, eventsRoute, FakePushEvent, getRoute, installScope, type FakeScope } from './support/fakeScope.js';
 import { makeSealKey } from './support/sealKey.js';
 

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createPushWorker } from '../../../src/worker/createPushWorker.js';
-import { getValue, openTidingsDB, type KeyValues } from '../../../src/shared/db.js';
+import { getValue, openTidingsDB, type KeyValues } from '../../../src/worker/db.js';
 import type { AdapterAnswer, AdapterCall, PageAnswer } from '../../../src/shared/protocol.js';
 import { FakeEvent, installScope, type FakeScope } from './support/fakeScope.js';
 

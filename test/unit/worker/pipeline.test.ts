@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import webpush from 'web-push';
 import { createPushWorker } from '../../../src/worker/createPushWorker.js';
-import { openTidingsDB, setValue } from '../../../src/shared/db.js';
+import { openTidingsDB, setValue } from '../../../src/worker/db.js';
 import { dispatch, eventsRoute, FakePushEvent, getRoute, installScope, type FakeScope } from './support/fakeScope.js';
 import { makeSealKey } from './support/sealKey.js';
 

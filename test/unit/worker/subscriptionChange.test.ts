@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createPushWorker } from '../../../src/worker/createPushWorker.js';
-import { getValue, openTidingsDB, setValue, type KeyValues } from '../../../src/shared/db.js';
+import { getValue, openTidingsDB, setValue, type KeyValues } from '../../../src/worker/db.js';
 import { fromBase64Url } from '../../../src/shared/base64url.js';
 import { dispatch, eventsRoute, FakeEvent, FakePushEvent, installScope, type FakeScope } from './support/fakeScope.js';
 

@@ -1,7 +1,7 @@
 import { createCipheriv, createECDH, createHmac, randomBytes, webcrypto } from 'node:crypto';
 import { fromBase64Url, toBase64Url } from '../../../../src/shared/base64url.js';
 import type { UnsealKey } from '../../../../src/shared/aes128gcm.js';
-import type { StoredSealKey } from '../../../../src/shared/db.js';
+import type { StoredSealKey } from '../../../../src/worker/db.js';
 
 export interface TestSealKey {
   p256dh: string;

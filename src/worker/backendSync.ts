@@ -1,4 +1,11 @@
-import type { Attributes, RegisterRequest, RegisterResponse, SealKey, SubscriptionJSON } from './protocol.js';
+import type {
+  Attributes,
+  BackendAdapter,
+  BackendHeaders,
+  RegisterRequest,
+  SealKey,
+  SubscriptionJSON,
+} from '../shared/protocol.js';
 import {
   deleteValue,
   getValue,
@@ -8,24 +15,14 @@ import {
   type SyncState,
   type TidingsDatabase,
 } from './db.js';
-import { TidingsError } from './TidingsError.js';
+import { TidingsError } from '../shared/TidingsError.js';
 
 // DOM-free on purpose (fetch, AbortSignal.timeout, IndexedDB, navigator.locks only). The
-// service worker runs it, for itself and on behalf of every tab's page SDK; it lives in
-// shared/ beside the IndexedDB schema it keeps.
+// service worker runs it, for itself and on behalf of every tab's page SDK, so it lives in
+// worker/ beside the IndexedDB schema it keeps; the page only needs the option types,
+// which protocol.ts holds (re-exported here for the worker's callers).
 
-/** A site's own way to reach its backend, instead of the HTTP contract at a base URL. */
-export interface BackendAdapter {
-  /** Stores the subscription (idempotent on its endpoint) and answers its id. */
-  register(request: RegisterRequest): Promise<RegisterResponse>;
-  /** Forgets the subscription with this id. An unknown id is not an error. */
-  unregister(id: string): Promise<void>;
-}
-
-/** Extra request headers (auth, CSRF), or a function that returns them before each request. */
-export type BackendHeaders =
-  | Record<string, string>
-  | (() => Record<string, string> | Promise<Record<string, string>>);
+export type { BackendAdapter, BackendHeaders } from '../shared/protocol.js';
 
 export interface BackendSyncOptions {
   /**

@@ -1,6 +1,6 @@
-import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
-import type { Attributes, SealKey, SubscriptionJSON, TidingsEvent } from './protocol.js';
-import { TidingsError } from './TidingsError.js';
+import { wrap, type DBSchema, type IDBPDatabase } from 'idb';
+import type { Attributes, SealKey, SubscriptionJSON, TidingsEvent } from '../shared/protocol.js';
+import { TidingsError } from '../shared/TidingsError.js';
 
 /** The one IndexedDB database of tidings, shared by the page and the worker (same origin). */
 export const DB_NAME = 'tidings';
@@ -98,15 +98,17 @@ export type TidingsDatabase = IDBPDatabase<TidingsDB>;
 export async function openTidingsDB(factory: IDBFactory | undefined = globalThis.indexedDB): Promise<TidingsDatabase> {
   if (!factory) throw new TidingsError('storage-failed', { reason: 'IndexedDB is not available' });
   try {
-    return await openDB<TidingsDB>(DB_NAME, DB_VERSION, {
-      upgrade(db) {
-        db.createObjectStore('kv');
-        const outbox = db.createObjectStore('outbox', { keyPath: 'seq', autoIncrement: true });
-        outbox.createIndex('id', 'event.id', { unique: true });
-        const seen = db.createObjectStore('seen', { keyPath: 'id' });
-        seen.createIndex('at', 'at');
-      },
-    });
+    // idb's wrap() of the open request, not openDB(): openDB only adds the blocked,
+    // blocking and terminated callbacks, which tidings never passes, and they were bytes in
+    // the worker. The stores are made on the raw database, whose API idb's merely mirrors.
+    const request = indexedDB.open(DB_NAME, DB_VERSION);
+    request.onupgradeneeded = () => {
+      const db = request.result;
+      db.createObjectStore('kv');
+      db.createObjectStore('outbox', { keyPath: 'seq', autoIncrement: true }).createIndex('id', 'event.id', { unique: true });
+      db.createObjectStore('seen', { keyPath: 'id' }).createIndex('at', 'at');
+    };
+    return (await wrap(request)) as TidingsDatabase;
   } catch (cause) {
     throw new TidingsError('storage-failed', { cause, reason: String(cause) });
   }
