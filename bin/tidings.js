@@ -1,16 +1,18 @@
 #!/usr/bin/env node
 // The tidings command line. Plain ESM on top of the built bundles (npm run build).
+import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { messageFlags, messageFromFlags, vapidFromEnv } from './sendOptions.js';
 
 const usage = `Usage: tidings <command> [options]
 
 Commands:
-  vapid [--subject URI] [--env FILE] [--force]
+  vapid [--subject URI] [--env FILE] [--force] [--public-env-name NAME]
       Print a new VAPID key pair as .env lines, or write them to FILE.
+      --public-env-name also writes the public key as NAME (e.g. VITE_VAPID_PUBLIC_KEY).
   send --store FILE.db --title TEXT [--body TEXT] [--url PATH] [--to ID[,ID...]]
        [--attr KEY=VALUE ...] [--data JSON] [--ttl SECONDS] [--urgency LEVEL] [--topic NAME]
        [--env FILE] [--allow-loopback]
@@ -78,7 +80,15 @@ async function vapid(args) {
     subject: { type: 'string' },
     env: { type: 'string' },
     force: { type: 'boolean' },
+    'public-env-name': { type: 'string' },
   });
+  const publicName = values['public-env-name'];
+  // The name becomes the start of a .env line: anything but a plain upper-case name (an `=`,
+  // a newline) could write a second key; a VAPID_ name would overwrite the private key.
+  if (publicName !== undefined) {
+    if (!/^[A-Z_][A-Z0-9_]*$/.test(publicName)) throw new UsageError('--public-env-name must be an upper-case name: A-Z, 0-9 and _, not starting with a digit');
+    if (VAPID_KEYS.includes(publicName)) throw new UsageError(`--public-env-name must not be ${publicName}, which tidings writes itself`);
+  }
   const subject = values.subject ?? 'mailto:you@example.com';
   // A newline would add lines of its own to the .env file (a second VAPID_PRIVATE_KEY).
   if (CONTROL.test(subject)) throw new UsageError('--subject must not contain control characters (newlines, tabs, escapes)');
@@ -86,7 +96,8 @@ async function vapid(args) {
   if (values.env) checkEnvTarget(values.env);
   const { generateVapidKeys } = await import('../dist/server.js');
   const keys = generateVapidKeys();
-  const lines = `VAPID_PUBLIC_KEY=${keys.publicKey}\nVAPID_PRIVATE_KEY=${keys.privateKey}\nVAPID_SUBJECT=${subject}\n`;
+  const publicLine = publicName ? `${publicName}=${keys.publicKey}\n` : '';
+  const lines = `VAPID_PUBLIC_KEY=${keys.publicKey}\nVAPID_PRIVATE_KEY=${keys.privateKey}\nVAPID_SUBJECT=${subject}\n${publicLine}`;
   if (isPlaceholder(subject)) {
     process.stderr.write(
       `tidings: warning: ${subject} is a placeholder; Apple's push service refuses such subjects (403 BadJwtToken). ` +
@@ -103,7 +114,9 @@ async function vapid(args) {
   if (entries.some(([, key]) => key === 'VAPID_PRIVATE_KEY') && !values.force) {
     throw new UsageError(`${values.env} already has VAPID keys (--force replaces them)`);
   }
-  const kept = entries.filter(([line, key]) => line && !VAPID_KEYS.includes(key)).map(([line]) => line);
+  // The bundler's copy of the public key is replaced with the others, never left stale.
+  const written = publicName ? [...VAPID_KEYS, publicName] : VAPID_KEYS;
+  const kept = entries.filter(([line, key]) => line && !written.includes(key)).map(([line]) => line);
   // The private key is a secret: written owner-only to a new file beside the old one,
   // then renamed over it, so the old file's mode and any link in its place do not count.
   const temporary = join(dirname(values.env), `.${basename(values.env)}.${process.pid}.tmp`);
@@ -115,7 +128,26 @@ async function vapid(args) {
     throw new UsageError(`cannot write ${values.env}: ${error.code ?? error.message}`);
   }
   process.stdout.write(`Wrote VAPID keys to ${values.env}\nPublic key: ${keys.publicKey}\n`);
+  if (isTrackable(values.env)) {
+    process.stderr.write(
+      `tidings: warning: ${values.env} is not ignored by git; its private key is one \`git add\` away from being committed. ` +
+        `Add ${basename(values.env)} to .gitignore.\n`,
+    );
+  }
   return 0;
+}
+
+/**
+ * Whether git would pick up `file` (a work tree holds it and no ignore rule covers it). Without
+ * git, or outside a repository, there is nothing to warn about, so the answer is false.
+ */
+function isTrackable(file) {
+  const cwd = dirname(resolve(file));
+  const git = (...args) => spawnSync('git', args, { cwd, stdio: 'ignore' });
+  const inside = git('rev-parse', '--is-inside-work-tree');
+  if (inside.error || inside.status !== 0) return false;
+  // check-ignore: 0 ignored, 1 not ignored, 128 an error (nothing to say then).
+  return git('check-ignore', '-q', '--', basename(file)).status === 1;
 }
 
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;

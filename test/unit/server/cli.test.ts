@@ -1,7 +1,8 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -145,6 +146,91 @@ describe('tidings CLI', () => {
     expect(after.match(/VAPID_PUBLIC_KEY/g)).toHaveLength(1);
     expect(after).not.toContain('old');
     expect(after).toMatch(/^PORT=3000\n/);
+  });
+
+  it.each([
+    ['an =', 'VITE_KEY=VAPID_PRIVATE_KEY'],
+    ['a newline', 'VITE_KEY\nVAPID_PRIVATE_KEY'],
+    ['lower case', 'vite_vapid_public_key'],
+    ['a leading digit', '1VAPID'],
+    ['an empty name', ''],
+  ])('vapid refuses a --public-env-name with %s and writes nothing', async (_name, name) => {
+    const file = join(scratch, `name-${Math.random().toString(36).slice(2)}.env`);
+    writeFileSync(file, 'PORT=3000\n');
+    const { code, stderr, stdout } = await run(['vapid', '--public-env-name', name, '--env', file, '--subject', 'mailto:ops@tidings.dev']);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr.split('\n')[0]).toMatch(/^tidings: --public-env-name must be an upper-case name/);
+    expect(readFileSync(file, 'utf8')).toBe('PORT=3000\n');
+  });
+
+  it.each(['VAPID_PRIVATE_KEY', 'VAPID_SUBJECT', 'VAPID_PUBLIC_KEY'])('vapid refuses --public-env-name %s, a key it writes itself', async (name) => {
+    const { code, stderr } = await run(['vapid', '--public-env-name', name, '--subject', 'mailto:ops@tidings.dev']);
+    expect(code).toBe(2);
+    expect(stderr.split('\n')[0]).toBe(`tidings: --public-env-name must not be ${name}, which tidings writes itself`);
+  });
+
+  it('vapid --public-env-name writes the public key under that name too, guarded and replaced like the others', async () => {
+    const file = join(scratch, 'bundler.env');
+    writeFileSync(file, 'PORT=3000\nVITE_VAPID_PUBLIC_KEY=stale\n');
+    const args = ['vapid', '--env', file, '--public-env-name', 'VITE_VAPID_PUBLIC_KEY', '--subject', 'mailto:ops@tidings.dev'];
+    expect((await run(args)).code).toBe(0);
+    const first = readFileSync(file, 'utf8');
+    const publicKey = /^VAPID_PUBLIC_KEY=(.+)$/m.exec(first)![1];
+    expect(first.match(/^VITE_VAPID_PUBLIC_KEY=.*$/gm)).toEqual([`VITE_VAPID_PUBLIC_KEY=${publicKey}`]);
+    const refused = await run(args);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('already has VAPID keys');
+    expect(readFileSync(file, 'utf8')).toBe(first);
+    expect((await run([...args, '--force'])).code).toBe(0);
+    const after = readFileSync(file, 'utf8');
+    expect(after.match(/^VITE_VAPID_PUBLIC_KEY=/gm)).toHaveLength(1);
+    expect(after).toContain(`VITE_VAPID_PUBLIC_KEY=${/^VAPID_PUBLIC_KEY=(.+)$/m.exec(after)![1]}\n`);
+    expect(after).not.toContain(publicKey);
+    const printed = await run(['vapid', '--public-env-name', 'NEXT_PUBLIC_VAPID_PUBLIC_KEY', '--subject', 'mailto:ops@tidings.dev']);
+    expect(printed.stdout).toMatch(/^VAPID_PUBLIC_KEY=(\S+)\n[^]*\nNEXT_PUBLIC_VAPID_PUBLIC_KEY=\1\n$/);
+  });
+
+  describe('vapid --env and git', () => {
+    let outside: string;
+    const git = (cwd: string, ...args: string[]) => {
+      const result = spawnSync('git', args, { cwd, encoding: 'utf8' });
+      if (result.status !== 0) throw new Error(`git ${args.join(' ')}: ${result.stderr}`);
+    };
+    const subject = ['--subject', 'mailto:ops@tidings.dev'];
+    beforeAll(() => {
+      outside = mkdtempSync(join(tmpdir(), 'tidings-cli-git-'));
+    });
+    afterAll(() => rmSync(outside, { recursive: true, force: true }));
+
+    it('warns when the file is in a git work tree and not ignored', async () => {
+      const repo = join(outside, 'repo');
+      mkdirSync(repo);
+      git(repo, 'init', '-q');
+      const { code, stderr } = await run(['vapid', '--env', join(repo, '.env'), ...subject], { GIT_CEILING_DIRECTORIES: outside });
+      expect(code).toBe(0);
+      expect(stderr).toBe(
+        `tidings: warning: ${join(repo, '.env')} is not ignored by git; its private key is one \`git add\` away from being committed. Add .env to .gitignore.\n`,
+      );
+    });
+
+    it('says nothing when git ignores the file', async () => {
+      const repo = join(outside, 'ignored');
+      mkdirSync(join(repo, 'config'), { recursive: true });
+      git(repo, 'init', '-q');
+      writeFileSync(join(repo, '.gitignore'), '.env*\n');
+      const { code, stderr } = await run(['vapid', '--env', join(repo, 'config/.env.local'), ...subject], { GIT_CEILING_DIRECTORIES: outside });
+      expect(code).toBe(0);
+      expect(stderr).toBe('');
+    });
+
+    it('says nothing outside a repository', async () => {
+      const plain = join(outside, 'plain');
+      mkdirSync(plain);
+      const { code, stderr } = await run(['vapid', '--env', join(plain, '.env'), ...subject], { GIT_CEILING_DIRECTORIES: outside });
+      expect(code).toBe(0);
+      expect(stderr).toBe('');
+    });
   });
 
   it('vapid --env refuses a symbolic link and leaves its target alone', async () => {
