@@ -4,45 +4,24 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateVapidKeys, sqliteStore } from '../../../src/server/index.js';
 import { fromBase64Url } from '../../../src/shared/base64url.js';
 import { startPushService } from '../../../src/testing/index.js';
+import { makeCliScratch, type CliScratch } from '../../support/cliScratch.js';
 
-// The CLI imports ../dist/server.js and ../dist/testing.js. Rather than run the whole
-// rollup build, the sources are transpiled file by file (well under a second) into a
-// scratch copy inside node_modules/.cache, so dependencies still resolve, and small
-// dist/ files re-export them beside a copy of bin/tidings.js.
-const root = join(import.meta.dirname, '../../..');
+// The CLI runs from a scratch copy of its transpiled sources (test/support/cliScratch.ts):
+// no rollup build needed.
+let cli: CliScratch;
 let scratch: string;
 let bin: string;
 
 beforeAll(() => {
-  mkdirSync(join(root, 'node_modules/.cache'), { recursive: true });
-  scratch = mkdtempSync(join(root, 'node_modules/.cache/tidings-cli-'));
-  for (const folder of ['src/server', 'src/testing', 'src/shared']) {
-    for (const name of readdirSync(join(root, folder))) {
-      if (!name.endsWith('.ts')) continue;
-      const source = readFileSync(join(root, folder, name), 'utf8');
-      const { outputText } = ts.transpileModule(source, {
-        compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },
-      });
-      const file = join(scratch, 'out', folder, name.replace(/\.ts$/, '.js'));
-      mkdirSync(dirname(file), { recursive: true });
-      writeFileSync(file, outputText);
-    }
-  }
-  mkdirSync(join(scratch, 'dist'));
-  writeFileSync(join(scratch, 'dist/server.js'), "export * from '../out/src/server/index.js';\n");
-  writeFileSync(join(scratch, 'dist/testing.js'), "export * from '../out/src/testing/index.js';\n");
-  writeFileSync(join(scratch, 'package.json'), '{"type":"module"}');
-  mkdirSync(join(scratch, 'bin'));
-  bin = join(scratch, 'bin/tidings.js');
-  // Every file of bin/: tidings.js imports its neighbours.
-  for (const name of readdirSync(join(root, 'bin'))) copyFileSync(join(root, 'bin', name), join(scratch, 'bin', name));
+  cli = makeCliScratch();
+  scratch = cli.dir;
+  bin = cli.bin;
 });
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+afterAll(() => cli.remove());
 
 interface Run {
   code: number | null;
