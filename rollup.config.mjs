@@ -50,6 +50,26 @@ const code = [
     ],
   })),
   {
+    // The CLI (bin/tidings.js runs it). Its imports of the library entries resolve to the
+    // built dist/server.js, dist/queue.js… beside it, not to their sources: one copy of the
+    // server code in the package, and the CLI's objects are the ones an app's code gets.
+    // Its own modules are one file; the library stays a lazy import() per command.
+    input: 'src/cli/main.ts',
+    external,
+    plugins: [
+      {
+        name: 'library-entries-as-dist',
+        // 'absolute': the id is printed as given, so relative to dist/cli.js where it runs.
+        resolveId: (id, importer) => {
+          const entry = /^\.\.\/(server|testing|queue|postgres)\/index\.js$/.exec(id)?.[1];
+          return entry && importer?.includes('/src/cli/') ? { id: `./${entry}.js`, external: 'absolute' } : null;
+        },
+      },
+      ts('tsconfig.build.json'),
+    ],
+    output: { file: 'dist/cli.js', format: 'es', inlineDynamicImports: true },
+  },
+  {
     input: 'src/client/iife.ts',
     plugins: [nodeResolve({ browser: true }), ts('src/client/tsconfig.json')],
     output: { file: 'dist/tidings.iife.js', format: 'iife', name: 'Tidings', plugins: [minify], sourcemap: true },

@@ -1,11 +1,18 @@
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeCliScratch, type CliScratch } from '../../support/cliScratch.js';
 
 // What `tidings sender` and `tidings send --redis` refuse before they touch anything
-// (no build needed: the flags are checked before dist/ is loaded). Their real runs are
+// (no build needed: the CLI runs from its transpiled sources, see test/support/cliScratch.ts,
+// and the flags are checked before the library is loaded). Their real runs are
 // test/e2e/queue-kill.test.ts.
-const bin = join(import.meta.dirname, '../../../bin/tidings.js');
+let cli: CliScratch;
+let bin: string;
+beforeAll(() => {
+  cli = makeCliScratch();
+  bin = cli.bin;
+});
+afterAll(() => cli.remove());
 const vapidEnv = { VAPID_PUBLIC_KEY: 'x', VAPID_PRIVATE_KEY: 'y', VAPID_SUBJECT: 'mailto:a@b.example' };
 const run = (args: string[], env: Record<string, string> = {}) => {
   const result = spawnSync(process.execPath, [bin, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8' });

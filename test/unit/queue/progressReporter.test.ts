@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-// @ts-expect-error: the CLI is plain JavaScript without declarations.
-import { progressReporter } from '../../../bin/queueCommands.js';
+import { progressReporter } from '../../../src/cli/progressReporter.js';
+import type { SendStatus as Status } from '../../../src/queue/index.js';
 
-type Status = { id: string; state: string; total?: number; sent: number; gone: number; failed: number };
 const output = (isTTY: boolean) => {
   const writes: string[] = [];
   return { out: { isTTY, write: (text: string) => writes.push(text) }, writes };

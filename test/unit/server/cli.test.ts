@@ -1,47 +1,27 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateVapidKeys, sqliteStore } from '../../../src/server/index.js';
 import { fromBase64Url } from '../../../src/shared/base64url.js';
 import { startPushService } from '../../../src/testing/index.js';
+import { makeCliScratch, type CliScratch } from '../../support/cliScratch.js';
 
-// The CLI imports ../dist/server.js and ../dist/testing.js. Rather than run the whole
-// rollup build, the sources are transpiled file by file (well under a second) into a
-// scratch copy inside node_modules/.cache, so dependencies still resolve, and small
-// dist/ files re-export them beside a copy of bin/tidings.js.
-const root = join(import.meta.dirname, '../../..');
+// The CLI runs from a scratch copy of its transpiled sources (test/support/cliScratch.ts):
+// no rollup build needed.
+let cli: CliScratch;
 let scratch: string;
 let bin: string;
 
 beforeAll(() => {
-  mkdirSync(join(root, 'node_modules/.cache'), { recursive: true });
-  scratch = mkdtempSync(join(root, 'node_modules/.cache/tidings-cli-'));
-  for (const folder of ['src/server', 'src/testing', 'src/shared']) {
-    for (const name of readdirSync(join(root, folder))) {
-      if (!name.endsWith('.ts')) continue;
-      const source = readFileSync(join(root, folder, name), 'utf8');
-      const { outputText } = ts.transpileModule(source, {
-        compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },
-      });
-      const file = join(scratch, 'out', folder, name.replace(/\.ts$/, '.js'));
-      mkdirSync(dirname(file), { recursive: true });
-      writeFileSync(file, outputText);
-    }
-  }
-  mkdirSync(join(scratch, 'dist'));
-  writeFileSync(join(scratch, 'dist/server.js'), "export * from '../out/src/server/index.js';\n");
-  writeFileSync(join(scratch, 'dist/testing.js'), "export * from '../out/src/testing/index.js';\n");
-  writeFileSync(join(scratch, 'package.json'), '{"type":"module"}');
-  mkdirSync(join(scratch, 'bin'));
-  bin = join(scratch, 'bin/tidings.js');
-  // Every file of bin/: tidings.js imports its neighbours.
-  for (const name of readdirSync(join(root, 'bin'))) copyFileSync(join(root, 'bin', name), join(scratch, 'bin', name));
+  cli = makeCliScratch();
+  scratch = cli.dir;
+  bin = cli.bin;
 });
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+afterAll(() => cli.remove());
 
 interface Run {
   code: number | null;
@@ -145,6 +125,91 @@ describe('tidings CLI', () => {
     expect(after.match(/VAPID_PUBLIC_KEY/g)).toHaveLength(1);
     expect(after).not.toContain('old');
     expect(after).toMatch(/^PORT=3000\n/);
+  });
+
+  it.each([
+    ['an =', 'VITE_KEY=VAPID_PRIVATE_KEY'],
+    ['a newline', 'VITE_KEY\nVAPID_PRIVATE_KEY'],
+    ['lower case', 'vite_vapid_public_key'],
+    ['a leading digit', '1VAPID'],
+    ['an empty name', ''],
+  ])('vapid refuses a --public-env-name with %s and writes nothing', async (_name, name) => {
+    const file = join(scratch, `name-${Math.random().toString(36).slice(2)}.env`);
+    writeFileSync(file, 'PORT=3000\n');
+    const { code, stderr, stdout } = await run(['vapid', '--public-env-name', name, '--env', file, '--subject', 'mailto:ops@tidings.dev']);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr.split('\n')[0]).toMatch(/^tidings: --public-env-name must be an upper-case name/);
+    expect(readFileSync(file, 'utf8')).toBe('PORT=3000\n');
+  });
+
+  it.each(['VAPID_PRIVATE_KEY', 'VAPID_SUBJECT', 'VAPID_PUBLIC_KEY'])('vapid refuses --public-env-name %s, a key it writes itself', async (name) => {
+    const { code, stderr } = await run(['vapid', '--public-env-name', name, '--subject', 'mailto:ops@tidings.dev']);
+    expect(code).toBe(2);
+    expect(stderr.split('\n')[0]).toBe(`tidings: --public-env-name must not be ${name}, which tidings writes itself`);
+  });
+
+  it('vapid --public-env-name writes the public key under that name too, guarded and replaced like the others', async () => {
+    const file = join(scratch, 'bundler.env');
+    writeFileSync(file, 'PORT=3000\nVITE_VAPID_PUBLIC_KEY=stale\n');
+    const args = ['vapid', '--env', file, '--public-env-name', 'VITE_VAPID_PUBLIC_KEY', '--subject', 'mailto:ops@tidings.dev'];
+    expect((await run(args)).code).toBe(0);
+    const first = readFileSync(file, 'utf8');
+    const publicKey = /^VAPID_PUBLIC_KEY=(.+)$/m.exec(first)![1];
+    expect(first.match(/^VITE_VAPID_PUBLIC_KEY=.*$/gm)).toEqual([`VITE_VAPID_PUBLIC_KEY=${publicKey}`]);
+    const refused = await run(args);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('already has VAPID keys');
+    expect(readFileSync(file, 'utf8')).toBe(first);
+    expect((await run([...args, '--force'])).code).toBe(0);
+    const after = readFileSync(file, 'utf8');
+    expect(after.match(/^VITE_VAPID_PUBLIC_KEY=/gm)).toHaveLength(1);
+    expect(after).toContain(`VITE_VAPID_PUBLIC_KEY=${/^VAPID_PUBLIC_KEY=(.+)$/m.exec(after)![1]}\n`);
+    expect(after).not.toContain(publicKey);
+    const printed = await run(['vapid', '--public-env-name', 'NEXT_PUBLIC_VAPID_PUBLIC_KEY', '--subject', 'mailto:ops@tidings.dev']);
+    expect(printed.stdout).toMatch(/^VAPID_PUBLIC_KEY=(\S+)\n[^]*\nNEXT_PUBLIC_VAPID_PUBLIC_KEY=\1\n$/);
+  });
+
+  describe('vapid --env and git', () => {
+    let outside: string;
+    const git = (cwd: string, ...args: string[]) => {
+      const result = spawnSync('git', args, { cwd, encoding: 'utf8' });
+      if (result.status !== 0) throw new Error(`git ${args.join(' ')}: ${result.stderr}`);
+    };
+    const subject = ['--subject', 'mailto:ops@tidings.dev'];
+    beforeAll(() => {
+      outside = mkdtempSync(join(tmpdir(), 'tidings-cli-git-'));
+    });
+    afterAll(() => rmSync(outside, { recursive: true, force: true }));
+
+    it('warns when the file is in a git work tree and not ignored', async () => {
+      const repo = join(outside, 'repo');
+      mkdirSync(repo);
+      git(repo, 'init', '-q');
+      const { code, stderr } = await run(['vapid', '--env', join(repo, '.env'), ...subject], { GIT_CEILING_DIRECTORIES: outside });
+      expect(code).toBe(0);
+      expect(stderr).toBe(
+        `tidings: warning: ${join(repo, '.env')} is not ignored by git; its private key is one \`git add\` away from being committed. Add .env to .gitignore.\n`,
+      );
+    });
+
+    it('says nothing when git ignores the file', async () => {
+      const repo = join(outside, 'ignored');
+      mkdirSync(join(repo, 'config'), { recursive: true });
+      git(repo, 'init', '-q');
+      writeFileSync(join(repo, '.gitignore'), '.env*\n');
+      const { code, stderr } = await run(['vapid', '--env', join(repo, 'config/.env.local'), ...subject], { GIT_CEILING_DIRECTORIES: outside });
+      expect(code).toBe(0);
+      expect(stderr).toBe('');
+    });
+
+    it('says nothing outside a repository', async () => {
+      const plain = join(outside, 'plain');
+      mkdirSync(plain);
+      const { code, stderr } = await run(['vapid', '--env', join(plain, '.env'), ...subject], { GIT_CEILING_DIRECTORIES: outside });
+      expect(code).toBe(0);
+      expect(stderr).toBe('');
+    });
   });
 
   it('vapid --env refuses a symbolic link and leaves its target alone', async () => {

@@ -1,0 +1,77 @@
+// The tidings command line (bin/tidings.js runs the build of this file, dist/cli.js).
+// Each command loads the library only once its flags are checked, so a bad command line
+// is refused quickly and without the optional packages installed.
+import { demo } from './demo.js';
+import { pushService } from './pushService.js';
+import { send } from './send.js';
+import { UsageError } from './UsageError.js';
+import { vapid } from './vapid.js';
+
+const usage = `Usage: tidings <command> [options]
+
+Commands:
+  vapid [--subject URI] [--env FILE] [--force] [--public-env-name NAME]
+      Print a new VAPID key pair as .env lines, or write them to FILE.
+      --public-env-name also writes the public key as NAME (e.g. VITE_VAPID_PUBLIC_KEY).
+  send --store FILE.db --title TEXT [--body TEXT] [--url PATH] [--to ID[,ID...]]
+       [--attr KEY=VALUE ...] [--data JSON] [--ttl SECONDS] [--urgency LEVEL] [--topic NAME]
+       [--env FILE] [--allow-loopback]
+      Send a notification to the subscriptions in a SQLite store. VAPID keys come from
+      VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY and VAPID_SUBJECT (environment or --env FILE).
+      Only the known push services are sent to; --allow-loopback adds the local one.
+  send --redis URL --store postgres://…|FILE.db --title TEXT [same message flags]
+       [--schema NAME] [--queue NAME] [--batch-size N] [--no-wait] [--allow-loopback]
+      Queue the send for senders (tidings sender) and show its progress until done;
+      --no-wait prints the message id and returns at once.
+  sender --redis URL --store postgres://…|FILE.db [--env FILE] [--concurrency N]
+         [--schema NAME] [--queue NAME] [--stall-timeout MS] [--allow-loopback]
+      Deliver queued sends until SIGTERM (then finish the batch in flight and exit 0).
+      Run one per core, on as many machines as you like. See docs/scale.md.
+  push-service [--port N] [--tls]
+      Run the local push service on 127.0.0.1 and print the Firefox prefs for it.
+  demo [--port N] [--push-port N] [--data-dir DIR]
+      Run the demo: local push service, a backend with SQLite and the demo site,
+      on 127.0.0.1 (defaults: site 4800, push service 4801, data in ./.tidings-demo).
+  help
+      Show this text.
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'vapid':
+      return vapid(rest);
+    case 'send':
+      return send(rest);
+    case 'sender':
+      return (await import('./queueCommands.js')).sender(rest);
+    case 'push-service':
+      return pushService(rest);
+    case 'demo':
+      return demo(rest);
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(usage);
+      return 0;
+    case undefined:
+      throw new UsageError('no command given');
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof UsageError) {
+      process.stderr.write(`tidings: ${error.message}\nRun "tidings help" for usage.\n`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`tidings: ${(error as Error | undefined)?.stack ?? error}\n`);
+      process.exitCode = 1;
+    }
+  },
+);
