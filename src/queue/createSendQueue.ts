@@ -2,7 +2,8 @@ import type { Queue } from 'bullmq';
 import { toSubscriptionQuery } from '../server/toSubscriptionQuery.js';
 import { TidingsError } from '../shared/TidingsError.js';
 import { createSendLedger, type LedgerClient, type SendLedger } from './createSendLedger.js';
-import { batchJobId, batchJobOptions, loadBullmq, positive, queueSetup, type BatchJob } from './queueSetup.js';
+import { integerOption as positive } from '../server/checkOptions.js';
+import { batchJobId, batchJobOptions, loadBullmq, queueSetup, type BatchJob } from './queueSetup.js';
 import type { SendQueue, SendQueueOptions, SendStatus } from './queueTypes.js';
 
 /**

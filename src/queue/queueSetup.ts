@@ -3,7 +3,7 @@ import { createSender, type Sender } from '../server/createSender.js';
 import { createDeliveryPolicy } from '../server/createDeliveryPolicy.js';
 import { checkVapidDetails } from '../server/generateVapidKeys.js';
 import { requireOptional } from '../server/requireOptional.js';
-import { TidingsError } from '../shared/TidingsError.js';
+import { httpUrlOption, invalidOption as invalid, pathOption, storeOption } from '../server/checkOptions.js';
 import type { QueueConnectionOptions } from './queueTypes.js';
 
 /** What createSendQueue and startSendWorker make of their shared options, checked once. */
@@ -20,13 +20,11 @@ export const loadBullmq = (): typeof import('bullmq') => requireOptional<typeof 
 export function queueSetup(options: QueueConnectionOptions & { siteUrl?: string }, concurrency: number): QueueSetup {
   if (!options || typeof options !== 'object') invalid('options', 'must be an object');
   const vapid = checkVapidDetails(options.vapid);
-  const { store } = options;
-  if (!store || typeof store.findSubscriptions !== 'function') invalid('store', 'not a SubscriptionStore');
+  const store = storeOption(options.store);
   const name = options.name ?? 'tidings';
   // BullMQ keys are `bull:{name}:…`; a colon in the name would run into them.
   if (typeof name !== 'string' || !/^[A-Za-z0-9_.-]{1,100}$/.test(name)) invalid('name', 'must be 1-100 letters, digits, _ . -');
-  const basePath = (options.basePath ?? '/api/push').replace(/\/+$/, '');
-  if (!/^(\/[A-Za-z0-9._~-]+)*$/.test(basePath)) invalid('basePath', 'must be a path like /api/push');
+  const basePath = pathOption(options.basePath, '/api/push', 'basePath');
   let connection: ConnectionOptions;
   if (typeof options.redis === 'string') {
     if (!/^rediss?:\/\//.test(options.redis)) invalid('redis', 'must be a redis:// or rediss:// URL, or ioredis options');
@@ -40,19 +38,8 @@ export function queueSetup(options: QueueConnectionOptions & { siteUrl?: string 
   // The same policy as createPushServer's: which push services, loopback, retries, breaker.
   const policy = createDeliveryPolicy(vapid, options);
   // Declarative payloads are made when a send is queued, so only the queue needs the site's address.
-  const { siteUrl } = options;
-  if (siteUrl !== undefined && !/^https?:\/\/[^/]/.test(String(siteUrl))) invalid('siteUrl', 'must be an absolute http(s) URL');
+  const siteUrl = httpUrlOption(options.siteUrl, 'siteUrl');
   return { name, connection, sender: createSender({ store, publicPath: basePath, concurrency, policy, siteUrl }) };
-}
-
-export function positive(value: number | undefined, fallback: number, option: string, min = 1): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) invalid(option, `must be an integer >= ${min}`);
-  return value;
-}
-
-function invalid(option: string, reason: string): never {
-  throw new TidingsError('invalid-option', { option, reason });
 }
 
 /** BullMQ job ids may not contain ':' nor be integers; message ids are the site's own text. */

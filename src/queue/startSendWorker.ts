@@ -3,7 +3,8 @@ import type { SendResult } from '../server/sendTypes.js';
 import type { StoredSubscription } from '../server/SubscriptionStore.js';
 import { TidingsError } from '../shared/TidingsError.js';
 import { createSendLedger, type LedgerClient } from './createSendLedger.js';
-import { batchJobId, batchJobOptions, loadBullmq, positive, queueSetup, type BatchJob } from './queueSetup.js';
+import { integerOption as positive } from '../server/checkOptions.js';
+import { batchJobId, batchJobOptions, loadBullmq, queueSetup, type BatchJob } from './queueSetup.js';
 import type { SendWorker, SendWorkerOptions } from './queueTypes.js';
 
 /**

@@ -1,4 +1,4 @@
-import { TidingsError } from '../shared/TidingsError.js';
+import { integerOption as integer, invalidOption as invalid } from './checkOptions.js';
 import { DEFAULT_PUSH_SERVICES, type EndpointPolicy } from './checkEndpoint.js';
 import { createCircuitBreaker } from './createCircuitBreaker.js';
 import { createTransport } from './createTransport.js';
@@ -58,12 +58,3 @@ function pushServices(value: DeliveryOptions['pushServices']): EndpointPolicy['p
   });
 }
 
-function integer(value: number | undefined, fallback: number, option: string, min: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) invalid(option, `must be an integer >= ${min}`);
-  return value;
-}
-
-function invalid(option: string, reason: string): never {
-  throw new TidingsError('invalid-option', { option, reason });
-}

@@ -1,5 +1,5 @@
 import type { Envelope, SealKey } from '../shared/protocol.js';
-import { TidingsError } from '../shared/TidingsError.js';
+import { httpUrlOption, integerOption as positive, invalidOption as invalid, pathOption, storeOption } from './checkOptions.js';
 import { createHandler, type Identify, type RequestInfo } from './createHandler.js';
 import { createSender } from './createSender.js';
 import { createDeliveryPolicy } from './createDeliveryPolicy.js';
@@ -115,18 +115,14 @@ export interface PushServer {
 /** Creates the backend half of tidings. Options are checked here, once; a bad one throws TidingsError `invalid-option`. */
 export function createPushServer(options: PushServerOptions): PushServer {
   const vapid = checkVapidDetails(options?.vapid);
-  const store = options.store;
-  if (!store || typeof store.findSubscriptions !== 'function') invalid('store', 'not a SubscriptionStore');
-  const basePath = (options.basePath ?? '/api/push').replace(/\/+$/, '');
-  if (!/^(\/[A-Za-z0-9._~-]+)*$/.test(basePath)) invalid('basePath', 'must be a path like /api/push');
-  const routePath = options.routePath === undefined ? basePath : options.routePath.replace(/\/+$/, '');
-  if (!/^(\/[A-Za-z0-9._~-]+)*$/.test(routePath)) invalid('routePath', 'must be a path like /api/push, or empty');
+  const store = storeOption(options.store);
+  const basePath = pathOption(options.basePath, '/api/push', 'basePath');
+  const routePath = pathOption(options.routePath, basePath, 'routePath');
   const concurrency = positive(options.concurrency, 50, 'concurrency');
   const policy = createDeliveryPolicy(vapid, options);
   const maxBodyBytes = positive(options.maxBodyBytes, requestLimits.body, 'maxBodyBytes');
 
-  const siteUrl = options.siteUrl;
-  if (siteUrl !== undefined && !isHttpUrl(siteUrl)) invalid('siteUrl', 'must be an absolute http(s) URL');
+  const siteUrl = httpUrlOption(options.siteUrl, 'siteUrl');
   const sender = createSender({ store, publicPath: basePath, concurrency, policy, siteUrl });
 
   async function send(message: Envelope, sendOptions: SendOptions = {}): Promise<SendResult> {
@@ -165,20 +161,6 @@ export function createPushServer(options: PushServerOptions): PushServer {
   };
 }
 
-function positive(value: number | undefined, fallback: number, option: string, min = 1): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) invalid(option, `must be an integer >= ${min}`);
-  return value;
-}
-
-function isHttpUrl(value: unknown): boolean {
-  try {
-    return /^https?:$/.test(new URL(value as string).protocol);
-  } catch {
-    return false;
-  }
-}
-
 function optionalFunction<T>(value: T | undefined, option: string): T | undefined {
   if (value !== undefined && typeof value !== 'function') invalid(option, 'must be a function');
   return value;
@@ -199,6 +181,3 @@ function isOrigin(text: string): boolean {
   }
 }
 
-function invalid(option: string, reason: string): never {
-  throw new TidingsError('invalid-option', { option, reason });
-}

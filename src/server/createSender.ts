@@ -1,5 +1,5 @@
 import { MAX_PLAINTEXT_BYTES, URGENCIES, type Envelope } from '../shared/protocol.js';
-import { TidingsError } from '../shared/TidingsError.js';
+import { invalidOption as invalid } from './checkOptions.js';
 import { validateEnvelope } from '../shared/validateEnvelope.js';
 import { deliver, type DeliveryOutcome, type DeliveryPolicy, type PushHeaders } from './deliver.js';
 import { newId, newMessageId } from './newId.js';
@@ -177,6 +177,3 @@ function pushHeaders(options: SendOptions): PushHeaders {
   return headers;
 }
 
-function invalid(option: string, reason: string): never {
-  throw new TidingsError('invalid-option', { option, reason });
-}

@@ -1,4 +1,4 @@
-import { TidingsError } from '../shared/TidingsError.js';
+import { invalidOption as invalid } from './checkOptions.js';
 import type { SendOptions } from './sendTypes.js';
 import type { SubscriptionQuery } from './SubscriptionStore.js';
 
@@ -23,6 +23,3 @@ export function toSubscriptionQuery(to: SendOptions['to']): SubscriptionQuery {
   return invalid('to', 'must be an id, a list of ids or {attributes}');
 }
 
-function invalid(option: string, reason: string): never {
-  throw new TidingsError('invalid-option', { option, reason });
-}

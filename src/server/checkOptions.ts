@@ -1,0 +1,41 @@
+import { TidingsError } from '../shared/TidingsError.js';
+import type { SubscriptionStore } from './SubscriptionStore.js';
+
+// The option checks createPushServer, the delivery policy and the send queue share, so
+// one option is refused with one reason wherever it is given.
+
+export function invalidOption(option: string, reason: string): never {
+  throw new TidingsError('invalid-option', { option, reason });
+}
+
+/** A whole number >= `min`, or `fallback` when not given. */
+export function integerOption(value: number | undefined, fallback: number, option: string, min = 1): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) invalidOption(option, `must be an integer >= ${min}`);
+  return value;
+}
+
+/** A path like `/api/push` (or empty), without a trailing slash. */
+export function pathOption(value: string | undefined, fallback: string, option: string): string {
+  const path = (value ?? fallback).replace(/\/+$/, '');
+  if (!/^(\/[A-Za-z0-9._~-]+)*$/.test(path)) invalidOption(option, 'must be a path like /api/push');
+  return path;
+}
+
+/** An absolute http(s) URL, or undefined when not given. */
+export function httpUrlOption(value: string | undefined, option: string): string | undefined {
+  if (value === undefined) return undefined;
+  let protocol: string | undefined;
+  try {
+    protocol = new URL(value).protocol;
+  } catch {
+    // Refused below.
+  }
+  if (protocol !== 'http:' && protocol !== 'https:') invalidOption(option, 'must be an absolute http(s) URL');
+  return value;
+}
+
+export function storeOption(store: SubscriptionStore | undefined): SubscriptionStore {
+  if (!store || typeof store.findSubscriptions !== 'function') invalidOption('store', 'not a SubscriptionStore');
+  return store;
+}
