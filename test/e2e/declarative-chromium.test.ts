@@ -4,6 +4,7 @@ import { launchChromium, newContext, PushDriver } from './support/chromium.js';
 import { startStaticServer, type StaticServer } from './support/staticServer.js';
 import { toDeclarative } from '../../src/server/toDeclarative.js';
 import type { Envelope } from '../../src/shared/protocol.js';
+import { eventsRoute, type BackendEvent } from './support/eventsRoute.js';
 
 // Declarative Web Push in real Chromium, which has no declarative feature of its own: the
 // JSON the server's toDeclarative writes, pushed through the DevTools protocol to the built
@@ -16,29 +17,16 @@ interface Reported {
   count?: number;
   error?: string;
 }
-interface BackendEvent {
-  type: string;
-  messageId?: string;
-  reason?: string;
-}
-
 describe('Declarative Web Push in Chromium (built worker, CDP pushes)', () => {
   let server: StaticServer;
   let browser: Browser;
   let page: Page;
   let push: PushDriver;
-  const events: BackendEvent[] = [];
+  let events: BackendEvent[];
 
   beforeAll(async () => {
     server = await startStaticServer();
-    server.route(async (req, res, url) => {
-      if (req.method !== 'POST' || url.pathname !== '/api/push/events') return false;
-      let text = '';
-      for await (const chunk of req) text += chunk;
-      events.push(...(JSON.parse(text) as { events: BackendEvent[] }).events);
-      res.writeHead(202).end();
-      return true;
-    });
+    ({ events } = eventsRoute(server));
     browser = await launchChromium();
     const context = await newContext(browser, server.origin);
     page = await context.newPage();

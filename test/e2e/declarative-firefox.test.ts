@@ -8,17 +8,12 @@ import { startStaticServer, type StaticServer } from './support/staticServer.js'
 import { createPushServer, generateVapidKeys, memoryStore, type PushServer } from '../../src/server/index.js';
 import { startPushService, type PushService } from '../../src/testing/index.js';
 import type { SubscriptionJSON } from '../../src/shared/protocol.js';
+import { eventsRoute, type BackendEvent } from './support/eventsRoute.js';
 
 // Declarative Web Push in real Firefox ESR, nothing stubbed: Firefox subscribes through the
 // local push service's WebSocket protocol, send(…, { declarative: true }) encrypts with
 // VAPID + aes128gcm, Firefox decrypts and, as ESR 153 does not show declarative messages
 // itself (PUSH-FACTS 7), hands the raw JSON to the built tidings worker, which renders it.
-
-interface BackendEvent {
-  type: string;
-  messageId?: string;
-  reason?: string;
-}
 
 describe('Declarative Web Push in Firefox ESR (local push service, nothing stubbed)', () => {
   const vapid = { ...generateVapidKeys(), subject: 'mailto:ops@site.example' };
@@ -28,19 +23,12 @@ describe('Declarative Web Push in Firefox ESR (local push service, nothing stubb
   let browser: Browser;
   let page: Page;
   let profileDir: string;
-  const events: BackendEvent[] = [];
+  let events: BackendEvent[];
 
   beforeAll(async () => {
     service = await startPushService();
     server = await startStaticServer();
-    server.route(async (req, res, url) => {
-      if (req.method !== 'POST' || url.pathname !== '/api/push/events') return false;
-      let text = '';
-      for await (const chunk of req) text += chunk;
-      events.push(...(JSON.parse(text) as { events: BackendEvent[] }).events);
-      res.writeHead(202).end();
-      return true;
-    });
+    ({ events } = eventsRoute(server));
     const store = memoryStore();
     push = createPushServer({ vapid, store, siteUrl: `${server.origin}/`, allowLoopbackEndpoints: true });
     profileDir = mkdtempSync(join(tmpdir(), 'tidings-firefox-'));

@@ -6,6 +6,7 @@ import { startStaticServer, type StaticServer } from './support/staticServer.js'
 import { stubPushManager } from './support/stubPushManager.js';
 import { until } from './support/webkit.js';
 import { InspectedWebKit, pushExpression, type InspectorTarget } from './support/webkitInspector.js';
+import { eventsRoute, type BackendEvent } from './support/eventsRoute.js';
 
 // The built dist/tidings-worker.iife.js in a real WebKit service worker: pushes are
 // dispatched through the remote inspector (WebKit cannot receive a real one off Apple
@@ -15,12 +16,6 @@ import { InspectedWebKit, pushExpression, type InspectorTarget } from './support
 const vapidPublicKey = webpush.generateVAPIDKeys().publicKey;
 const workerOptions = { backend: '/api/push', defaultNotification: { title: 'E2E default' } };
 
-interface BackendEvent {
-  id: string;
-  type: string;
-  messageId?: string;
-  reason?: string;
-}
 interface Listed {
   title: string;
   body: string;
@@ -31,22 +26,14 @@ interface Listed {
 describe('dist/tidings-worker.iife.js in WebKit', () => {
   let server: StaticServer;
   let backend: ContractBackend;
-  const events: BackendEvent[] = [];
+  let events: BackendEvent[];
   let browser: InspectedWebKit;
   let page: InspectorTarget;
   let worker: InspectorTarget;
 
   beforeAll(async () => {
     server = await startStaticServer();
-    // The analytics route of the backend contract; subscriptions are contractBackend's.
-    server.route(async (req, res, url) => {
-      if (req.method != 'POST' || url.pathname != '/api/push/events') return false;
-      let text = '';
-      for await (const chunk of req) text += chunk;
-      events.push(...(JSON.parse(text) as { events: BackendEvent[] }).events);
-      res.writeHead(202).end();
-      return true;
-    });
+    ({ events } = eventsRoute(server));
     backend = contractBackend(server);
     const sw = `/worker/sw.js?options=${encodeURIComponent(JSON.stringify(workerOptions))}`;
     browser = await InspectedWebKit.launch(`${server.origin}/worker/index.html?sw=${encodeURIComponent(sw)}`, { grant: server.origin });

@@ -5,6 +5,7 @@ import { launchChromium, newContext, PushDriver } from './support/chromium.js';
 import { startStaticServer, type StaticServer } from './support/staticServer.js';
 import { contractBackend, type ContractBackend } from './support/contractBackend.js';
 import { stubPush } from './support/stubPush.js';
+import { eventsRoute, type BackendEvent } from './support/eventsRoute.js';
 
 // The built dist/tidings-worker.iife.js in a real Chromium service worker, fed real push
 // events through the DevTools protocol, talking to a real local HTTP backend.
@@ -15,13 +16,6 @@ interface Shown {
   title: string;
   tag?: string;
 }
-interface BackendEvent {
-  id: string;
-  type: string;
-  messageId?: string;
-  reason?: string;
-}
-
 describe('dist/tidings-worker.iife.js in Chromium', () => {
   let server: StaticServer;
   let backend: ContractBackend;
@@ -29,23 +23,15 @@ describe('dist/tidings-worker.iife.js in Chromium', () => {
   let context: BrowserContext;
   let page: Page;
   let push: PushDriver;
-  const events: BackendEvent[] = [];
-  const eventPosts: number[] = [];
+  let events: BackendEvent[];
+  let eventPosts: number[];
   const messages = new Map<string, string>();
 
   beforeAll(async () => {
     server = await startStaticServer();
-    // The analytics and message routes of the backend contract; subscriptions are contractBackend's.
+    ({ events, posts: eventPosts } = eventsRoute(server));
+    // The message route of the backend contract; subscriptions are contractBackend's.
     server.route(async (req, res, url) => {
-      if (req.method === 'POST' && url.pathname === '/api/push/events') {
-        let text = '';
-        for await (const chunk of req) text += chunk;
-        const batch = (JSON.parse(text) as { events: BackendEvent[] }).events;
-        eventPosts.push(batch.length);
-        events.push(...batch);
-        res.writeHead(202).end();
-        return true;
-      }
       const id = /^\/api\/push\/messages\/(.+)$/.exec(url.pathname)?.[1];
       if (req.method === 'GET' && id && messages.has(id)) {
         res.writeHead(200, { 'content-type': 'application/json' }).end(messages.get(id));
