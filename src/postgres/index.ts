@@ -4,4 +4,4 @@
 export { postgresStore } from './postgresStore.js';
 
 export type { PostgresStoreOptions } from './postgresStore.js';
-export type { StoredSubscription, SubscriptionQuery, SubscriptionStore } from '../server/SubscriptionStore.js';
+export type { StoredSubscription, SubscriptionQuery, SubscriptionStore } from '../server/stores/SubscriptionStore.js';

@@ -2,9 +2,9 @@ import type * as Pg from 'pg';
 import type { Pool, QueryResultRow } from 'pg';
 import type { Attributes, SealKey, TidingsEvent } from '../shared/protocol.js';
 import { TidingsError } from '../shared/TidingsError.js';
-import { requireOptional } from '../server/requireOptional.js';
-import { newId } from '../server/newId.js';
-import type { StoredSubscription, SubscriptionStore } from '../server/SubscriptionStore.js';
+import { requireOptional } from '../server/common/requireOptional.js';
+import { newId } from '../server/crypto/newId.js';
+import type { StoredSubscription, SubscriptionStore } from '../server/stores/SubscriptionStore.js';
 import { postgresSchema } from './postgresSchema.js';
 
 export interface PostgresStoreOptions {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { PreparedMessage } from '../server/createSender.js';
-import type { SubscriptionQuery } from '../server/SubscriptionStore.js';
+import type { PreparedMessage } from '../server/send/createSender.js';
+import type { SubscriptionQuery } from '../server/stores/SubscriptionStore.js';
 import { TidingsError } from '../shared/TidingsError.js';
 import type { SendState, SendStatus } from './queueTypes.js';
 

@@ -1,8 +1,8 @@
 import type { Queue } from 'bullmq';
-import { toSubscriptionQuery } from '../server/toSubscriptionQuery.js';
+import { toSubscriptionQuery } from '../server/audience/toSubscriptionQuery.js';
 import { TidingsError } from '../shared/TidingsError.js';
 import { createSendLedger, type LedgerClient, type SendLedger } from './createSendLedger.js';
-import { integerOption as positive } from '../server/checkOptions.js';
+import { integerOption as positive } from '../server/common/checkOptions.js';
 import { batchJobId, batchJobOptions, loadBullmq, queueSetup, type BatchJob } from './queueSetup.js';
 import type { SendQueue, SendQueueOptions, SendStatus } from './queueTypes.js';
 

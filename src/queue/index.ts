@@ -18,6 +18,6 @@ export type {
   SendWorkerOptions,
 } from './queueTypes.js';
 export type { TidingsErrorCode, TidingsErrorDetails } from '../shared/TidingsError.js';
-export type { SendOptions } from '../server/sendTypes.js';
+export type { SendOptions } from '../server/send/sendTypes.js';
 export type { Envelope } from '../shared/protocol.js';
-export type { VapidDetails } from '../server/generateVapidKeys.js';
+export type { VapidDetails } from '../server/crypto/generateVapidKeys.js';

@@ -1,9 +1,9 @@
 import type { ConnectionOptions } from 'bullmq';
-import { createSender, type Sender } from '../server/createSender.js';
-import { createDeliveryPolicy } from '../server/createDeliveryPolicy.js';
-import { checkVapidDetails } from '../server/generateVapidKeys.js';
-import { requireOptional } from '../server/requireOptional.js';
-import { httpUrlOption, invalidOption as invalid, pathOption, storeOption } from '../server/checkOptions.js';
+import { createSender, type Sender } from '../server/send/createSender.js';
+import { createDeliveryPolicy } from '../server/send/createDeliveryPolicy.js';
+import { checkVapidDetails } from '../server/crypto/generateVapidKeys.js';
+import { requireOptional } from '../server/common/requireOptional.js';
+import { httpUrlOption, invalidOption as invalid, pathOption, storeOption } from '../server/common/checkOptions.js';
 import type { QueueConnectionOptions } from './queueTypes.js';
 
 /** What createSendQueue and startSendWorker make of their shared options, checked once. */

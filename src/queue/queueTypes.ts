@@ -1,8 +1,8 @@
 import type { RedisOptions } from 'bullmq';
 import type { PushServerOptions } from '../server/createPushServer.js';
-import type { VapidDetails } from '../server/generateVapidKeys.js';
-import type { SendOptions } from '../server/sendTypes.js';
-import type { SubscriptionStore } from '../server/SubscriptionStore.js';
+import type { VapidDetails } from '../server/crypto/generateVapidKeys.js';
+import type { SendOptions } from '../server/send/sendTypes.js';
+import type { SubscriptionStore } from '../server/stores/SubscriptionStore.js';
 import type { Envelope } from '../shared/protocol.js';
 
 export type SendState = 'queued' | 'running' | 'done' | 'failed';

@@ -1,9 +1,9 @@
 import type { Job } from 'bullmq';
-import type { SendResult } from '../server/sendTypes.js';
-import type { StoredSubscription } from '../server/SubscriptionStore.js';
+import type { SendResult } from '../server/send/sendTypes.js';
+import type { StoredSubscription } from '../server/stores/SubscriptionStore.js';
 import { TidingsError } from '../shared/TidingsError.js';
 import { createSendLedger, type LedgerClient } from './createSendLedger.js';
-import { integerOption as positive } from '../server/checkOptions.js';
+import { integerOption as positive } from '../server/common/checkOptions.js';
 import { batchJobId, batchJobOptions, loadBullmq, queueSetup, type BatchJob } from './queueSetup.js';
 import type { SendWorker, SendWorkerOptions } from './queueTypes.js';
 

@@ -1,17 +1,17 @@
 import type { Envelope, SealKey } from '../shared/protocol.js';
-import { httpUrlOption, integerOption as positive, invalidOption as invalid, pathOption, storeOption } from './checkOptions.js';
-import { createHandler, type Identify, type RequestInfo } from './createHandler.js';
-import { createSender } from './createSender.js';
-import { createDeliveryPolicy } from './createDeliveryPolicy.js';
-import { checkVapidDetails, type VapidDetails } from './generateVapidKeys.js';
-import { pagedSubscriptions } from './pagedSubscriptions.js';
-import { requestLimits } from './requestLimits.js';
-import { seal } from './seal.js';
-import type { SendOptions, SendResult } from './sendTypes.js';
-import type { SubscriptionStore } from './SubscriptionStore.js';
-import { toSubscriptionQuery } from './toSubscriptionQuery.js';
+import { httpUrlOption, integerOption as positive, invalidOption as invalid, pathOption, storeOption } from './common/checkOptions.js';
+import { createHandler, type Identify, type RequestInfo } from './http/createHandler.js';
+import { createSender } from './send/createSender.js';
+import { createDeliveryPolicy } from './send/createDeliveryPolicy.js';
+import { checkVapidDetails, type VapidDetails } from './crypto/generateVapidKeys.js';
+import { pagedSubscriptions } from './send/pagedSubscriptions.js';
+import { requestLimits } from './common/requestLimits.js';
+import { seal } from './crypto/seal.js';
+import type { SendOptions, SendResult } from './send/sendTypes.js';
+import type { SubscriptionStore } from './stores/SubscriptionStore.js';
+import { toSubscriptionQuery } from './audience/toSubscriptionQuery.js';
 
-export type { SendError, SendOptions, SendResult } from './sendTypes.js';
+export type { SendError, SendOptions, SendResult } from './send/sendTypes.js';
 
 export interface PushServerOptions {
   /** The VAPID key pair (see `generateVapidKeys`) and a `mailto:` or `https:` contact. */

@@ -3,25 +3,25 @@
 
 // Sending
 export { createPushServer } from './createPushServer.js';
-export { generateVapidKeys } from './generateVapidKeys.js';
-export { seal } from './seal.js';
-export { toFastifyPlugin } from './toFastifyPlugin.js';
-export { toNodeHandler } from './toNodeHandler.js';
+export { generateVapidKeys } from './crypto/generateVapidKeys.js';
+export { seal } from './crypto/seal.js';
+export { toFastifyPlugin } from './http/toFastifyPlugin.js';
+export { toNodeHandler } from './http/toNodeHandler.js';
 
 // Stores
-export { memoryStore } from './memoryStore.js';
-export { sqliteStore } from './sqliteStore.js';
+export { memoryStore } from './stores/memory/memoryStore.js';
+export { sqliteStore } from './stores/sqlite/sqliteStore.js';
 
 // Errors
 export { TidingsError, isTidingsError } from '../shared/TidingsError.js';
 
 export type { PushServer, PushServerOptions, SendError, SendOptions, SendResult } from './createPushServer.js';
-export type { Identify, RequestInfo } from './createHandler.js';
-export type { FastifyScope } from './toFastifyPlugin.js';
-export type { NodeHandlerOptions } from './toNodeHandler.js';
-export type { VapidDetails, VapidKeys } from './generateVapidKeys.js';
-export type { MemoryStoreOptions } from './memoryStore.js';
-export type { EventQuery, StoredSubscription, SubscriptionQuery, SubscriptionStore } from './SubscriptionStore.js';
+export type { Identify, RequestInfo } from './http/createHandler.js';
+export type { FastifyScope } from './http/toFastifyPlugin.js';
+export type { NodeHandlerOptions } from './http/toNodeHandler.js';
+export type { VapidDetails, VapidKeys } from './crypto/generateVapidKeys.js';
+export type { MemoryStoreOptions } from './stores/memory/memoryStore.js';
+export type { EventQuery, StoredSubscription, SubscriptionQuery, SubscriptionStore } from './stores/SubscriptionStore.js';
 export type { TidingsErrorCode, TidingsErrorDetails } from '../shared/TidingsError.js';
 export type {
   Attributes,

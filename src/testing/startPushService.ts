@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { requireOptional } from '../server/requireOptional.js';
+import { requireOptional } from '../server/common/requireOptional.js';
 import type { SubscriptionJSON, Urgency } from '../shared/protocol.js';
 import { fromP256Key, toBase64Url } from '../shared/base64url.js';
 import { TidingsError } from '../shared/TidingsError.js';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, newContext, PushDriver } from './support/chromium.js';
 import { startStaticServer, type StaticServer } from './support/staticServer.js';
-import { toDeclarative } from '../../src/server/toDeclarative.js';
+import { toDeclarative } from '../../src/server/send/toDeclarative.js';
 import type { Envelope } from '../../src/shared/protocol.js';
 import { eventsRoute, type BackendEvent } from './support/eventsRoute.js';
 

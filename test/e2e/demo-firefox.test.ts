@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'puppeteer-core';
 import { launchFirefox } from './support/firefox.js';
 import { eventTypes, eventually, startDemo, untilEvent, type Demo } from './support/demo.js';
-import type { StoredSubscription } from '../../src/server/SubscriptionStore.js';
+import type { StoredSubscription } from '../../src/server/stores/SubscriptionStore.js';
 
 // The whole flow with nothing stubbed: Firefox subscribes through the local push
 // service's WebSocket protocol, the demo backend keeps the subscription in SQLite,

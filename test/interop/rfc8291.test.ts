@@ -1,7 +1,7 @@
 import { createECDH } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import webpush from 'web-push';
-import { deriveKeys, encryptAes128gcm } from '../../src/server/aes128gcm.js';
+import { deriveKeys, encryptAes128gcm } from '../../src/server/crypto/aes128gcm.js';
 import { openText, receiverFrom } from '../support/receiver.js';
 import { fromBase64Url, toBase64Url } from '../../src/shared/base64url.js';
 

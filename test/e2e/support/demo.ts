@@ -1,6 +1,6 @@
 import type { Envelope, SubscriptionJSON, TidingsEvent } from '../../../src/shared/protocol.js';
 import type { SendOptions, SendResult } from '../../../src/server/createPushServer.js';
-import type { StoredSubscription } from '../../../src/server/SubscriptionStore.js';
+import type { StoredSubscription } from '../../../src/server/stores/SubscriptionStore.js';
 // @ts-expect-error: plain ESM without types; the demo is what `npm run demo` runs.
 import { startDemo as start } from '../../../demo/startDemo.mjs';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { addressKind } from '../../../src/server/addressKind.js';
-import { checkEndpoint, DEFAULT_PUSH_SERVICES, type EndpointPolicy } from '../../../src/server/checkEndpoint.js';
+import { addressKind } from '../../../src/server/endpoints/addressKind.js';
+import { checkEndpoint, DEFAULT_PUSH_SERVICES, type EndpointPolicy } from '../../../src/server/endpoints/checkEndpoint.js';
 import { generateVapidKeys, createPushServer, memoryStore } from '../../../src/server/index.js';
 
 const defaults: EndpointPolicy = { pushServices: DEFAULT_PUSH_SERVICES, allowLoopbackEndpoints: false };

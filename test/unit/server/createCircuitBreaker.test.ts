@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createCircuitBreaker } from '../../../src/server/createCircuitBreaker.js';
+import { createCircuitBreaker } from '../../../src/server/send/createCircuitBreaker.js';
 
 function breaker(failures = 3, coolDown = 1000) {
   let now = 0;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createVapidSigner } from '../../../src/server/createVapidSigner.js';
+import { createVapidSigner } from '../../../src/server/send/createVapidSigner.js';
 import { generateVapidKeys } from '../../../src/server/index.js';
 import { verifyVapid } from '../../../src/testing/index.js';
 

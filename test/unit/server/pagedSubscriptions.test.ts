@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { memoryStore, type StoredSubscription, type SubscriptionStore } from '../../../src/server/index.js';
-import { pagedSubscriptions } from '../../../src/server/pagedSubscriptions.js';
+import { pagedSubscriptions } from '../../../src/server/send/pagedSubscriptions.js';
 
 async function storeWith(count: number): Promise<SubscriptionStore> {
   const store = memoryStore();

@@ -5,7 +5,7 @@ import { newReceiver, openText } from '../../support/receiver.js';
 import { createPushServer, generateVapidKeys, memoryStore, type PushServer, type SubscriptionStore } from '../../../src/server/index.js';
 import type { Envelope, SubscriptionJSON } from '../../../src/shared/protocol.js';
 import { startPushService, type PushService } from '../../../src/testing/index.js';
-import { PAGE_SIZE } from '../../../src/server/pagedSubscriptions.js';
+import { PAGE_SIZE } from '../../../src/server/send/pagedSubscriptions.js';
 
 const vapid = { ...generateVapidKeys(), subject: 'mailto:ops@site.example' };
 const origin = 'https://site.example';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toDeclarative } from '../../../src/server/toDeclarative.js';
+import { toDeclarative } from '../../../src/server/send/toDeclarative.js';
 import { validateEnvelope } from '../../../src/shared/validateEnvelope.js';
 import type { Envelope } from '../../../src/shared/protocol.js';
 

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { TidingsError } from '../shared/TidingsError.js';
+import { TidingsError } from '../../shared/TidingsError.js';
 
 // Resolves from tidings' own folder, where a package manager puts its peers. Made once:
 // making it costs ~13 us, against ~0.3 us for a cached require (deliver calls it per message).

@@ -1,8 +1,8 @@
-import type { Attributes, RegisterRequest, SealKey, SubscriptionJSON } from '../shared/protocol.js';
-import { fromBase64Url, fromP256Key } from '../shared/base64url.js';
-import { checkEndpoint, type EndpointPolicy } from './checkEndpoint.js';
-import { fail, isRecord } from './invalidRequest.js';
-import { requestLimits } from './requestLimits.js';
+import type { Attributes, RegisterRequest, SealKey, SubscriptionJSON } from '../../shared/protocol.js';
+import { fromBase64Url, fromP256Key } from '../../shared/base64url.js';
+import { checkEndpoint, type EndpointPolicy } from '../endpoints/checkEndpoint.js';
+import { fail, isRecord } from '../common/invalidRequest.js';
+import { requestLimits } from '../common/requestLimits.js';
 
 export interface RegisterRules {
   /** Which push services (and whether loopback ones) an endpoint may name. */

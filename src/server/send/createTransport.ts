@@ -1,8 +1,8 @@
 import http from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
-import { TidingsError } from '../shared/TidingsError.js';
-import { checkAddress, guardedLookup } from './guardedLookup.js';
+import { TidingsError } from '../../shared/TidingsError.js';
+import { checkAddress, guardedLookup } from '../endpoints/guardedLookup.js';
 
 /** Bytes of an answer read at most: enough for a push service's error text, no more. */
 export const ANSWER_BYTES = 512;

@@ -1,5 +1,5 @@
-import { TidingsError } from '../shared/TidingsError.js';
-import type { StoredSubscription, SubscriptionQuery, SubscriptionStore } from './SubscriptionStore.js';
+import { TidingsError } from '../../shared/TidingsError.js';
+import type { StoredSubscription, SubscriptionQuery, SubscriptionStore } from '../stores/SubscriptionStore.js';
 
 /** How many subscriptions send() holds at once, whatever the audience. */
 export const PAGE_SIZE = 1000;

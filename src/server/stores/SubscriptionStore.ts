@@ -1,4 +1,4 @@
-import type { Attributes, EventType, RegisterRequest, SealKey, SubscriptionJSON, TidingsEvent } from '../shared/protocol.js';
+import type { Attributes, EventType, RegisterRequest, SealKey, SubscriptionJSON, TidingsEvent } from '../../shared/protocol.js';
 
 /** A subscription as the store keeps it. */
 export interface StoredSubscription {

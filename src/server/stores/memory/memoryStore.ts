@@ -1,7 +1,7 @@
-import type { TidingsEvent } from '../shared/protocol.js';
-import { TidingsError } from '../shared/TidingsError.js';
-import { newId } from './newId.js';
-import type { StoredSubscription, SubscriptionQuery, SubscriptionStore } from './SubscriptionStore.js';
+import type { TidingsEvent } from '../../../shared/protocol.js';
+import { TidingsError } from '../../../shared/TidingsError.js';
+import { newId } from '../../crypto/newId.js';
+import type { StoredSubscription, SubscriptionQuery, SubscriptionStore } from '../SubscriptionStore.js';
 
 export interface MemoryStoreOptions {
   /** Events kept at most; past it the oldest are dropped, so a flood cannot grow the process. @default 100000 */

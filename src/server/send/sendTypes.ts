@@ -1,8 +1,9 @@
-import type { Urgency } from '../shared/protocol.js';
+import type { Urgency } from '../../shared/protocol.js';
+import type { SendTarget } from '../audience/toSubscriptionQuery.js';
 
 export interface SendOptions {
   /** Subscription ids, or attributes every target must match. @default every subscription */
-  to?: string | string[] | { attributes: Record<string, unknown> };
+  to?: SendTarget;
   /** Seconds the push service keeps the message for an offline browser (RFC 8030 TTL). @default 2419200 (4 weeks) */
   ttl?: number;
   /** @default 'normal' */

@@ -1,47 +1,11 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import type { Attributes, SealKey, TidingsEvent } from '../shared/protocol.js';
-import { TidingsError } from '../shared/TidingsError.js';
-import { newId } from './newId.js';
-import { missingDependency, requireOptional } from './requireOptional.js';
-import type { StoredSubscription, SubscriptionStore } from './SubscriptionStore.js';
+import type { Attributes, SealKey, TidingsEvent } from '../../../shared/protocol.js';
+import { TidingsError } from '../../../shared/TidingsError.js';
+import { newId } from '../../crypto/newId.js';
+import { missingDependency, requireOptional } from '../../common/requireOptional.js';
+import type { StoredSubscription, SubscriptionStore } from '../SubscriptionStore.js';
+import { sqliteSchema } from './sqliteSchema.js';
 
-const schema = `
-  CREATE TABLE IF NOT EXISTS subscriptions (
-    id TEXT PRIMARY KEY,
-    endpoint TEXT NOT NULL UNIQUE,
-    p256dh TEXT NOT NULL,
-    auth TEXT NOT NULL,
-    expiration_time INTEGER,
-    seal_key TEXT,
-    attributes TEXT NOT NULL,
-    created_at INTEGER NOT NULL,
-    updated_at INTEGER NOT NULL,
-    failing_since INTEGER
-  );
-  -- One row per attribute, so a send to {attributes: {...}} is an index lookup, not a scan.
-  CREATE TABLE IF NOT EXISTS subscription_attributes (
-    subscription_id TEXT NOT NULL REFERENCES subscriptions(id) ON DELETE CASCADE,
-    key TEXT NOT NULL,
-    value TEXT NOT NULL,
-    PRIMARY KEY (subscription_id, key)
-  );
-  CREATE INDEX IF NOT EXISTS subscription_attributes_by_value ON subscription_attributes(key, value);
-  CREATE TABLE IF NOT EXISTS events (
-    id TEXT PRIMARY KEY,
-    type TEXT NOT NULL,
-    message_id TEXT,
-    at INTEGER NOT NULL,
-    body TEXT NOT NULL
-  );
-  CREATE INDEX IF NOT EXISTS events_by_message ON events(message_id);
-  CREATE INDEX IF NOT EXISTS events_by_at ON events(at);
-  CREATE TABLE IF NOT EXISTS messages (
-    id TEXT PRIMARY KEY,
-    body TEXT NOT NULL,
-    expires_at INTEGER NOT NULL
-  );
-  CREATE INDEX IF NOT EXISTS messages_by_expiry ON messages(expires_at);
-`;
 
 interface SubscriptionRow {
   id: string;
@@ -69,7 +33,7 @@ export function sqliteStore(file: string): SubscriptionStore {
     db.pragma('journal_mode = WAL');
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
-    db.exec(schema);
+    db.exec(sqliteSchema);
     // Files made before failing_since existed: add the column (SQLite has no ADD COLUMN IF NOT EXISTS).
     const columns = db.prepare<[], { name: string }>('SELECT name FROM pragma_table_info(\'subscriptions\')').all();
     if (!columns.some((column) => column.name === 'failing_since')) db.exec('ALTER TABLE subscriptions ADD COLUMN failing_since INTEGER');

@@ -1,6 +1,6 @@
 import type WebPush from 'web-push';
-import type { VapidDetails } from './generateVapidKeys.js';
-import { requireOptional } from './requireOptional.js';
+import type { VapidDetails } from '../crypto/generateVapidKeys.js';
+import { requireOptional } from '../common/requireOptional.js';
 
 /** Tokens live 12 h (web-push's default); a fresh one is made an hour before that. */
 const LIFETIME_SECONDS = 12 * 60 * 60;

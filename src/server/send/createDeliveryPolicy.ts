@@ -1,10 +1,10 @@
-import { integerOption as integer, invalidOption as invalid } from './checkOptions.js';
-import { DEFAULT_PUSH_SERVICES, type EndpointPolicy } from './checkEndpoint.js';
+import { integerOption as integer, invalidOption as invalid } from '../common/checkOptions.js';
+import { DEFAULT_PUSH_SERVICES, type EndpointPolicy } from '../endpoints/checkEndpoint.js';
 import { createCircuitBreaker } from './createCircuitBreaker.js';
 import { createTransport } from './createTransport.js';
 import { createVapidSigner } from './createVapidSigner.js';
 import type { DeliveryPolicy } from './deliver.js';
-import type { VapidDetails } from './generateVapidKeys.js';
+import type { VapidDetails } from '../crypto/generateVapidKeys.js';
 
 const DAY = 86_400_000;
 

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { addressKind, type AddressKind } from './addressKind.js';
-import { requestLimits } from './requestLimits.js';
-import { fail } from './invalidRequest.js';
+import { requestLimits } from '../common/requestLimits.js';
+import { fail } from '../common/invalidRequest.js';
 
 /** Where sends may go: which push services, and whether loopback ones (local push services) count. */
 export interface EndpointPolicy {

@@ -1,11 +1,11 @@
-import { MAX_PLAINTEXT_BYTES, URGENCIES, type Envelope } from '../shared/protocol.js';
-import { invalidOption as invalid } from './checkOptions.js';
-import { validateEnvelope } from '../shared/validateEnvelope.js';
+import { MAX_PLAINTEXT_BYTES, URGENCIES, type Envelope } from '../../shared/protocol.js';
+import { invalidOption as invalid } from '../common/checkOptions.js';
+import { validateEnvelope } from '../../shared/validateEnvelope.js';
 import { deliver, type DeliveryOutcome, type DeliveryPolicy, type PushHeaders } from './deliver.js';
-import { newId, newMessageId } from './newId.js';
-import { seal } from './seal.js';
+import { newId, newMessageId } from '../crypto/newId.js';
+import { seal } from '../crypto/seal.js';
 import { toDeclarative } from './toDeclarative.js';
-import type { StoredSubscription, SubscriptionStore } from './SubscriptionStore.js';
+import type { StoredSubscription, SubscriptionStore } from '../stores/SubscriptionStore.js';
 import type { SendError, SendOptions, SendResult } from './sendTypes.js';
 
 const DEFAULT_TTL = 2_419_200;

@@ -1,4 +1,4 @@
-import { TidingsError } from '../shared/TidingsError.js';
+import { TidingsError } from '../../shared/TidingsError.js';
 
 /**
  * Reads a request body as text, stopping as soon as it passes `limit` bytes, so an

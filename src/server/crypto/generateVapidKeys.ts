@@ -1,6 +1,6 @@
 import { createECDH, generateKeyPairSync } from 'node:crypto';
-import { fromBase64Url, fromP256Key, toBase64Url } from '../shared/base64url.js';
-import { TidingsError } from '../shared/TidingsError.js';
+import { fromBase64Url, fromP256Key, toBase64Url } from '../../shared/base64url.js';
+import { TidingsError } from '../../shared/TidingsError.js';
 
 /** A VAPID (RFC 8292) key pair: the raw P-256 public key (65 bytes) and private scalar (32 bytes), base64url. */
 export interface VapidKeys {

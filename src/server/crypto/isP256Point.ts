@@ -1,4 +1,4 @@
-import { fromP256Key } from '../shared/base64url.js';
+import { fromP256Key } from '../../shared/base64url.js';
 
 /**
  * True when `key` (base64url) is an uncompressed point on P-256. The shape check alone

@@ -1,7 +1,7 @@
-import type { Envelope, SealKey } from '../shared/protocol.js';
-import { fromBase64Url, fromP256Key, toBase64Url } from '../shared/base64url.js';
-import { TidingsError } from '../shared/TidingsError.js';
-import { validateEnvelope } from '../shared/validateEnvelope.js';
+import type { Envelope, SealKey } from '../../shared/protocol.js';
+import { fromBase64Url, fromP256Key, toBase64Url } from '../../shared/base64url.js';
+import { TidingsError } from '../../shared/TidingsError.js';
+import { validateEnvelope } from '../../shared/validateEnvelope.js';
 import { encryptAes128gcm } from './aes128gcm.js';
 
 /**

@@ -1,6 +1,6 @@
 import dns from 'node:dns';
 import type { LookupFunction } from 'node:net';
-import { TidingsError } from '../shared/TidingsError.js';
+import { TidingsError } from '../../shared/TidingsError.js';
 import { addressKind, type AddressKind } from './addressKind.js';
 
 /**

@@ -1,5 +1,5 @@
-import { TidingsError } from '../shared/TidingsError.js';
-import type { SubscriptionStore } from './SubscriptionStore.js';
+import { TidingsError } from '../../shared/TidingsError.js';
+import type { SubscriptionStore } from '../stores/SubscriptionStore.js';
 
 // The option checks createPushServer, the delivery policy and the send queue share, so
 // one option is refused with one reason wherever it is given.

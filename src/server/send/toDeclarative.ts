@@ -1,5 +1,5 @@
-import type { Envelope, EnvelopeAction, EnvelopeNotification, JsonValue } from '../shared/protocol.js';
-import { TidingsError } from '../shared/TidingsError.js';
+import type { Envelope, EnvelopeAction, EnvelopeNotification, JsonValue } from '../../shared/protocol.js';
+import { TidingsError } from '../../shared/TidingsError.js';
 
 /** An action of a declarative notification: `navigate` is absolute. */
 export interface DeclarativeAction extends Omit<EnvelopeAction, 'url'> {

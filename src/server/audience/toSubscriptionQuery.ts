@@ -1,9 +1,11 @@
-import { invalidOption as invalid } from './checkOptions.js';
-import type { SendOptions } from './sendTypes.js';
-import type { SubscriptionQuery } from './SubscriptionStore.js';
+import { invalidOption as invalid } from '../common/checkOptions.js';
+import type { SubscriptionQuery } from '../stores/SubscriptionStore.js';
+
+/** Who a send goes to: a subscription id, ids, or attributes every target must match. */
+export type SendTarget = string | string[] | { attributes: Record<string, unknown> };
 
 /** Turns send()'s `to` into a store query, refusing what is not an id, ids or {attributes}. */
-export function toSubscriptionQuery(to: SendOptions['to']): SubscriptionQuery {
+export function toSubscriptionQuery(to: SendTarget | undefined): SubscriptionQuery {
   if (to === undefined) return {};
   if (typeof to === 'string') return { ids: [to] };
   if (Array.isArray(to)) {

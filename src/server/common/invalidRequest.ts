@@ -1,4 +1,4 @@
-import { TidingsError } from '../shared/TidingsError.js';
+import { TidingsError } from '../../shared/TidingsError.js';
 
 /** Throws the `invalid-request` error the handler answers 400 with, naming the field and why. */
 export function fail(field: string, reason: string): never {

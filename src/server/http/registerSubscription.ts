@@ -1,5 +1,5 @@
-import type { Attributes, RegisterRequest } from '../shared/protocol.js';
-import type { SubscriptionStore } from './SubscriptionStore.js';
+import type { Attributes, RegisterRequest } from '../../shared/protocol.js';
+import type { SubscriptionStore } from '../stores/SubscriptionStore.js';
 
 /** What became of a registration: saved (with its id), or refused because another browser's keys own the endpoint. */
 export type Registration = { outcome: 'saved'; id: string; created: boolean } | { outcome: 'conflict' };

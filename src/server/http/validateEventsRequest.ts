@@ -1,6 +1,6 @@
-import { EVENT_TYPES, type EventType, type EventsRequest, type TidingsEvent } from '../shared/protocol.js';
-import { requestLimits } from './requestLimits.js';
-import { fail, isRecord } from './invalidRequest.js';
+import { EVENT_TYPES, type EventType, type EventsRequest, type TidingsEvent } from '../../shared/protocol.js';
+import { requestLimits } from '../common/requestLimits.js';
+import { fail, isRecord } from '../common/invalidRequest.js';
 
 /** Turns an untrusted `POST /events` body into typed events, or throws TidingsError `invalid-request`. */
 export function validateEventsRequest(body: unknown): EventsRequest {

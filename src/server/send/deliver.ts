@@ -1,12 +1,12 @@
 import type webpush from 'web-push';
-import { MAX_PUSH_BYTES, type Urgency } from '../shared/protocol.js';
-import { isTidingsError, type TidingsError } from '../shared/TidingsError.js';
-import { checkEndpoint, type EndpointPolicy } from './checkEndpoint.js';
+import { MAX_PUSH_BYTES, type Urgency } from '../../shared/protocol.js';
+import { isTidingsError, type TidingsError } from '../../shared/TidingsError.js';
+import { checkEndpoint, type EndpointPolicy } from '../endpoints/checkEndpoint.js';
 import type { CircuitBreaker } from './createCircuitBreaker.js';
 import type { Transport } from './createTransport.js';
-import { sanitizeText } from './sanitizeText.js';
-import type { StoredSubscription } from './SubscriptionStore.js';
-import { requireOptional } from './requireOptional.js';
+import { sanitizeText } from '../common/sanitizeText.js';
+import type { StoredSubscription } from '../stores/SubscriptionStore.js';
+import { requireOptional } from '../common/requireOptional.js';
 
 /** Push-service headers of one send (RFC 8030 §5.2-5.4). */
 export interface PushHeaders {

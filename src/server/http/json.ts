@@ -1,0 +1,29 @@
+import { fail } from '../common/invalidRequest.js';
+import { readBody } from './readBody.js';
+
+/** A JSON answer. */
+export function json(status: number, body: unknown): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+}
+
+/** 405 with the methods the route allows. */
+export function notAllowed(allow: string): Response {
+  const response = json(405, { error: 'method-not-allowed' });
+  response.headers.set('allow', allow);
+  return response;
+}
+
+/**
+ * Reads a JSON body. Only `application/json` is read: a form, `text/plain` or a body
+ * with no type is what a cross-site form or a "simple" fetch sends without a preflight.
+ */
+export async function readJson(request: Request, limit: number): Promise<unknown> {
+  const type = request.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase();
+  if (type !== 'application/json') fail('content-type', 'not-json-content-type');
+  const text = await readBody(request, limit);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return fail('body', 'json');
+  }
+}
