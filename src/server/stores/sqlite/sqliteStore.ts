@@ -1,6 +1,5 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Attributes, RegisterRequest, SealKey, TidingsEvent } from '../../../shared/protocol.js';
-import type { AttributeChanges, SubscriptionQuery } from '../../audience/Audience.js';
 import { TidingsError } from '../../../shared/TidingsError.js';
 import { newId } from '../../crypto/newId.js';
 import { missingDependency, requireOptional } from '../../common/requireOptional.js';
@@ -8,6 +7,7 @@ import { checkAttributeChanges, checkSubscriptionQuery } from '../../audience/ch
 import type { DecideSave, StoredSubscription, SubscriptionStore } from '../SubscriptionStore.js';
 import { sqliteSchema } from './sqliteSchema.js';
 import { sqliteWhere } from './sqliteAudience.js';
+import { sqliteBulkWrites } from './sqliteBulkWrites.js';
 
 interface SubscriptionRow {
   id: string;
@@ -42,8 +42,6 @@ export function sqliteStore(file: string): SubscriptionStore {
     for (const column of ['failing_since INTEGER', 'identity_keys TEXT']) {
       if (!columns.some(({ name }) => column.startsWith(`${name} `))) db.exec(`ALTER TABLE subscriptions ADD COLUMN ${column}`);
     }
-    // Per connection: the ids a bulk update or delete works on, found before it changes anything.
-    db.exec('CREATE TEMP TABLE IF NOT EXISTS tidings_matched (id TEXT PRIMARY KEY)');
   } catch (cause) {
     // Installed with --ignore-scripts (or for another Node): the JavaScript loads but the
     // native addon does not, which better-sqlite3 reports only when a database is opened.
@@ -72,24 +70,9 @@ export function sqliteStore(file: string): SubscriptionStore {
     saveMessage: db.prepare('INSERT OR REPLACE INTO messages (id, body, expires_at) VALUES (?, ?, ?)'),
     pruneMessages: db.prepare('DELETE FROM messages WHERE expires_at <= ?'),
     getMessage: db.prepare<[string, number], { body: string }>('SELECT body FROM messages WHERE id = ? AND expires_at > ?'),
-    clearMatched: db.prepare('DELETE FROM temp.tidings_matched'),
-    patchMatched: db.prepare('UPDATE subscriptions SET attributes = json_patch(attributes, ?), updated_at = ? WHERE id IN (SELECT id FROM temp.tidings_matched)'),
-    unsetMatched: db.prepare('DELETE FROM subscription_attributes WHERE key = ? AND subscription_id IN (SELECT id FROM temp.tidings_matched)'),
-    setMatched: db.prepare('INSERT INTO subscription_attributes (subscription_id, key, value) SELECT id, ?, ? FROM temp.tidings_matched'),
-    deleteMatched: db.prepare('DELETE FROM subscriptions WHERE id IN (SELECT id FROM temp.tidings_matched)'),
   };
 
-  // Statements for audiences are made per shape; a few dozen shapes cover a site's sends.
-  const shapes = new Map<string, BetterSqlite3.Statement>();
-  const prepare = (sql: string): BetterSqlite3.Statement => {
-    let statement = shapes.get(sql);
-    if (!statement) {
-      if (shapes.size >= 100) shapes.delete(shapes.keys().next().value as string);
-      statement = db.prepare(sql);
-      shapes.set(sql, statement);
-    }
-    return statement;
-  };
+  const { prepare, update, remove } = sqliteBulkWrites(db);
 
   // IMMEDIATE: the write lock is taken before the row is read, so another process
   // registering the same endpoint waits instead of deciding on the same stale read.
@@ -114,28 +97,6 @@ export function sqliteStore(file: string): SubscriptionStore {
     statements.clearAttributes.run(id);
     for (const [key, value] of Object.entries(decision.attributes)) statements.addAttribute.run(id, key, JSON.stringify(value));
     return { id, created: known === undefined };
-  });
-  /** Fills temp.tidings_matched with the query's matches (inside the caller's transaction) and says how many. */
-  const match = (query: SubscriptionQuery): number => {
-    const { sql, params } = sqliteWhere(query);
-    statements.clearMatched.run();
-    return prepare(`INSERT INTO temp.tidings_matched SELECT id FROM subscriptions ${sql ? `WHERE ${sql}` : ''}`).run(...params).changes;
-  };
-  const update = db.transaction((query: SubscriptionQuery, changes: AttributeChanges) => {
-    const matched = match(query);
-    statements.patchMatched.run(JSON.stringify(changes), Date.now());
-    for (const [key, value] of Object.entries(changes)) {
-      statements.unsetMatched.run(key);
-      if (value !== null) statements.setMatched.run(key, JSON.stringify(value));
-    }
-    statements.clearMatched.run();
-    return matched;
-  });
-  const remove = db.transaction((query: SubscriptionQuery) => {
-    match(query);
-    const deleted = statements.deleteMatched.run().changes;
-    statements.clearMatched.run();
-    return deleted;
   });
   const addEvents = db.transaction((list: TidingsEvent[]) => {
     let added = 0;
