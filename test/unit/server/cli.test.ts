@@ -354,7 +354,7 @@ describe('tidings CLI', () => {
     } finally {
       await service.close();
     }
-  });
+  }, 60_000); // some twenty runs of the CLI, each a Node process: seconds on a loaded machine
 
   it('send reaches a local push service over https, trusting its CA through NODE_EXTRA_CA_CERTS', async () => {
     const service = await startPushService({ tls: true });
