@@ -58,7 +58,7 @@ describe.each(await storeKinds())('%s', (_name, create) => {
       expect(winnerAnswer.id).toBe(stored?.id);
     }
     expect(conflicts).toBe(100);
-  });
+  }, 60_000); // 200 registrations, each a transaction on PostgreSQL: well under a second idle, more under load
 
   describe('what a re-registration keeps (client-chosen, identity, server-set)', () => {
     const keys = newKeys();
