@@ -14,9 +14,12 @@ Commands:
       Print a new VAPID key pair as .env lines, or write them to FILE.
       --public-env-name also writes the public key as NAME (e.g. VITE_VAPID_PUBLIC_KEY).
   send --store FILE.db --title TEXT [--body TEXT] [--url PATH] [--to ID[,ID...]]
-       [--attr KEY=VALUE ...] [--data JSON] [--ttl SECONDS] [--urgency LEVEL] [--topic NAME]
-       [--env FILE] [--allow-loopback]
-      Send a notification to the subscriptions in a SQLite store. VAPID keys come from
+       [--attr KEY=VALUE ... | --audience JSON] [--data JSON] [--ttl SECONDS]
+       [--urgency LEVEL] [--topic NAME] [--env FILE] [--allow-loopback]
+      Send a notification to the subscriptions in a SQLite store. --attr values are
+      strings (user=007); KEY:number=42 and KEY:boolean=true say otherwise, and a KEY
+      given twice matches either value. --audience takes the whole audience as JSON
+      ({"any":[…],"not":{…}}, see docs/server.md). VAPID keys come from
       VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY and VAPID_SUBJECT (environment or --env FILE).
       Only the known push services are sent to; --allow-loopback adds the local one.
   send --redis URL --store postgres://…|FILE.db --title TEXT [same message flags]

@@ -1,6 +1,7 @@
 // What `tidings send` reads from its flags, for both ways of sending: at once from this
 // process (SQLite) or through the queue (--redis). One parser, so both accept the same.
 import type { Envelope, SendOptions, VapidDetails } from '../server/index.js';
+import { audienceFromAttrFlags, audienceFromJson } from './audienceFlags.js';
 import { readEnvFile } from './envFile.js';
 import type { OptionSpec } from './options.js';
 import { UsageError } from './UsageError.js';
@@ -12,6 +13,7 @@ export const messageFlags = {
   url: { type: 'string' },
   to: { type: 'string' },
   attr: { type: 'string', multiple: true },
+  audience: { type: 'string' },
   data: { type: 'string' },
   ttl: { type: 'string' },
   urgency: { type: 'string' },
@@ -26,6 +28,7 @@ export interface MessageValues {
   url?: string | undefined;
   to?: string | undefined;
   attr?: string[] | undefined;
+  audience?: string | undefined;
   data?: string | undefined;
   ttl?: string | undefined;
   urgency?: string | undefined;
@@ -35,7 +38,9 @@ export interface MessageValues {
 /** The envelope and send() options the flags describe; UsageError for a bad one. */
 export function messageFromFlags(values: MessageValues): { envelope: Envelope; sendOptions: SendOptions } {
   if (!values.title) throw new UsageError('send needs --title TEXT');
-  if (values.to && values.attr) throw new UsageError('use --to or --attr, not both');
+  if ([values.to, values.attr, values.audience].filter((flag) => flag !== undefined).length > 1) {
+    throw new UsageError('use one of --to, --attr and --audience');
+  }
   const notification: NonNullable<Envelope['notification']> = { title: values.title };
   if (values.body !== undefined) notification.body = values.body;
   if (values.url !== undefined) notification.url = values.url;
@@ -48,17 +53,14 @@ export function messageFromFlags(values: MessageValues): { envelope: Envelope; s
     }
   }
   const sendOptions: SendOptions = {};
-  if (values.to) sendOptions.to = values.to.split(',').filter(Boolean);
-  if (values.attr) {
-    const attributes: Record<string, unknown> = {};
-    for (const pair of values.attr) {
-      const eq = pair.indexOf('=');
-      if (eq < 1) throw new UsageError(`--attr ${pair} is not KEY=VALUE`);
-      const raw = pair.slice(eq + 1);
-      attributes[pair.slice(0, eq)] = raw === 'true' ? true : raw === 'false' ? false : /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw;
-    }
-    sendOptions.to = { attributes };
+  if (values.to !== undefined) {
+    // An empty list must not fall through to "everyone".
+    const ids = values.to.split(',').filter(Boolean);
+    if (ids.length === 0) throw new UsageError('--to needs subscription ids: --to ID[,ID...]');
+    sendOptions.to = ids;
   }
+  if (values.attr) sendOptions.to = audienceFromAttrFlags(values.attr);
+  if (values.audience !== undefined) sendOptions.to = audienceFromJson(values.audience);
   if (values.ttl !== undefined) {
     if (!/^\d+$/.test(values.ttl)) throw new UsageError('--ttl must be whole seconds');
     sendOptions.ttl = Number(values.ttl);

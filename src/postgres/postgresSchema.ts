@@ -17,9 +17,12 @@ export function postgresSchema(schema: string): string {
       attributes JSONB NOT NULL DEFAULT '{}',
       created_at BIGINT NOT NULL,
       updated_at BIGINT NOT NULL,
-      failing_since BIGINT
+      failing_since BIGINT,
+      identity_keys JSONB
     );
-    -- jsonb_path_ops serves attributes @> '{"k": v}', the only attribute query a send makes.
+    -- Tables made before identity_keys existed.
+    ALTER TABLE ${s}.subscriptions ADD COLUMN IF NOT EXISTS identity_keys JSONB;
+    -- jsonb_path_ops serves attributes @> '{"k": v}': the equality and any-of tests of audiences.
     CREATE INDEX IF NOT EXISTS subscriptions_by_attributes ON ${s}.subscriptions USING GIN (attributes jsonb_path_ops);
     CREATE TABLE IF NOT EXISTS ${s}.events (
       seq BIGSERIAL,

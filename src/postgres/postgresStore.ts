@@ -1,11 +1,14 @@
 import type * as Pg from 'pg';
-import type { Pool, QueryResultRow } from 'pg';
-import type { Attributes, SealKey, TidingsEvent } from '../shared/protocol.js';
+import type { Pool, PoolClient, QueryResultRow } from 'pg';
+import type { TidingsEvent } from '../shared/protocol.js';
 import { TidingsError } from '../shared/TidingsError.js';
 import { requireOptional } from '../server/common/requireOptional.js';
-import { newId } from '../server/crypto/newId.js';
-import type { StoredSubscription, SubscriptionStore } from '../server/stores/SubscriptionStore.js';
+import { checkAttributeChanges, checkSubscriptionQuery } from '../server/audience/checkAudience.js';
+import type { SubscriptionStore } from '../server/stores/SubscriptionStore.js';
+import { postgresWhere } from './postgresAudience.js';
+import { fromRow, type SubscriptionRow } from './postgresRows.js';
 import { postgresSchema } from './postgresSchema.js';
+import { saveInTransaction } from './postgresSaveSubscription.js';
 
 export interface PostgresStoreOptions {
   /** `postgres://user@host:5432/db`: a pool is made from it (and ended by `close()`). */
@@ -14,19 +17,6 @@ export interface PostgresStoreOptions {
   pool?: Pool;
   /** The schema the tables live in, created on first use. @default 'tidings' */
   schema?: string;
-}
-
-interface SubscriptionRow {
-  id: string;
-  endpoint: string;
-  p256dh: string;
-  auth: string;
-  expiration_time: string | null;
-  seal_key: SealKey | null;
-  attributes: Attributes;
-  created_at: string;
-  updated_at: string;
-  failing_since: string | null;
 }
 
 /**
@@ -69,40 +59,35 @@ export function postgresStore(options: PostgresStoreOptions = {}): SubscriptionS
     return pool;
   };
 
-  const query = async <R extends QueryResultRow>(sql: string, params: unknown[] = []) => {
+  const pool = async (): Promise<Pool> => {
     if (closed) throw new TidingsError('store-failed', { reason: 'the store is closed' });
     // A failed first use (database down) is tried again on the next call, not remembered.
     ready ??= open().catch((cause: unknown) => {
       ready = undefined;
       throw cause;
     });
-    return (await ready).query<R>(sql, params);
+    return ready;
+  };
+  const query = async <R extends QueryResultRow>(sql: string, params: unknown[] = []) => (await pool()).query<R>(sql, params);
+  /** Runs `work` on one connection inside BEGIN … COMMIT (ROLLBACK when it throws). */
+  const transaction = async <T>(work: (client: PoolClient) => Promise<T>): Promise<T> => {
+    const client = await (await pool()).connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
   };
 
   return {
-    async saveSubscription({ subscription, sealKey, attributes = {} }) {
-      const now = Date.now();
-      // One statement: two servers registering the same endpoint at once still get one row.
-      // xmax is 0 only on a row this statement inserted.
-      const { rows } = await query<{ id: string; created: boolean }>(
-        `INSERT INTO ${t('subscriptions')} (id, endpoint, p256dh, auth, expiration_time, seal_key, attributes, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
-         ON CONFLICT (endpoint) DO UPDATE SET p256dh = excluded.p256dh, auth = excluded.auth,
-           expiration_time = excluded.expiration_time, seal_key = excluded.seal_key,
-           attributes = excluded.attributes, updated_at = excluded.updated_at
-         RETURNING id, (xmax = 0) AS created`,
-        [
-          newId(),
-          subscription.endpoint,
-          subscription.keys.p256dh,
-          subscription.keys.auth,
-          subscription.expirationTime ?? null,
-          sealKey ? JSON.stringify(sealKey) : null,
-          JSON.stringify(attributes),
-          now,
-        ],
-      );
-      return { id: rows[0]!.id, created: rows[0]!.created };
+    async saveSubscription(request, decide) {
+      return transaction((client) => saveInTransaction(client, t('subscriptions'), request, decide));
     },
     async getSubscription(id) {
       const { rows } = await query<SubscriptionRow>(`SELECT * FROM ${t('subscriptions')} WHERE id = $1`, [id]);
@@ -119,31 +104,49 @@ export function postgresStore(options: PostgresStoreOptions = {}): SubscriptionS
     async deleteSubscription(id) {
       return ((await query(`DELETE FROM ${t('subscriptions')} WHERE id = $1`, [id])).rowCount ?? 0) > 0;
     },
-    async findSubscriptions(filter = {}) {
-      const where: string[] = [];
+    async findSubscriptions(given) {
+      const filter = checkSubscriptionQuery(given);
+      if (filter.ids?.length === 0) return [];
       const params: unknown[] = [];
-      if (filter.ids) {
-        if (filter.ids.length === 0) return [];
-        params.push(filter.ids);
-        where.push(`id = ANY($${params.length}::text[])`);
-      }
-      if (filter.attributes && Object.keys(filter.attributes).length > 0) {
-        params.push(JSON.stringify(filter.attributes));
-        where.push(`attributes @> $${params.length}::jsonb`);
-      }
+      const where = postgresWhere(filter, params);
+      const conditions = where ? [where] : [];
       let tail = 'ORDER BY created_at, id';
       if (filter.limit !== undefined) {
         // Keyset paging: the primary key gives the order and the start, so a page deep
         // into a million rows costs the same as the first.
         if (filter.after !== undefined) {
           params.push(filter.after);
-          where.push(`id > $${params.length}`);
+          conditions.push(`id > $${params.length}`);
         }
         params.push(filter.limit);
         tail = `ORDER BY id LIMIT $${params.length}`;
       }
-      const sql = `SELECT * FROM ${t('subscriptions')} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ${tail}`;
+      const sql = `SELECT * FROM ${t('subscriptions')} ${conditions.length ? `WHERE ${conditions.join(' AND ')}` : ''} ${tail}`;
       return (await query<SubscriptionRow>(sql, params)).rows.map(fromRow);
+    },
+    async countSubscriptions(given) {
+      const params: unknown[] = [];
+      const where = postgresWhere(checkSubscriptionQuery(given), params);
+      const { rows } = await query<{ n: string }>(`SELECT count(*) AS n FROM ${t('subscriptions')} ${where ? `WHERE ${where}` : ''}`, params);
+      return Number(rows[0]!.n);
+    },
+    async updateAttributes(given, changes) {
+      const filter = checkSubscriptionQuery(given);
+      const checked = Object.entries(checkAttributeChanges(changes, 'changes'));
+      // One statement: a row matches by its attributes as they were before the change.
+      const params: unknown[] = [
+        JSON.stringify(Object.fromEntries(checked.filter(([, value]) => value !== null))),
+        checked.filter(([, value]) => value === null).map(([key]) => key),
+        Date.now(),
+      ];
+      const where = postgresWhere(filter, params);
+      const sql = `UPDATE ${t('subscriptions')} SET attributes = (attributes || $1::jsonb) - $2::text[], updated_at = $3 ${where ? `WHERE ${where}` : ''}`;
+      return (await query(sql, params)).rowCount ?? 0;
+    },
+    async deleteSubscriptions(given) {
+      const params: unknown[] = [];
+      const where = postgresWhere(checkSubscriptionQuery(given), params);
+      return (await query(`DELETE FROM ${t('subscriptions')} ${where ? `WHERE ${where}` : ''}`, params)).rowCount ?? 0;
     },
     async addEvents(list) {
       if (list.length === 0) return 0;
@@ -199,21 +202,4 @@ export function postgresStore(options: PostgresStoreOptions = {}): SubscriptionS
       if (pool && ownPool) await pool.end();
     },
   };
-}
-
-function fromRow(row: SubscriptionRow): StoredSubscription {
-  const entry: StoredSubscription = {
-    id: row.id,
-    subscription: {
-      endpoint: row.endpoint,
-      expirationTime: row.expiration_time === null ? null : Number(row.expiration_time),
-      keys: { p256dh: row.p256dh, auth: row.auth },
-    },
-    attributes: row.attributes,
-    createdAt: Number(row.created_at),
-    updatedAt: Number(row.updated_at),
-  };
-  if (row.seal_key) entry.sealKey = row.seal_key;
-  if (row.failing_since !== null) entry.failingSince = Number(row.failing_since);
-  return entry;
 }

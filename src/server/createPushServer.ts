@@ -6,9 +6,12 @@ import { createDeliveryPolicy } from './send/createDeliveryPolicy.js';
 import { checkVapidDetails, type VapidDetails } from './crypto/generateVapidKeys.js';
 import { pagedSubscriptions } from './send/pagedSubscriptions.js';
 import { requestLimits } from './common/requestLimits.js';
+import { attributeKeyProblem } from './common/attributeRules.js';
 import { seal } from './crypto/seal.js';
 import type { SendOptions, SendResult } from './send/sendTypes.js';
 import type { SubscriptionStore } from './stores/SubscriptionStore.js';
+import type { AttributeChanges, SendTarget } from './audience/Audience.js';
+import { checkAttributeChanges } from './audience/checkAudience.js';
 import { toSubscriptionQuery } from './audience/toSubscriptionQuery.js';
 
 export type { SendError, SendOptions, SendResult } from './send/sendTypes.js';
@@ -110,12 +113,23 @@ export interface PushServer {
   send(message: Envelope, options?: SendOptions): Promise<SendResult>;
   /** Seals an envelope to a seal key: an RFC 8291 record, base64url. */
   seal(message: Envelope, sealKey: SealKey): string;
+  /** How many subscriptions `to` reaches now (an id, ids or an audience, as for send); no `to`: all of them. */
+  count(to?: SendTarget): Promise<number>;
+  /**
+   * Merges `attributes` into every subscription `to` reaches (server-side tagging, e.g.
+   * a CRM sync): a value sets its key, `null` removes it, other keys are kept. `to` is
+   * required. Resolves to how many subscriptions were changed. Tags stay through the
+   * browser's re-registrations while its identity stays the same (docs/server.md).
+   */
+  setAttributes(to: SendTarget, attributes: AttributeChanges): Promise<number>;
+  /** Deletes every subscription `to` reaches (account deletion); `to` is required. Resolves to how many. */
+  removeSubscriptions(to: SendTarget): Promise<number>;
 }
 
 /** Creates the backend half of tidings. Options are checked here, once; a bad one throws TidingsError `invalid-option`. */
 export function createPushServer(options: PushServerOptions): PushServer {
   const vapid = checkVapidDetails(options?.vapid);
-  const store = storeOption(options.store);
+  const store = storeOption(options.store, ['saveSubscription', 'countSubscriptions', 'updateAttributes', 'deleteSubscriptions']);
   const basePath = pathOption(options.basePath, '/api/push', 'basePath');
   const routePath = pathOption(options.routePath, basePath, 'routePath');
   const concurrency = positive(options.concurrency, 50, 'concurrency');
@@ -149,7 +163,7 @@ export function createPushServer(options: PushServerOptions): PushServer {
       maxBodyBytes,
       endpoints: policy.endpoints,
       identify: optionalFunction(options.identify, 'identify'),
-      clientAttributes: stringList(options.clientAttributes, 'clientAttributes', (key) => /^[A-Za-z0-9_.:-]{1,64}$/.test(key)),
+      clientAttributes: stringList(options.clientAttributes, 'clientAttributes', (key) => /^[A-Za-z0-9_.:-]{1,64}$/.test(key) && !attributeKeyProblem(key)),
       allowedOrigins: stringList(options.allowedOrigins, 'allowedOrigins', isOrigin),
       eventRate: options.eventsPerMinute === false ? false : { limit: positive(options.eventsPerMinute, 1200, 'eventsPerMinute'), windowMs: 60_000 },
       eventRetentionMs: positive(options.eventRetentionDays, 30, 'eventRetentionDays') * 86_400_000,
@@ -158,6 +172,16 @@ export function createPushServer(options: PushServerOptions): PushServer {
     }),
     send,
     seal,
+    async count(to) {
+      return store.countSubscriptions(toSubscriptionQuery(to));
+    },
+    async setAttributes(to, attributes) {
+      const query = toSubscriptionQuery(to, { everyone: false });
+      return store.updateAttributes(query, checkAttributeChanges(attributes, 'attributes'));
+    },
+    async removeSubscriptions(to) {
+      return store.deleteSubscriptions(toSubscriptionQuery(to, { everyone: false }));
+    },
   };
 }
 

@@ -11,17 +11,30 @@ export { toNodeHandler } from './http/toNodeHandler.js';
 // Stores
 export { memoryStore } from './stores/memory/memoryStore.js';
 export { sqliteStore } from './stores/sqlite/sqliteStore.js';
+export { matchesAudience } from './audience/matchesAudience.js';
 
 // Errors
 export { TidingsError, isTidingsError } from '../shared/TidingsError.js';
 
 export type { PushServer, PushServerOptions, SendError, SendOptions, SendResult } from './createPushServer.js';
-export type { Identify, RequestInfo } from './http/createHandler.js';
-export type { FastifyScope } from './http/toFastifyPlugin.js';
+export type { Identify, RequestContext, RequestInfo } from './http/createHandler.js';
+export type { FastifyReplyLike, FastifyRequestLike, FastifyScope } from './http/toFastifyPlugin.js';
 export type { NodeHandlerOptions } from './http/toNodeHandler.js';
 export type { VapidDetails, VapidKeys } from './crypto/generateVapidKeys.js';
 export type { MemoryStoreOptions } from './stores/memory/memoryStore.js';
-export type { EventQuery, StoredSubscription, SubscriptionQuery, SubscriptionStore } from './stores/SubscriptionStore.js';
+export type {
+  AttributeChanges,
+  AttributeMatch,
+  AttributeValue,
+  Audience,
+  DecideSave,
+  EventQuery,
+  SaveDecision,
+  StoredSubscription,
+  SubscriptionQuery,
+  SubscriptionStore,
+} from './stores/SubscriptionStore.js';
+export type { SendTarget } from './audience/Audience.js';
 export type { TidingsErrorCode, TidingsErrorDetails } from '../shared/TidingsError.js';
 export type {
   Attributes,

@@ -1,27 +1,18 @@
 import { invalidOption as invalid } from '../common/checkOptions.js';
-import type { SubscriptionQuery } from '../stores/SubscriptionStore.js';
+import type { SendTarget, SubscriptionQuery } from './Audience.js';
+import { checkAudience, idList } from './checkAudience.js';
 
-/** Who a send goes to: a subscription id, ids, or attributes every target must match. */
-export type SendTarget = string | string[] | { attributes: Record<string, unknown> };
+export type { SendTarget } from './Audience.js';
 
-/** Turns send()'s `to` into a store query, refusing what is not an id, ids or {attributes}. */
-export function toSubscriptionQuery(to: SendTarget | undefined): SubscriptionQuery {
-  if (to === undefined) return {};
+/**
+ * Turns a `to` (send(), the queue, the CLI, count/setAttributes/removeSubscriptions) into
+ * a store query: an id, a list of ids, or an audience checked as a whole (checkAudience).
+ * Only a missing `to` means every subscription, and only where `everyone` allows it
+ * (sends and counts); anything else that would match everyone is refused.
+ */
+export function toSubscriptionQuery(to: SendTarget | undefined, { field = 'to', everyone = true } = {}): SubscriptionQuery {
+  if (to === undefined) return everyone ? {} : invalid(field, 'is required: name ids or an audience');
   if (typeof to === 'string') return { ids: [to] };
-  if (Array.isArray(to)) {
-    if (!to.every((id) => typeof id === 'string')) invalid('to', 'ids must be strings');
-    return { ids: to };
-  }
-  if (typeof to === 'object' && to !== null && typeof to.attributes === 'object' && to.attributes !== null) {
-    const attributes: Record<string, string | number | boolean> = {};
-    for (const [key, value] of Object.entries(to.attributes)) {
-      if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
-        invalid(`to.attributes.${key}`, 'must be a string, number or boolean');
-      }
-      attributes[key] = value;
-    }
-    return { attributes };
-  }
-  return invalid('to', 'must be an id, a list of ids or {attributes}');
+  if (Array.isArray(to)) return { ids: idList(to, field) };
+  return checkAudience(to, field);
 }
-

@@ -35,7 +35,11 @@ export function httpUrlOption(value: string | undefined, option: string): string
   return value;
 }
 
-export function storeOption(store: SubscriptionStore | undefined): SubscriptionStore {
+/** A SubscriptionStore; `needs` names further methods the caller uses, so a store made for an older tidings is refused at creation, naming what it lacks. */
+export function storeOption(store: SubscriptionStore | undefined, needs: (keyof SubscriptionStore)[] = []): SubscriptionStore {
   if (!store || typeof store.findSubscriptions !== 'function') invalidOption('store', 'not a SubscriptionStore');
+  for (const method of needs) {
+    if (typeof store[method] !== 'function') invalidOption('store', `has no ${method}() (see SubscriptionStore in docs/server.md)`);
+  }
   return store;
 }

@@ -24,6 +24,14 @@ export const DEFAULT_PUSH_SERVICES: readonly string[] = [
 ];
 
 /**
+ * Push services whose endpoints never carry a query: there, `?anything` is the same
+ * subscription re-spelled (the service ignores it), so it is refused rather than stored as
+ * a second row. Windows (WNS) keeps its token in the query, UnifiedPush servers use
+ * `?up=1`: on every other host the query is part of the push resource and kept.
+ */
+const QUERYLESS_PUSH_SERVICES = ['fcm.googleapis.com', 'updates.push.services.mozilla.com', '*.push.apple.com'];
+
+/**
  * Names that resolve only inside a network (RFC 6762 .local, RFC 8375 home.arpa, and
  * the usual private suffixes): a push service is never there.
  */
@@ -36,6 +44,13 @@ const LOCAL_SUFFIXES = ['local', 'internal', 'intranet', 'corp', 'lan', 'home', 
  * register and every send POSTs to the endpoint: an unchecked one aims the backend at
  * its own network. Hosts are judged after the URL parser has normalised them, so
  * `0x7f.1`, `2130706433` and `[::ffff:127.0.0.1]` are the loopback they spell.
+ *
+ * One push resource has one spelling, so that a re-spelled endpoint is the same row (and
+ * takes nothing over, see registerSubscription): the URL parser's own normalisation
+ * (host case, default port, dot segments), percent-escapes of unreserved characters
+ * decoded and the others upper-cased (`%76` is `v`, RFC 3986 §6.2.2), and an empty `?`
+ * dropped. Spellings no push service hands out are refused: a fragment (`#…`, never sent
+ * to the service), an empty path segment (`//`), and a query on the services that use none.
  */
 export function checkEndpoint(value: unknown, policy: EndpointPolicy, field = 'subscription.endpoint'): string {
   if (typeof value !== 'string') fail(field, 'not-string');
@@ -51,6 +66,12 @@ export function checkEndpoint(value: unknown, policy: EndpointPolicy, field = 's
   if (url.href.length > requestLimits.endpoint) fail(field, 'too-long');
   if (url.protocol !== 'https:' && url.protocol !== 'http:') fail(field, 'scheme');
   if (url.username || url.password) fail(field, 'credentials');
+  if (url.href.includes('#')) fail(field, 'fragment');
+  if (url.pathname.includes('//')) fail(field, 'empty-path-segment');
+  url.pathname = normalEscapes(url.pathname);
+  // An empty query reads as '': assigning it drops a lone `?`.
+  url.search = normalEscapes(url.search);
+  if (url.search && matchesHost(url.hostname, QUERYLESS_PUSH_SERVICES)) fail(field, 'query');
   const kind = hostKind(url.hostname);
   if (kind === 'loopback' && isCanonicalLoopback(url.hostname)) {
     if (!policy.allowLoopbackEndpoints) fail(field, 'loopback');
@@ -60,6 +81,18 @@ export function checkEndpoint(value: unknown, policy: EndpointPolicy, field = 's
   if (url.protocol !== 'https:') fail(field, 'not-https');
   if (!isPushService(url, policy.pushServices)) fail(field, 'not-push-service');
   return url.href;
+}
+
+/** Percent-escapes as RFC 3986 §6.2.2 normalises them: unreserved characters decoded, the rest in upper case. */
+function normalEscapes(text: string): string {
+  return text.replace(/%([0-9A-Fa-f]{2})/g, (_escape, hex: string) => {
+    const char = String.fromCharCode(parseInt(hex, 16));
+    return /[A-Za-z0-9\-._~]/.test(char) ? char : `%${hex.toUpperCase()}`;
+  });
+}
+
+function matchesHost(hostname: string, patterns: readonly string[]): boolean {
+  return patterns.some((pattern) => (pattern.startsWith('*.') ? hostname.endsWith(pattern.slice(1)) : hostname === pattern));
 }
 
 /** True when `url` (https) is on a host the list names, on the port it names (443 unless given). */

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Attributes } from '../../shared/protocol.js';
 import { isTidingsError } from '../../shared/TidingsError.js';
 import type { EndpointPolicy } from '../endpoints/checkEndpoint.js';
@@ -9,12 +10,41 @@ import { json, notAllowed } from './json.js';
 import type { SubscriptionStore } from '../stores/SubscriptionStore.js';
 import { markUnrouted } from './unrouted.js';
 
-/** Who is asking, as the site's server knows it: attributes to store, `null` to refuse (401), `undefined` for an anonymous visitor. */
-export type Identify = (request: Request) => Attributes | null | undefined | Promise<Attributes | null | undefined>;
+/**
+ * Who is asking, as the site's server knows it: attributes to store, `null` to refuse
+ * (401), `undefined` for an anonymous visitor. `context` holds the framework's own objects
+ * for the request (see RequestContext), so a session your framework already loaded
+ * (`req.session` under Express) is one property away.
+ */
+export type Identify = (request: Request, context: RequestContext) => Attributes | null | undefined | Promise<Attributes | null | undefined>;
 
-/** What the platform knows of a request beyond the Fetch `Request` (toNodeHandler passes the peer's address). */
+/**
+ * The framework's own objects for a request, handed to `identify` as they are:
+ * `toNodeHandler` (Express, Connect, node:http) passes `{ req, res }` (Express's request,
+ * with `req.session`, `req.user`…), `toFastifyPlugin` passes `{ request, reply }`.
+ * Where the handler is called directly (Hono, Next.js), pass your own:
+ * `push.handler(c.req.raw, { context: { c } })`. Empty when nothing was passed.
+ */
+export interface RequestContext {
+  /**
+   * Under toNodeHandler: the request as the framework has it, with what its middleware
+   * added (`session`, `user`…). Typed as Node's; in TypeScript say which it is:
+   * `(req as express.Request).session`.
+   */
+  req?: IncomingMessage;
+  res?: ServerResponse;
+  /** Under toFastifyPlugin: Fastify's request (with `session` from @fastify/session) and reply. */
+  request?: { raw: IncomingMessage; [key: string]: unknown };
+  reply?: unknown;
+  [key: string]: unknown;
+}
+
+/** What the platform knows of a request beyond the Fetch `Request`. */
 export interface RequestInfo {
+  /** The peer's address (toNodeHandler sets it): the events rate limit's default client key. */
   clientAddress?: string;
+  /** Passed to `identify` as its second argument (the mounts set it). @default {} */
+  context?: RequestContext;
 }
 
 export interface HandlerOptions {

@@ -1,9 +1,8 @@
-import type { Attributes } from '../../shared/protocol.js';
-import { TidingsError } from '../../shared/TidingsError.js';
-import { fail, isRecord } from '../common/invalidRequest.js';
+import { fail } from '../common/invalidRequest.js';
 import { isP256Point } from '../crypto/isP256Point.js';
 import type { HandlerOptions, RequestInfo } from './createHandler.js';
 import { json, readJson } from './json.js';
+import { identifyVisitor } from './identifyVisitor.js';
 import { registerSubscription } from './registerSubscription.js';
 import { validateRegisterRequest } from './validateRegisterRequest.js';
 
@@ -15,19 +14,9 @@ export async function handleRegistration(request: Request, info: RequestInfo, op
   });
   if (!(await isP256Point(body.subscription.keys.p256dh))) fail('subscription.keys.p256dh', 'not-p256-point');
   if (body.sealKey && !(await isP256Point(body.sealKey.p256dh))) fail('sealKey.p256dh', 'not-p256-point');
-  const identity = await identify(request, info, options);
+  const identity = await identifyVisitor(options.identify, request, info.context ?? {});
   if (identity === null) return json(401, { error: 'unauthorized' });
-  const saved = await registerSubscription(options.store, body, identity);
+  const saved = await registerSubscription(options.store, body, identity, options.clientAttributes);
   if (saved.outcome === 'conflict') return json(409, { error: 'conflict', field: 'subscription.endpoint' });
   return json(saved.created ? 201 : 200, { id: saved.id });
-}
-
-async function identify(request: Request, _info: RequestInfo, options: HandlerOptions): Promise<Attributes | null | undefined> {
-  if (!options.identify) return undefined;
-  const identity = await options.identify(request);
-  if (identity === null || identity === undefined) return identity;
-  if (!isRecord(identity) || !Object.values(identity).every((value) => ['string', 'number', 'boolean'].includes(typeof value))) {
-    throw new TidingsError('invalid-option', { option: 'identify', reason: 'must return attributes with string, number or boolean values, null or undefined' });
-  }
-  return identity;
 }

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
-import type { RequestInfo } from './createHandler.js';
+import type { RequestContext, RequestInfo } from './createHandler.js';
 import { isUnrouted } from './unrouted.js';
 
 export interface NodeHandlerOptions {
@@ -19,15 +19,25 @@ interface FrameworkRequest extends IncomingMessage {
  * `http.createServer(toNodeHandler(push.handler))`, `app.use('/api/push', toNodeHandler(push.handler))`
  * or `app.use(toNodeHandler(push.handler))`. Under Express it reads the original URL (so
  * a mount path changes nothing), reuses a body `express.json()` already parsed, and
- * calls `next()` for paths outside the handler's `basePath`. Deno, Bun and workers take
- * the handler as it is.
+ * calls `next()` for paths outside the handler's `basePath`. `identify` gets `{ req, res }`
+ * as its context: the framework's own request, with whatever its middleware added
+ * (`req.session`). Deno, Bun and workers take the handler as it is.
  */
 export function toNodeHandler(
   handler: (request: Request, info?: RequestInfo) => Promise<Response>,
   options: NodeHandlerOptions = {},
 ): (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => Promise<void> {
+  const serve = nodeAdapter(handler, options);
+  return (req, res, next) => serve(req, res, next, { req, res });
+}
+
+/** toNodeHandler with the context `identify` gets left to the caller (toFastifyPlugin passes Fastify's objects). */
+export function nodeAdapter(
+  handler: (request: Request, info?: RequestInfo) => Promise<Response>,
+  options: NodeHandlerOptions,
+): (req: IncomingMessage, res: ServerResponse, next: ((error?: unknown) => void) | undefined, context: RequestContext) => Promise<void> {
   const onError = options.onError ?? ((error: unknown) => console.error('tidings:', error));
-  return async (req: FrameworkRequest, res, next) => {
+  return async (req: FrameworkRequest, res, next, context) => {
     try {
       const host = req.headers.host ?? 'localhost';
       let url: URL;
@@ -56,7 +66,7 @@ export function toNodeHandler(
           init.duplex = 'half';
         }
       }
-      const info: RequestInfo = {};
+      const info: RequestInfo = { context };
       if (req.socket.remoteAddress) info.clientAddress = req.socket.remoteAddress;
       const response = await handler(new Request(url, init), info);
       if (next && isUnrouted(response)) {

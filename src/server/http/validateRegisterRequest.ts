@@ -1,6 +1,7 @@
 import type { Attributes, RegisterRequest, SealKey, SubscriptionJSON } from '../../shared/protocol.js';
 import { fromBase64Url, fromP256Key } from '../../shared/base64url.js';
 import { checkEndpoint, type EndpointPolicy } from '../endpoints/checkEndpoint.js';
+import { attributeKeyProblem, attributeValueProblem, ownEntries } from '../common/attributeRules.js';
 import { fail, isRecord } from '../common/invalidRequest.js';
 import { requestLimits } from '../common/requestLimits.js';
 
@@ -39,8 +40,10 @@ function subscription(value: unknown, endpoints: EndpointPolicy): SubscriptionJS
   };
   const expiration = value.expirationTime;
   if (expiration !== undefined && expiration !== null) {
-    if (typeof expiration !== 'number' || !Number.isFinite(expiration) || expiration < 0) {
-      fail('subscription.expirationTime', 'not-non-negative-number');
+    // ms since the epoch, as every store can hold it (PostgreSQL's BIGINT refuses 1.5 and
+    // 1e20): a whole number up to 2^53 - 1, which JSON carries exactly.
+    if (typeof expiration !== 'number' || !Number.isSafeInteger(expiration) || expiration < 0) {
+      fail('subscription.expirationTime', 'not-epoch-ms');
     }
     out.expirationTime = expiration;
   } else {
@@ -58,33 +61,16 @@ function keys(value: unknown, field: string): SealKey {
 }
 
 function attributes(value: unknown): Attributes {
-  if (!isRecord(value)) fail('attributes', 'not-object');
-  const entries = Object.entries(value);
+  const entries = ownEntries(value);
+  if (!entries) fail('attributes', 'not-object');
   if (entries.length > requestLimits.attributes) fail('attributes', 'too-many');
   const out: Attributes = {};
   for (const [key, item] of entries) {
-    // __proto__ would pass the pattern and then not be an own property of `out`.
-    if (!/^[A-Za-z0-9_.:-]+$/.test(key) || key.length > requestLimits.attributeKey || key === '__proto__') {
-      fail('attributes', 'bad-key');
-    }
-    const field = `attributes.${key}`;
-    if (typeof item === 'string') {
-      if (item.length > requestLimits.attributeValue) fail(field, 'too-long');
-      if (!isPlainText(item)) fail(field, 'control-or-lone-surrogate');
-    } else if (typeof item === 'number') {
-      if (!Number.isFinite(item)) fail(field, 'not-finite');
-    } else if (typeof item !== 'boolean') {
-      fail(field, 'not-scalar');
-    }
-    out[key] = item;
+    // A browser's keys are plain names (and only those in clientAttributes are kept).
+    if (!/^[A-Za-z0-9_.:-]+$/.test(key) || attributeKeyProblem(key)) fail('attributes', 'bad-key');
+    const problem = attributeValueProblem(item);
+    if (problem) fail(`attributes.${key}`, problem);
+    out[key] = item as Attributes[string];
   }
   return out;
-}
-
-/**
- * No control characters (C0, DEL, C1) and no lone surrogates: attributes end up in
- * logs, terminals and other systems' queries, where either can do harm or break JSON.
- */
-export function isPlainText(text: string): boolean {
-  return !/[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(text);
 }

@@ -30,7 +30,7 @@ describe('tidings sender and tidings send --redis refuse bad arguments with exit
   it('checks the message flags as plain send does', () => {
     expect(run(['send', '--redis', 'redis://127.0.0.1:6379', '--store', 'x.db'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--title') });
     const both = run(['send', '--redis=redis://127.0.0.1:6379', '--store', 'x.db', '--title', 'T', '--to', 'a', '--attr', 'k=v']);
-    expect(both).toMatchObject({ code: 2, stderr: expect.stringContaining('--to or --attr') });
+    expect(both).toMatchObject({ code: 2, stderr: expect.stringContaining('use one of --to, --attr and --audience') });
   });
 
   it('needs VAPID keys, an existing SQLite file, and --schema only for PostgreSQL', () => {

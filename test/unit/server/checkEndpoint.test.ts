@@ -151,6 +151,35 @@ describe('checkEndpoint', () => {
     expect(checkEndpoint(`https://fcm.googleapis.com/${'a'.repeat(1900)}`, defaults)).toHaveLength(1927);
   });
 
+  it.each([
+    ['https://fcm.googleapis.com/fcm/send/%61bc', 'https://fcm.googleapis.com/fcm/send/abc'],
+    ['https://fcm.googleapis.com/fcm/send/a%7e%2d%2E%5F', 'https://fcm.googleapis.com/fcm/send/a~-._'],
+    ['https://fcm.googleapis.com/fcm/send/a%2fb%3a', 'https://fcm.googleapis.com/fcm/send/a%2Fb%3A'],
+    ['https://fcm.googleapis.com/fcm/send/abc?', 'https://fcm.googleapis.com/fcm/send/abc'],
+    ['https://FCM.GoogleAPIs.com:443/fcm/send/./abc', 'https://fcm.googleapis.com/fcm/send/abc'],
+    ['https://wns2-par02p.notify.windows.com/w/?token=a%2bb%3d', 'https://wns2-par02p.notify.windows.com/w/?token=a%2Bb%3D'],
+    ['https://wns2-par02p.notify.windows.com/w/?token=%61b', 'https://wns2-par02p.notify.windows.com/w/?token=ab'],
+  ])('gives %s one spelling: %s', (endpoint, normal) => {
+    expect(checkEndpoint(endpoint, defaults)).toBe(normal);
+  });
+
+  it.each([
+    ['https://fcm.googleapis.com/fcm/send/abc#x', 'fragment'],
+    ['https://fcm.googleapis.com/fcm/send/abc#', 'fragment'],
+    ['https://fcm.googleapis.com/fcm//send/abc', 'empty-path-segment'],
+    ['https://fcm.googleapis.com/fcm/send/abc/', undefined],
+    ['https://fcm.googleapis.com/fcm/send/abc?q', 'query'],
+    ['https://updates.push.services.mozilla.com/wpush/v2/abc?x=1', 'query'],
+    ['https://web.push.apple.com/abc?x', 'query'],
+  ])('refuses %s as a spelling no push service hands out (%s)', (endpoint, why) => {
+    expect(reason(endpoint, defaults)).toBe(why);
+  });
+
+  it('keeps a query where it can be the push resource (UnifiedPush, a local push service)', () => {
+    expect(checkEndpoint('https://ntfy.example.org/upAbC?up=1', any)).toBe('https://ntfy.example.org/upAbC?up=1');
+    expect(checkEndpoint('http://127.0.0.1:4801/wpush/v2/x?y', anyWithLoopback)).toBe('http://127.0.0.1:4801/wpush/v2/x?y');
+  });
+
   it('refuses what is not a string', () => {
     expect(reason(42, defaults)).toBe('not-string');
     expect(reason(null, defaults)).toBe('not-string');

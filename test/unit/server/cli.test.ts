@@ -303,6 +303,59 @@ describe('tidings CLI', () => {
     }
   });
 
+  it('send --attr keeps values as strings unless typed, and never reaches everyone with a key send() refuses', async () => {
+    const service = await startPushService();
+    try {
+      const keys = generateVapidKeys();
+      const file = join(scratch, 'audience.db');
+      const store = sqliteStore(file);
+      const people = { bond: { user: '007', team: 'red' }, seven: { user: 7, team: 'blue' }, answer: { user: '42', sports: true }, other: { user: 'x', team: 'green' } };
+      const endpoints = new Map<string, string>();
+      for (const [name, attributes] of Object.entries(people)) {
+        const subscription = await service.subscribe(keys.publicKey);
+        endpoints.set(name, subscription.endpoint);
+        await store.saveSubscription({ subscription, attributes });
+      }
+      await store.close();
+      const envFile = join(scratch, 'audience.env');
+      writeFileSync(envFile, `VAPID_PUBLIC_KEY=${keys.publicKey}\nVAPID_PRIVATE_KEY=${keys.privateKey}\nVAPID_SUBJECT=mailto:a@b.c\n`);
+      const reached = async () => {
+        const names: string[] = [];
+        for (const [name, endpoint] of endpoints) if ((await service.received(endpoint)).length > 0) names.push(name);
+        return names.sort();
+      };
+      const send = (...flags: string[]) => run(['send', '--store', file, '--env', envFile, '--title', 'Hi', '--allow-loopback', ...flags]);
+
+      for (const flags of [['--attr', '__proto__=nobody'], ['--attr', 'constructor=x'], ['--audience', '{"__proto__":{"user":"x"}}'], ['--audience', '{"attributes":{}}'], ['--audience', '{}'], ['--to', ''], ['--to', ',']]) {
+        const { code, stderr } = await send(...flags);
+        expect(code, flags.join(' ')).toBe(2);
+        expect(stderr, flags.join(' ')).not.toMatch(/\n\s+at /);
+        expect(await reached(), flags.join(' ')).toEqual([]);
+      }
+      expect((await send('--attr', '__proto__=nobody')).stderr).toContain('__proto__');
+
+      const cases: [string[], string[]][] = [
+        [['--attr', 'user=007'], ['bond']],
+        [['--attr', 'user=42'], ['answer']],
+        [['--attr', 'user:number=7'], ['seven']],
+        [['--attr', 'sports:boolean=true'], ['answer']],
+        [['--attr', 'team=red', '--attr', 'team=blue'], ['bond', 'seven']],
+        [['--audience', '{"any":[{"attributes":{"sports":{"present":true}}},{"attributes":{"team":"green"}}]}'], ['answer', 'other']],
+      ];
+      for (const [flags, expected] of cases) {
+        const { code, stdout, stderr } = await send(...flags);
+        expect(stderr, flags.join(' ')).toBe('');
+        expect(code, flags.join(' ')).toBe(0);
+        expect(stdout).toContain(`sent ${expected.length},`);
+        expect(await reached(), flags.join(' ')).toEqual(expected);
+      }
+      expect((await send('--attr', 'user:number=x')).code).toBe(2);
+      expect((await send('--attr', 'vip:boolean=yes')).code).toBe(2);
+    } finally {
+      await service.close();
+    }
+  }, 60_000); // some twenty runs of the CLI, each a Node process: seconds on a loaded machine
+
   it('send reaches a local push service over https, trusting its CA through NODE_EXTRA_CA_CERTS', async () => {
     const service = await startPushService({ tls: true });
     try {

@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import express from 'express';
+import session from 'express-session';
 import Fastify from 'fastify';
 import { Hono } from 'hono';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -17,6 +18,12 @@ import {
 } from '../../../src/server/index.js';
 import { toBase64Url } from '../../../src/shared/base64url.js';
 import { startPushService } from '../../../src/testing/index.js';
+
+declare module 'express-session' {
+  interface SessionData {
+    userId: string;
+  }
+}
 
 // Each framework mounted by its own idiom, on a real server on loopback, must serve the
 // whole contract under /api/push and leave the app's other routes alone.
@@ -178,5 +185,119 @@ describe('a proxy that strips a prefix', () => {
     } finally {
       await service.close();
     }
+  });
+});
+
+describe("identify gets the framework's own request as its context", () => {
+  const subscription = () => ({
+    endpoint: `https://fcm.googleapis.com/fcm/send/${Math.random().toString(36).slice(2)}`,
+    expirationTime: null,
+    keys: { p256dh: createECDH('prime256v1').generateKeys('base64url'), auth: toBase64Url(new Uint8Array(16).fill(5)) },
+  });
+  const register = (origin: string, cookie?: string) =>
+    fetch(`${origin}/api/push/subscriptions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) },
+      body: JSON.stringify({ subscription: subscription() }),
+    });
+
+  it('Express 5 with express-session: identify reads req.session, as docs/security.md shows', async () => {
+    const store = memoryStore();
+    // The worked example of docs/security.md, with a login route standing in for the site's own.
+    const app = express();
+    app.use(session({ secret: 'a test secret', resave: false, saveUninitialized: false, cookie: { httpOnly: true, sameSite: 'lax' } }));
+    app.post('/login', (req, res) => {
+      req.session.userId = 'u42';
+      res.send('ok');
+    });
+    const push = createPushServer({
+      vapid,
+      store,
+      identify: (_request, { req }) => {
+        const { session } = req as express.Request;
+        return session.userId ? { user: session.userId } : undefined;
+      },
+    });
+    app.use('/api/push', toNodeHandler(push.handler));
+    const origin = await listen(createServer(app));
+
+    const login = await fetch(`${origin}/login`, { method: 'POST' });
+    const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+    expect(cookie).toMatch(/^connect\.sid=/);
+    const signedIn = await register(origin, cookie);
+    expect(signedIn.status).toBe(201);
+    const { id } = (await signedIn.json()) as { id: string };
+    expect((await store.getSubscription(id))?.attributes).toEqual({ user: 'u42' });
+    // No session cookie: anonymous. A forged one: anonymous too (express-session checks its signature).
+    const anonymous = (await (await register(origin)).json()) as { id: string };
+    expect((await store.getSubscription(anonymous.id))?.attributes).toEqual({});
+    const forged = (await (await register(origin, cookie.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')))).json()) as { id: string };
+    expect((await store.getSubscription(forged.id))?.attributes).toEqual({});
+    expect(await push.count({ attributes: { user: 'u42' } })).toBe(1);
+  });
+
+  it('toNodeHandler passes { req, res } under node:http too', async () => {
+    const seen: unknown[] = [];
+    const { push } = pushServer({
+      identify: (_request, context) => {
+        seen.push(context.res);
+        return { user: String(context.req?.headers['x-user']) };
+      },
+    });
+    const origin = await listen(createServer(toNodeHandler(push.handler)));
+    const response = await fetch(`${origin}/api/push/subscriptions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-user': 'from-node' },
+      body: JSON.stringify({ subscription: subscription() }),
+    });
+    expect(response.status).toBe(201);
+    expect(seen[0]).toHaveProperty('writeHead');
+  });
+
+  it("Fastify: identify gets { request, reply }, with what the app's hooks put on the request", async () => {
+    const store = memoryStore();
+    const push = createPushServer({ vapid, store, identify: (_request, { request }) => ({ user: String(request?.user) }) });
+    const app = Fastify();
+    app.decorateRequest('user', '');
+    app.addHook('onRequest', async (request) => {
+      (request as unknown as { user: string }).user = String(request.headers['x-user']);
+    });
+    await app.register(toFastifyPlugin(push.handler), { prefix: '/api/push' });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    close = () => app.close();
+    const origin = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    const response = await fetch(`${origin}/api/push/subscriptions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-user': 'from-fastify' },
+      body: JSON.stringify({ subscription: subscription() }),
+    });
+    expect(response.status).toBe(201);
+    expect(await push.count({ attributes: { user: 'from-fastify' } })).toBe(1);
+  });
+
+  it("Hono: the route passes its own context as push.handler(c.req.raw, { context: { c } })", async () => {
+    const store = memoryStore();
+    const push = createPushServer({
+      vapid,
+      store,
+      identify: (_request, { c }) => ({ user: (c as { get(key: 'user'): string }).get('user') }),
+    });
+    const app = new Hono<{ Variables: { user: string } }>();
+    app.use(async (c, next) => {
+      c.set('user', c.req.header('x-user') ?? 'nobody');
+      await next();
+    });
+    app.all('/api/push/*', (c) => push.handler(c.req.raw, { context: { c } }));
+    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
+    await new Promise<void>((done) => (server.listening ? done() : server.once('listening', () => done())));
+    close = () => new Promise((done) => server.close(() => done()));
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const response = await fetch(`${origin}/api/push/subscriptions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-user': 'from-hono' },
+      body: JSON.stringify({ subscription: subscription() }),
+    });
+    expect(response.status).toBe(201);
+    expect(await push.count({ attributes: { user: 'from-hono' } })).toBe(1);
   });
 });

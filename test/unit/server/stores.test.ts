@@ -5,7 +5,8 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { postgresStore } from '../../../src/postgres/index.js';
 import { memoryStore, sqliteStore, type SubscriptionStore } from '../../../src/server/index.js';
-import type { RegisterRequest } from '../../../src/shared/protocol.js';
+import type { Attributes, RegisterRequest } from '../../../src/shared/protocol.js';
+import type { SubscriptionQuery } from '../../../src/server/index.js';
 import { freshName, postgresUrl, serviceAnswers } from '../../support/services.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tidings-store-'));
@@ -157,6 +158,187 @@ describe.each(stores)('%s', (_name, create) => {
     expect(await store.getMessage('live')).toBe('{"v":1}');
     expect(await store.getMessage('dead')).toBeUndefined();
     expect(await store.getMessage('none')).toBeUndefined();
+  });
+});
+
+// Keys and values an attacker would try on a query builder: SQL, JSON and jsonpath
+// metacharacters, LIKE wildcards, a comment, a quote of each kind.
+const injectedKey = `k'); DROP TABLE subscriptions; --`;
+const injectedValue = `x' OR '1'='1`;
+const oddKey = 'a"b\\c$.%_{}?[*]';
+const people: Record<string, Attributes> = {
+  alice: { team: 'red', vip: true, level: 3, [injectedKey]: injectedValue },
+  bob: { team: 'blue', level: '3' },
+  carol: { team: 'green', vip: false, [oddKey]: '1' },
+  dave: { team: 'red', promos: false },
+  erin: {},
+};
+
+/** [what, query, who matches]: each runs on every store, whole and in pages. */
+const audiences: [string, SubscriptionQuery, string[]][] = [
+  ['a value', { attributes: { team: 'red' } }, ['alice', 'dave']],
+  ['any of a list', { attributes: { team: ['red', 'blue'] } }, ['alice', 'bob', 'dave']],
+  ['a list keeps types apart', { attributes: { level: [3, true] } }, ['alice']],
+  ["the string '3' is not the number 3", { attributes: { level: '3' } }, ['bob']],
+  ['or', { any: [{ attributes: { vip: true } }, { attributes: { team: 'green' } }] }, ['alice', 'carol']],
+  ['but not', { attributes: { team: ['red', 'blue'] }, not: { attributes: { vip: true } } }, ['bob', 'dave']],
+  ['present', { attributes: { vip: { present: true } } }, ['alice', 'carol']],
+  ['absent', { attributes: { vip: { present: false } } }, ['bob', 'dave', 'erin']],
+  ['not alone', { not: { attributes: { team: 'red' } } }, ['bob', 'carol', 'erin']],
+  ['present and a value', { attributes: { promos: { present: true }, team: 'red' } }, ['dave']],
+  [
+    'nested or, and, not',
+    { any: [{ attributes: { team: 'red' }, not: { attributes: { promos: false } } }, { attributes: { level: '3' } }] },
+    ['alice', 'bob'],
+  ],
+  ['an injected key and value, stored, are matched as text', { attributes: { [injectedKey]: injectedValue } }, ['alice']],
+  ['an injected value matches nothing else', { attributes: { team: injectedValue } }, []],
+  ['injected values in a list', { attributes: { team: [injectedValue, "red'--", 'red" OR 1=1'] } }, []],
+  ['an injected key, present', { attributes: { [injectedKey]: { present: true } } }, ['alice']],
+  ['an injected key, absent', { attributes: { [injectedKey]: { present: false } } }, ['bob', 'carol', 'dave', 'erin']],
+  ['a key of metacharacters', { attributes: { [oddKey]: '1' } }, ['carol']],
+  ['a key of metacharacters in any of', { attributes: { [oddKey]: ['1', '2'] } }, ['carol']],
+  ['an injected key never stored', { attributes: { "x') OR 1=1 --": { present: true } } }, []],
+  ['names on Object.prototype are no attributes', { attributes: { toString: { present: true } } }, []],
+  ['nor are they absent attributes only on some', { attributes: { hasOwnProperty: { present: false } } }, ['alice', 'bob', 'carol', 'dave', 'erin']],
+];
+
+describe.each(stores)('%s: audiences', (_name, create) => {
+  let store: SubscriptionStore;
+  let names: Map<string, string>;
+  beforeEach(async () => {
+    store = create();
+    names = new Map();
+    let n = 0;
+    for (const [name, attributes] of Object.entries(people)) names.set((await store.saveSubscription(registration(++n, attributes))).id, name);
+  });
+  afterEach(() => store.close());
+
+  const who = (found: { id: string }[]) => found.map((entry) => names.get(entry.id)!).sort();
+
+  it.each(audiences)('%s', async (_what, query, expected) => {
+    expect(who(await store.findSubscriptions(query))).toEqual(expected);
+    expect(await store.countSubscriptions(query)).toBe(expected.length);
+    // Paged as send() reads, two at a time: the same matches, in id order, none twice.
+    const paged: { id: string }[] = [];
+    for (let after: string | undefined; ; ) {
+      const page = await store.findSubscriptions({ ...query, limit: 2, after });
+      paged.push(...page);
+      if (page.length < 2) break;
+      after = page.at(-1)!.id;
+    }
+    expect(paged.map((entry) => entry.id)).toEqual(paged.map((entry) => entry.id).sort());
+    expect(who(paged)).toEqual(expected);
+    // Ids and an audience together: both must hold.
+    const [first] = [...names.keys()].sort();
+    expect(who(await store.findSubscriptions({ ...query, ids: [first!] }))).toEqual(expected.filter((name) => name === names.get(first!)));
+    // Nothing was dropped or changed on the way.
+    expect(await store.countSubscriptions()).toBe(5);
+  });
+
+  it.each([
+    ['{ attributes: {} }', { attributes: {} }],
+    ["a '__proto__' key from JSON.parse", { attributes: JSON.parse('{"__proto__": "x"}') as Attributes }],
+    ['inherited attributes', { attributes: Object.create({ team: 'red' }) as Attributes }],
+    ['an empty list', { attributes: { team: [] } }],
+    ['an empty any', { any: [] }],
+    ['an unknown part', { attributes: { team: 'red' }, everyone: true } as SubscriptionQuery],
+    ['a nested object value', { attributes: { team: { $ne: 'x' } } } as unknown as SubscriptionQuery],
+  ])('refuses %s instead of reading it as everyone', async (_what, query) => {
+    const refused = expect.objectContaining({ code: 'invalid-option' });
+    await expect(store.findSubscriptions(query)).rejects.toEqual(refused);
+    await expect(store.findSubscriptions({ ...query, limit: 10 })).rejects.toEqual(refused);
+    await expect(store.countSubscriptions(query)).rejects.toEqual(refused);
+    await expect(store.updateAttributes(query, { tagged: true })).rejects.toEqual(refused);
+    await expect(store.deleteSubscriptions(query)).rejects.toEqual(refused);
+    expect(await store.countSubscriptions()).toBe(5);
+    expect(await store.countSubscriptions({ attributes: { tagged: { present: true } } })).toBe(0);
+  });
+
+  it('merges attributes into every match, removing keys set to null, and finds them by the new values', async () => {
+    expect(await store.updateAttributes({ attributes: { team: 'red' } }, { plan: 'pro', promos: null, [injectedKey]: 'y' })).toBe(2);
+    const byName = new Map((await store.findSubscriptions()).map((entry) => [names.get(entry.id), entry.attributes]));
+    expect(byName.get('alice')).toEqual({ team: 'red', vip: true, level: 3, [injectedKey]: 'y', plan: 'pro' });
+    expect(byName.get('dave')).toEqual({ team: 'red', plan: 'pro', [injectedKey]: 'y' });
+    expect(byName.get('bob')).toEqual(people.bob);
+    expect(who(await store.findSubscriptions({ attributes: { plan: 'pro' } }))).toEqual(['alice', 'dave']);
+    expect(who(await store.findSubscriptions({ attributes: { promos: { present: true } } }))).toEqual([]);
+    expect(who(await store.findSubscriptions({ attributes: { [injectedKey]: injectedValue } }))).toEqual([]);
+    expect(await store.countSubscriptions({ attributes: { [injectedKey]: 'y' } })).toBe(2);
+    // Matched by the attributes before the change: changing the key matched on moves each row once.
+    expect(await store.updateAttributes({ attributes: { team: ['red', 'blue'] } }, { team: 'blue' })).toBe(3);
+    expect(await store.countSubscriptions({ attributes: { team: 'blue' } })).toBe(3);
+    expect(await store.updateAttributes({ attributes: { team: 'nobody' } }, { plan: 'free' })).toBe(0);
+  });
+
+  it('refuses attribute changes no subscription can hold, changing nothing', async () => {
+    for (const changes of [{}, JSON.parse('{"__proto__": "x"}'), { team: { nested: 1 } }, { team: Number.NaN }, Object.create({ plan: 'pro' })]) {
+      await expect(store.updateAttributes({ attributes: { team: 'red' } }, changes)).rejects.toMatchObject({ code: 'invalid-option' });
+    }
+    const red = new Map((await store.findSubscriptions({ attributes: { team: 'red' } })).map((entry) => [names.get(entry.id), entry.attributes]));
+    expect(red).toEqual(new Map([['alice', people.alice], ['dave', people.dave]]));
+  });
+
+  it('deletes every match and nothing else', async () => {
+    expect(await store.deleteSubscriptions({ attributes: { team: ['red', 'blue'] }, not: { attributes: { vip: true } } })).toBe(2);
+    expect(who(await store.findSubscriptions())).toEqual(['alice', 'carol', 'erin']);
+    expect(await store.deleteSubscriptions({ attributes: { team: 'nobody' } })).toBe(0);
+    expect(await store.getSubscriptionByEndpoint('https://push.example.net/2')).toBeUndefined();
+    // The endpoint is free again.
+    expect((await store.saveSubscription(registration(2))).created).toBe(true);
+  });
+});
+
+describe.each(stores)('%s: saveSubscription decides inside its transaction', (_name, create) => {
+  let store: SubscriptionStore;
+  beforeEach(() => {
+    store = create();
+  });
+  afterEach(() => store.close());
+
+  it('hands decide the stored row (or undefined) and writes its attributes and identity keys', async () => {
+    const seen: unknown[] = [];
+    const first = await store.saveSubscription(registration(1, { lang: 'en' }), (existing) => {
+      seen.push(existing);
+      return { attributes: { user: 'u1', lang: 'en' }, identityKeys: ['user'] };
+    });
+    expect(first.created).toBe(true);
+    await store.saveSubscription(registration(1), (existing) => {
+      seen.push(existing);
+      return { attributes: { user: 'u2' }, identityKeys: ['user'] };
+    });
+    expect(seen[0]).toBeUndefined();
+    expect(seen[1]).toMatchObject({ id: first.id, attributes: { user: 'u1', lang: 'en' }, identityKeys: ['user'] });
+    expect(await store.getSubscription(first.id)).toMatchObject({ attributes: { user: 'u2' }, identityKeys: ['user'] });
+    expect(await store.countSubscriptions({ attributes: { lang: { present: true } } })).toBe(0);
+  });
+
+  it('writes nothing when decide throws, and rejects with its error', async () => {
+    const { id } = await store.saveSubscription(registration(1, { lang: 'en' }));
+    const refusal = new Error('owned');
+    const other = { ...registration(1), subscription: { ...registration(1).subscription, keys: { p256dh: 'other', auth: 'other' } } };
+    await expect(store.saveSubscription(other, () => { throw refusal; })).rejects.toBe(refusal);
+    await expect(store.saveSubscription(registration(2), () => { throw refusal; })).rejects.toBe(refusal);
+    expect(await store.getSubscription(id)).toMatchObject({ subscription: registration(1).subscription, attributes: { lang: 'en' } });
+    expect(await store.countSubscriptions()).toBe(1);
+  });
+
+  it('lets one of two racing registrations of a new endpoint decide on what the other wrote', async () => {
+    for (let trial = 0; trial < 20; trial++) {
+      const endpoint = 100 + trial;
+      const decisions: (string | undefined)[] = [];
+      const racer = (owner: string) =>
+        store.saveSubscription(registration(endpoint), (existing) => {
+          decisions.push(existing?.attributes.owner as string | undefined);
+          if (existing) throw new Error('taken');
+          return { attributes: { owner } };
+        });
+      const outcomes = await Promise.allSettled([racer('a'), racer('b')]);
+      expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
+      const winner = (await store.getSubscriptionByEndpoint(`https://push.example.net/${endpoint}`))!.attributes.owner;
+      // The loser saw the winner's row, however the two interleaved.
+      expect(decisions.filter((seen) => seen !== undefined)).toEqual([winner]);
+    }
   });
 });
 

@@ -1,6 +1,8 @@
 import type { TidingsEvent } from '../../../shared/protocol.js';
 import { TidingsError } from '../../../shared/TidingsError.js';
 import { newId } from '../../crypto/newId.js';
+import { checkAttributeChanges, checkSubscriptionQuery } from '../../audience/checkAudience.js';
+import { matchesAudience } from '../../audience/matchesAudience.js';
 import type { StoredSubscription, SubscriptionQuery, SubscriptionStore } from '../SubscriptionStore.js';
 
 export interface MemoryStoreOptions {
@@ -19,22 +21,28 @@ export function memoryStore(options: MemoryStoreOptions = {}): SubscriptionStore
   const events = new Map<string, TidingsEvent>();
   const messages = new Map<string, { body: string; expiresAt: number }>();
 
-  const matches = (entry: StoredSubscription, query: SubscriptionQuery): boolean =>
-    Object.entries(query.attributes ?? {}).every(([key, value]) => entry.attributes[key] === value);
+  /** The matches of a checked query, unpaged. */
+  const matching = (query: SubscriptionQuery): StoredSubscription[] => {
+    const candidates = query.ids ? [...new Set(query.ids)].flatMap((id) => subscriptions.get(id) ?? []) : [...subscriptions.values()];
+    return candidates.filter((entry) => matchesAudience(entry.attributes, query));
+  };
 
   return {
-    async saveSubscription({ subscription, sealKey, attributes }) {
+    async saveSubscription({ subscription, sealKey, attributes }, decide) {
+      // No await from here to the write: nothing else can run between the read and it.
       const now = Date.now();
       const known = byEndpoint.get(subscription.endpoint);
       const previous = known === undefined ? undefined : subscriptions.get(known);
+      const decision = decide ? decide(previous && structuredClone(previous)) : { attributes: attributes ?? {} };
       const id = previous?.id ?? newId();
       const entry: StoredSubscription = {
         id,
         subscription: structuredClone(subscription),
-        attributes: { ...(attributes ?? {}) },
+        attributes: { ...decision.attributes },
         createdAt: previous?.createdAt ?? now,
         updatedAt: now,
       };
+      if (decision.identityKeys) entry.identityKeys = [...decision.identityKeys];
       if (sealKey) entry.sealKey = { ...sealKey };
       if (previous?.failingSince !== undefined) entry.failingSince = previous.failingSince;
       subscriptions.set(id, entry);
@@ -63,11 +71,9 @@ export function memoryStore(options: MemoryStoreOptions = {}): SubscriptionStore
       byEndpoint.delete(entry.subscription.endpoint);
       return true;
     },
-    async findSubscriptions(query = {}) {
-      const candidates = query.ids
-        ? [...new Set(query.ids)].flatMap((id) => subscriptions.get(id) ?? [])
-        : [...subscriptions.values()];
-      let found = candidates.filter((entry) => matches(entry, query));
+    async findSubscriptions(given) {
+      const query = checkSubscriptionQuery(given);
+      let found = matching(query);
       if (query.limit !== undefined) {
         const { after, limit } = query;
         found = found
@@ -76,6 +82,31 @@ export function memoryStore(options: MemoryStoreOptions = {}): SubscriptionStore
           .slice(0, limit);
       }
       return found.map((entry) => structuredClone(entry));
+    },
+    async countSubscriptions(given) {
+      return matching(checkSubscriptionQuery(given)).length;
+    },
+    async updateAttributes(given, changes) {
+      // Every match is found before any changes, as a database's UPDATE … WHERE would.
+      const found = matching(checkSubscriptionQuery(given));
+      const checked = checkAttributeChanges(changes, 'changes');
+      const now = Date.now();
+      for (const entry of found) {
+        for (const [key, value] of Object.entries(checked)) {
+          if (value === null) delete entry.attributes[key];
+          else entry.attributes[key] = value;
+        }
+        entry.updatedAt = now;
+      }
+      return found.length;
+    },
+    async deleteSubscriptions(given) {
+      const found = matching(checkSubscriptionQuery(given));
+      for (const entry of found) {
+        subscriptions.delete(entry.id);
+        byEndpoint.delete(entry.subscription.endpoint);
+      }
+      return found.length;
     },
     async addEvents(list) {
       let added = 0;

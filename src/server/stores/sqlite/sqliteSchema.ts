@@ -10,7 +10,8 @@ export const sqliteSchema = `
     attributes TEXT NOT NULL,
     created_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL,
-    failing_since INTEGER
+    failing_since INTEGER,
+    identity_keys TEXT
   );
   -- One row per attribute, so a send to {attributes: {...}} is an index lookup, not a scan.
   CREATE TABLE IF NOT EXISTS subscription_attributes (

@@ -1,11 +1,13 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import type { Attributes, SealKey, TidingsEvent } from '../../../shared/protocol.js';
+import type { Attributes, RegisterRequest, SealKey, TidingsEvent } from '../../../shared/protocol.js';
 import { TidingsError } from '../../../shared/TidingsError.js';
 import { newId } from '../../crypto/newId.js';
 import { missingDependency, requireOptional } from '../../common/requireOptional.js';
-import type { StoredSubscription, SubscriptionStore } from '../SubscriptionStore.js';
+import { checkAttributeChanges, checkSubscriptionQuery } from '../../audience/checkAudience.js';
+import type { DecideSave, StoredSubscription, SubscriptionStore } from '../SubscriptionStore.js';
 import { sqliteSchema } from './sqliteSchema.js';
-
+import { sqliteWhere } from './sqliteAudience.js';
+import { sqliteBulkWrites } from './sqliteBulkWrites.js';
 
 interface SubscriptionRow {
   id: string;
@@ -18,6 +20,7 @@ interface SubscriptionRow {
   created_at: number;
   updated_at: number;
   failing_since: number | null;
+  identity_keys: string | null;
 }
 
 /**
@@ -34,9 +37,11 @@ export function sqliteStore(file: string): SubscriptionStore {
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
     db.exec(sqliteSchema);
-    // Files made before failing_since existed: add the column (SQLite has no ADD COLUMN IF NOT EXISTS).
+    // Files made before these columns existed: add them (SQLite has no ADD COLUMN IF NOT EXISTS).
     const columns = db.prepare<[], { name: string }>('SELECT name FROM pragma_table_info(\'subscriptions\')').all();
-    if (!columns.some((column) => column.name === 'failing_since')) db.exec('ALTER TABLE subscriptions ADD COLUMN failing_since INTEGER');
+    for (const column of ['failing_since INTEGER', 'identity_keys TEXT']) {
+      if (!columns.some(({ name }) => column.startsWith(`${name} `))) db.exec(`ALTER TABLE subscriptions ADD COLUMN ${column}`);
+    }
   } catch (cause) {
     // Installed with --ignore-scripts (or for another Node): the JavaScript loads but the
     // native addon does not, which better-sqlite3 reports only when a database is opened.
@@ -45,13 +50,12 @@ export function sqliteStore(file: string): SubscriptionStore {
   }
 
   const statements = {
-    byEndpoint: db.prepare<[string], { id: string; created_at: number }>('SELECT id, created_at FROM subscriptions WHERE endpoint = ?'),
     upsert: db.prepare(
-      `INSERT INTO subscriptions (id, endpoint, p256dh, auth, expiration_time, seal_key, attributes, created_at, updated_at, failing_since)
-       VALUES (@id, @endpoint, @p256dh, @auth, @expiration_time, @seal_key, @attributes, @created_at, @updated_at, NULL)
+      `INSERT INTO subscriptions (id, endpoint, p256dh, auth, expiration_time, seal_key, attributes, created_at, updated_at, failing_since, identity_keys)
+       VALUES (@id, @endpoint, @p256dh, @auth, @expiration_time, @seal_key, @attributes, @created_at, @updated_at, NULL, @identity_keys)
        ON CONFLICT(id) DO UPDATE SET p256dh = excluded.p256dh, auth = excluded.auth,
          expiration_time = excluded.expiration_time, seal_key = excluded.seal_key,
-         attributes = excluded.attributes, updated_at = excluded.updated_at`,
+         attributes = excluded.attributes, updated_at = excluded.updated_at, identity_keys = excluded.identity_keys`,
     ),
     clearAttributes: db.prepare('DELETE FROM subscription_attributes WHERE subscription_id = ?'),
     addAttribute: db.prepare('INSERT INTO subscription_attributes (subscription_id, key, value) VALUES (?, ?, ?)'),
@@ -68,10 +72,31 @@ export function sqliteStore(file: string): SubscriptionStore {
     getMessage: db.prepare<[string, number], { body: string }>('SELECT body FROM messages WHERE id = ? AND expires_at > ?'),
   };
 
-  const save = db.transaction((id: string, row: SubscriptionRow, attributes: Attributes) => {
-    statements.upsert.run(row);
+  const { prepare, update, remove } = sqliteBulkWrites(db);
+
+  // IMMEDIATE: the write lock is taken before the row is read, so another process
+  // registering the same endpoint waits instead of deciding on the same stale read.
+  const save = db.transaction((request: RegisterRequest, decide: DecideSave | undefined) => {
+    const { subscription, sealKey } = request;
+    const known = statements.getByEndpoint.get(subscription.endpoint);
+    const decision = decide ? decide(known && fromRow(known)) : { attributes: request.attributes ?? {} };
+    const now = Date.now();
+    const id = known?.id ?? newId();
+    statements.upsert.run({
+      id,
+      endpoint: subscription.endpoint,
+      p256dh: subscription.keys.p256dh,
+      auth: subscription.keys.auth,
+      expiration_time: subscription.expirationTime ?? null,
+      seal_key: sealKey ? JSON.stringify(sealKey) : null,
+      attributes: JSON.stringify(decision.attributes),
+      created_at: known?.created_at ?? now,
+      updated_at: now,
+      identity_keys: decision.identityKeys ? JSON.stringify(decision.identityKeys) : null,
+    });
     statements.clearAttributes.run(id);
-    for (const [key, value] of Object.entries(attributes)) statements.addAttribute.run(id, key, JSON.stringify(value));
+    for (const [key, value] of Object.entries(decision.attributes)) statements.addAttribute.run(id, key, JSON.stringify(value));
+    return { id, created: known === undefined };
   });
   const addEvents = db.transaction((list: TidingsEvent[]) => {
     let added = 0;
@@ -80,23 +105,8 @@ export function sqliteStore(file: string): SubscriptionStore {
   });
 
   return {
-    async saveSubscription({ subscription, sealKey, attributes = {} }) {
-      const now = Date.now();
-      const known = statements.byEndpoint.get(subscription.endpoint);
-      const id = known?.id ?? newId();
-      save(id, {
-        id,
-        endpoint: subscription.endpoint,
-        p256dh: subscription.keys.p256dh,
-        auth: subscription.keys.auth,
-        expiration_time: subscription.expirationTime ?? null,
-        seal_key: sealKey ? JSON.stringify(sealKey) : null,
-        attributes: JSON.stringify(attributes),
-        created_at: known?.created_at ?? now,
-        updated_at: now,
-        failing_since: null,
-      }, attributes);
-      return { id, created: known === undefined };
+    async saveSubscription(request, decide) {
+      return save.immediate(request, decide);
     },
     async getSubscription(id) {
       const row = statements.get.get(id);
@@ -113,23 +123,14 @@ export function sqliteStore(file: string): SubscriptionStore {
     async deleteSubscription(id) {
       return statements.delete.run(id).changes > 0;
     },
-    async findSubscriptions(query = {}) {
-      const where: string[] = [];
-      const params: unknown[] = [];
-      if (query.ids) {
-        if (query.ids.length === 0) return [];
-        // json_each keeps this one statement however many ids there are.
-        where.push('id IN (SELECT value FROM json_each(?))');
-        params.push(JSON.stringify(query.ids));
-      }
-      for (const [key, value] of Object.entries(query.attributes ?? {})) {
-        where.push('id IN (SELECT subscription_id FROM subscription_attributes WHERE key = ? AND value = ?)');
-        params.push(key, JSON.stringify(value));
-      }
+    async findSubscriptions(given) {
+      const query = checkSubscriptionQuery(given);
+      if (query.ids?.length === 0) return [];
+      const { sql, params } = sqliteWhere(query);
+      const where = sql ? [sql] : [];
       if (query.limit === undefined) {
         if (where.length === 0) return statements.all.all().map(fromRow);
-        const sql = `SELECT * FROM subscriptions WHERE ${where.join(' AND ')} ORDER BY created_at, id`;
-        return (db.prepare(sql).all(...params) as SubscriptionRow[]).map(fromRow);
+        return (prepare(`SELECT * FROM subscriptions WHERE ${sql} ORDER BY created_at, id`).all(...params) as SubscriptionRow[]).map(fromRow);
       }
       // A page: the primary key's index gives the order and the start, so each page costs
       // its own rows, however deep into the table it is.
@@ -137,8 +138,19 @@ export function sqliteStore(file: string): SubscriptionStore {
         where.push('id > ?');
         params.push(query.after);
       }
-      const sql = `SELECT * FROM subscriptions ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ?`;
-      return (db.prepare(sql).all(...params, query.limit) as SubscriptionRow[]).map(fromRow);
+      const select = `SELECT * FROM subscriptions ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ?`;
+      return (prepare(select).all(...params, query.limit) as SubscriptionRow[]).map(fromRow);
+    },
+    async countSubscriptions(given) {
+      const { sql, params } = sqliteWhere(checkSubscriptionQuery(given));
+      return (prepare(`SELECT count(*) AS n FROM subscriptions ${sql ? `WHERE ${sql}` : ''}`).get(...params) as { n: number }).n;
+    },
+    async updateAttributes(given, changes) {
+      const query = checkSubscriptionQuery(given);
+      return update.immediate(query, checkAttributeChanges(changes, 'changes'));
+    },
+    async deleteSubscriptions(given) {
+      return remove.immediate(checkSubscriptionQuery(given));
     },
     async addEvents(list) {
       return addEvents(list);
@@ -188,6 +200,7 @@ function fromRow(row: SubscriptionRow): StoredSubscription {
   };
   if (row.seal_key) entry.sealKey = JSON.parse(row.seal_key) as SealKey;
   if (row.failing_since !== null) entry.failingSince = row.failing_since;
+  if (row.identity_keys !== null) entry.identityKeys = JSON.parse(row.identity_keys) as string[];
   return entry;
 }
 
