@@ -50,7 +50,8 @@ export async function buildDashboardUi() {
   });
   await bundle.close();
   const css = ['node_modules/uplot/dist/uPlot.min.css', 'src/dashboard/ui/dashboard.css'].map((file) => readFileSync(`${root}${file}`, 'utf8')).join('\n');
-  return { js: output[0].code, css: minifyCss(css) };
+  const icon = readFileSync(`${root}src/dashboard/ui/icon.svg`, 'utf8').trim();
+  return { js: output[0].code, css: minifyCss(css), icon };
 }
 
 const hash = (text) => createHash('sha256').update(text).digest('base64url').slice(0, 12);
@@ -66,7 +67,7 @@ export function dashboardAssets({ writeTo } = {}) {
     resolveId: (id) => (id === ASSETS_ID ? `\0${ASSETS_ID}` : null),
     async load(id) {
       if (id !== `\0${ASSETS_ID}`) return null;
-      const { js, css } = await (built ??= buildDashboardUi());
+      const { js, css, icon: svg } = await (built ??= buildDashboardUi());
       if (writeTo) {
         mkdirSync(writeTo, { recursive: true });
         writeFileSync(`${writeTo}/dashboard.js`, js);
@@ -74,11 +75,19 @@ export function dashboardAssets({ writeTo } = {}) {
       }
       const script = `dashboard.${hash(js)}.js`;
       const style = `dashboard.${hash(css)}.css`;
+      const icon = `icon.${hash(svg)}.svg`;
       const assets = [
         { name: script, type: 'text/javascript; charset=utf-8', body: js },
         { name: style, type: 'text/css; charset=utf-8', body: css },
+        { name: icon, type: 'image/svg+xml', body: svg },
       ];
-      return `export const script = ${JSON.stringify(script)};\nexport const style = ${JSON.stringify(style)};\nexport const assets = ${JSON.stringify(assets)};\n`;
+      return [
+        `export const script = ${JSON.stringify(script)};`,
+        `export const style = ${JSON.stringify(style)};`,
+        `export const icon = ${JSON.stringify(icon)};`,
+        `export const assets = ${JSON.stringify(assets)};`,
+        '',
+      ].join('\n');
     },
   };
 }

@@ -7,4 +7,6 @@ declare module 'tidings:dashboard-assets' {
   export const script: string;
   /** The style's hashed name (`dashboard.<hash>.css`). */
   export const style: string;
+  /** The favicon's hashed name (`icon.<hash>.svg`), so the browser asks the dashboard, not the site, for one. */
+  export const icon: string;
 }

@@ -1,4 +1,4 @@
-import { assets, script, style } from 'tidings:dashboard-assets';
+import { assets, icon, script, style } from 'tidings:dashboard-assets';
 import { integerOption, invalidOption as invalid, pathOption } from '../server/common/checkOptions.js';
 import { requestLimits } from '../server/common/requestLimits.js';
 import { json } from '../server/http/json.js';
@@ -38,7 +38,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     attributes: [...attributes],
     engagementWarning,
     maxBodyBytes: integerOption(options.maxBodyBytes, requestLimits.body, 'maxBodyBytes'),
-    shell: pageShell(basePath, script, style),
+    shell: pageShell(basePath, script, style, icon),
     assets: new Map(assets.map((asset) => [asset.name, asset])),
   };
   const route = createRoutes(settings);

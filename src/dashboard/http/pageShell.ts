@@ -8,7 +8,7 @@ function attribute(text: string): string {
  * hashed script and style, and the base path the script reads its data under. The script
  * renders the page the URL names, so each page can be bookmarked.
  */
-export function pageShell(basePath: string, script: string, style: string): string {
+export function pageShell(basePath: string, script: string, style: string, icon: string): string {
   const base = attribute(basePath);
   return [
     '<!doctype html>',
@@ -19,6 +19,7 @@ export function pageShell(basePath: string, script: string, style: string): stri
     '<meta name="color-scheme" content="light dark">',
     '<meta name="referrer" content="no-referrer">',
     '<title>tidings dashboard</title>',
+    `<link rel="icon" href="${base}/assets/${attribute(icon)}" type="image/svg+xml">`,
     `<link rel="stylesheet" href="${base}/assets/${attribute(style)}">`,
     `<script type="module" src="${base}/assets/${attribute(script)}"></script>`,
     '</head>',

@@ -5,6 +5,8 @@ import { formatDay, formatHour, formatNumber } from './format.js';
 export interface ChartSeries {
   label: string;
   values: number[];
+  /** A level (subscriptions at the end of each day): its legend gives the latest value, not a sum. */
+  level?: boolean;
 }
 
 interface ChartProps {
@@ -71,17 +73,18 @@ export function Chart({ title, times, series, bucket }: ChartProps) {
     };
   }, [times, series, bucket]);
 
-  const total = (s: ChartSeries) => s.values.reduce((a, b) => a + b, 0);
+  const total = (s: ChartSeries) => (s.level ? (s.values.at(-1) ?? 0) : s.values.reduce((a, b) => a + b, 0));
+  const summary = (s: ChartSeries) => `${s.label}: ${formatNumber(total(s))}${s.level ? ' now' : ' in all'}`;
   const label = bucket === 'hour' ? formatHour : formatDay;
   return (
     <figure class="chart">
       <figcaption>{title}</figcaption>
-      <div class="chart-canvas" ref={box} role="img" aria-label={`${title}: ${series.map((s) => `${s.label} ${formatNumber(total(s))} in all`).join(', ')}`} />
+      <div class="chart-canvas" ref={box} role="img" aria-label={`${title}: ${series.map(summary).join(', ')}`} />
       <ul class="legend">
         {series.map((s, i) => (
           <li key={s.label}>
             <span class={`swatch swatch-${i + 1}`} aria-hidden="true" />
-            {s.label}: {formatNumber(total(s))}
+            {summary(s)}
           </li>
         ))}
       </ul>

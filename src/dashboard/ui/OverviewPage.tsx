@@ -41,11 +41,9 @@ function Overview({ data, session }: { data: OverviewData; session: Session }) {
     const times = points.map((p) => p.at);
     return {
       times,
-      sends: [
-        { label: 'messages', values: points.map((p) => p.messages) },
-        { label: 'pushes sent', values: points.map((p) => p.sent) },
-      ],
+      sends: [{ label: 'messages sent', values: points.map((p) => p.messages) }],
       events: [
+        { label: 'accepted by push services', values: points.map((p) => p.sent) },
         { label: 'delivered', values: points.map((p) => p.delivered) },
         { label: 'shown', values: points.map((p) => p.shown) },
         { label: 'clicked', values: points.map((p) => p.clicked) },
@@ -53,8 +51,8 @@ function Overview({ data, session }: { data: OverviewData; session: Session }) {
         { label: 'failed in the worker', values: points.map((p) => p.workerFailed) },
       ],
       days: (data.daily ?? []).map((d) => d.day),
-      subscribers: [
-        { label: 'subscriptions', values: (data.daily ?? []).map((d) => d.total) },
+      total: [{ label: 'subscriptions', values: (data.daily ?? []).map((d) => d.total), level: true }],
+      changes: [
         { label: 'created', values: (data.daily ?? []).map((d) => d.created) },
         { label: 'removed', values: (data.daily ?? []).map((d) => d.removed) },
       ],
@@ -93,15 +91,18 @@ function Overview({ data, session }: { data: OverviewData; session: Session }) {
       {data.daily && data.daily.length > 0 && (
         <section aria-labelledby="subscribers-chart">
           <h2 id="subscribers-chart">Subscribers over time</h2>
-          <Chart title="Subscriptions per day" times={charts.days} series={charts.subscribers} bucket="day" />
+          <div class="columns">
+            <Chart title="Subscriptions" times={charts.days} series={charts.total} bucket="day" />
+            <Chart title="Created and removed per day" times={charts.days} series={charts.changes} bucket="day" />
+          </div>
         </section>
       )}
       {data.timeline && (
         <section aria-labelledby="activity">
           <h2 id="activity">Sends and events</h2>
           <div class="columns">
-            <Chart title={`Sends per ${data.timeline.bucket}`} times={charts.times} series={charts.sends} bucket={data.timeline.bucket} />
-            <Chart title={`Events per ${data.timeline.bucket}`} times={charts.times} series={charts.events} bucket={data.timeline.bucket} />
+            <Chart title={`Messages per ${data.timeline.bucket}`} times={charts.times} series={charts.sends} bucket={data.timeline.bucket} />
+            <Chart title={`Pushes and events per ${data.timeline.bucket}`} times={charts.times} series={charts.events} bucket={data.timeline.bucket} />
           </div>
         </section>
       )}
