@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -9,6 +9,7 @@ import { startDashboardSite, SESSION, type DashboardSite } from './support/dashb
 import { hostileStats } from '../support/dashboard/dashboardFixture.js';
 import { sampleStats } from '../support/dashboard/fixedStats.js';
 import { hostileTexts, PWNED } from '../support/dashboard/hostile.js';
+import { startDemo, type Demo } from './support/demo.js';
 
 // The dashboard from dist/ in real Chromium, mounted at /admin of a site on loopback with a
 // real push server and the local push service. Its stats are the fixed ones of
@@ -233,6 +234,42 @@ describe('the dashboard shows what strangers wrote as text, on every page', () =
     expect(await page.locator('img').count()).toBe(0);
     expect(await page.evaluate(() => (window as unknown as { __violations: string[] }).__violations)).toEqual([]);
     expect(problems).toEqual([]);
+    await context.close();
+  });
+});
+
+describe('the demo mounts the dashboard at /admin, for the visitor at this machine', () => {
+  let browser: Browser;
+  let demo: Demo & { dashboardUrl?: string };
+  let dataDir: string;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'tidings-demo-admin-'));
+    demo = await startDemo(dataDir);
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await demo?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('signs the visitor in through its session cookie and shows what this push server offers', async () => {
+    expect(demo.dashboardUrl).toBe(`${demo.origin}/admin`);
+    // Without the session the data is not given; a page visit gets the session first.
+    const bare = await fetch(`${demo.origin}/admin/api/overview`, { redirect: 'manual' });
+    expect(bare.status).toBe(303);
+    const context = await browser.newContext();
+    await watch(context);
+    const page = await context.newPage();
+    await page.goto(`${demo.origin}/admin/compose`);
+    await page.getByRole('heading', { level: 1, name: 'Compose' }).waitFor();
+    await expect.poll(() => page.locator('.viewer').textContent()).toMatch(/Signed in as demo visitor [\w-]{6}/);
+    // The visitor's own subscriptions are the test audience; the demo's push server keeps no send log yet.
+    expect(await page.getByRole('button', { name: 'Send a test to yourself' }).count()).toBe(1);
+    await page.goto(`${demo.origin}/admin/messages`);
+    await expect.poll(() => page.locator('main .notice').textContent()).toContain('push.stats');
+    expect(await page.evaluate(() => (window as unknown as { __violations: string[] }).__violations)).toEqual([]);
     await context.close();
   });
 });
