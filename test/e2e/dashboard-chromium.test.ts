@@ -92,7 +92,7 @@ describe('the dashboard in real Chromium', () => {
     // The figures in the viewer's locale.
     await open(page, site, '/', 'Overview');
     await expect.poll(() => page.locator('.big').first().textContent()).toMatch(/^\d{1,3}(,\d{3})*$/);
-    if (process.env.TIDINGS_SCREENSHOT) writeFileSync(resolve(import.meta.dirname, '../../docs/dashboard.png'), await page.screenshot({ fullPage: false }));
+    if (process.env.TIDINGS_SCREENSHOT) writeFileSync(resolve(import.meta.dirname, '../../docs/dashboard.png'), await page.screenshot({ fullPage: true }));
     await context.close();
   });
 
