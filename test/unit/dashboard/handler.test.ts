@@ -43,7 +43,7 @@ const posts = ['/api/count', '/api/send', '/api/test', '/api/messages/m01/cancel
 
 describe('createDashboard', () => {
   it('refuses to be made without authorize: nothing is open by default', () => {
-    expect(() => createDashboard({ push: plainPush() } as DashboardOptions)).toThrow(/invalid-option authorize/);
+    expect(() => createDashboard({ push: plainPush() } as unknown as DashboardOptions)).toThrow(/invalid-option authorize/);
     expect(() => createDashboard({ push: plainPush(), authorize: 'yes' } as unknown as DashboardOptions)).toThrow(/authorize/);
   });
 
@@ -264,7 +264,7 @@ describe('the POSTs', () => {
     let asked = 0;
     const { handler } = dashboard({ authorize: () => (asked++, 'ann') });
     const body = { envelope: { v: 1, notification: { title: 'hi' } }, to: null, confirm: null };
-    for (const headers of [{ 'sec-fetch-site': 'cross-site' }, { origin: 'https://evil.example', 'sec-fetch-site': 'same-site' }, { origin: 'null' }]) {
+    for (const headers of [{ 'sec-fetch-site': 'cross-site' }, { origin: 'https://evil.example', 'sec-fetch-site': 'same-site' }, { origin: 'null' }] as Record<string, string>[]) {
       const response = await post(handler, '/api/send', body, headers);
       expect(response.status).toBe(403);
       expect(response.headers.get('content-security-policy')).toBe(CSP);
