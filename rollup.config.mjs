@@ -4,6 +4,7 @@ import typescript from '@rollup/plugin-typescript';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 import { dts } from 'rollup-plugin-dts';
+import { dashboardAssets } from './scripts/dashboardAssets.mjs';
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
 
@@ -37,13 +38,23 @@ const entries = [
   { name: 'testing', input: 'src/testing/index.ts', tsconfig: 'tsconfig.build.json', types: 'testing/index.d.ts', cjs: true },
   { name: 'postgres', input: 'src/postgres/index.ts', tsconfig: 'tsconfig.build.json', types: 'postgres/index.d.ts', cjs: true },
   { name: 'queue', input: 'src/queue/index.ts', tsconfig: 'tsconfig.build.json', types: 'queue/index.d.ts', cjs: true },
+  // The dashboard's handler, with its pages (src/dashboard/ui, built by the plugin) inside as
+  // text: no file to find at run time. build/dashboard/ gets them too, for the size report.
+  {
+    name: 'dashboard',
+    input: 'src/dashboard/index.ts',
+    tsconfig: 'tsconfig.build.json',
+    types: 'dashboard/index.d.ts',
+    cjs: true,
+    plugins: [dashboardAssets({ writeTo: 'build/dashboard' })],
+  },
 ];
 
 const code = [
-  ...entries.map(({ name, input, tsconfig, cjs }) => ({
+  ...entries.map(({ name, input, tsconfig, cjs, plugins = [] }) => ({
     input,
     external,
-    plugins: [ts(tsconfig)],
+    plugins: [...plugins, ts(tsconfig)],
     output: [
       { file: `dist/${name}.js`, format: 'es' },
       ...(cjs ? [{ file: `dist/${name}.cjs`, format: 'cjs' }] : []),
@@ -61,7 +72,7 @@ const code = [
         name: 'library-entries-as-dist',
         // 'absolute': the id is printed as given, so relative to dist/cli.js where it runs.
         resolveId: (id, importer) => {
-          const entry = /^\.\.\/(server|testing|queue|postgres)\/index\.js$/.exec(id)?.[1];
+          const entry = /^\.\.\/(server|testing|queue|postgres|dashboard)\/index\.js$/.exec(id)?.[1];
           return entry && importer?.includes('/src/cli/') ? { id: `./${entry}.js`, external: 'absolute' } : null;
         },
       },

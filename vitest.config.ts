@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { dashboardAssets } from './scripts/dashboardAssets.mjs';
 
 // Five projects: logic in Node, page logic in happy-dom, the browser suites that drive
 // real Chromium, Firefox and WebKit against the built bundles, the package as installed
@@ -8,6 +9,8 @@ export default defineConfig({
   test: {
     projects: [
       {
+        // The dashboard's handler imports its built pages ('tidings:dashboard-assets').
+        plugins: [dashboardAssets()],
         test: {
           name: 'unit',
           environment: 'node',

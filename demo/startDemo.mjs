@@ -41,11 +41,12 @@ export async function startDemo(options = {}) {
   const { host, port, pushPort } = { ...demoDefaults, ...options };
   // Relative to the current directory at start, not at import.
   const dataDir = resolve(options.dataDir ?? demoDefaults.dataDir);
-  for (const file of ['tidings.iife.js', 'tidings-worker.iife.js', 'server.js', 'testing.js']) {
+  for (const file of ['tidings.iife.js', 'tidings-worker.iife.js', 'server.js', 'testing.js', 'dashboard.js']) {
     if (!existsSync(join(distDir, file))) throw new Error(`dist/${file} is missing: run npm run build first`);
   }
   const { createPushServer, sqliteStore, toNodeHandler, generateVapidKeys } = await import('../dist/server.js');
   const { startPushService } = await import('../dist/testing.js');
+  const { createDashboard } = await import('../dist/dashboard.js');
 
   mkdirSync(dataDir, { recursive: true });
   const vapid = loadVapidKeys(join(dataDir, 'vapid.json'), generateVapidKeys);
@@ -66,11 +67,32 @@ export async function startDemo(options = {}) {
     },
   });
   const api = toNodeHandler(push.handler);
+  // The dashboard at /admin, for the visitor at this machine only: the demo listens on
+  // loopback, and authorize checks the peer address as well as the session cookie. The
+  // visitor's own subscriptions are their test audience.
+  const dashboard = createDashboard({
+    push,
+    basePath: '/admin',
+    authorize: (request, { info }) => {
+      const visitor = visitorOf(request.headers.get('cookie'));
+      if (!visitor || !isLoopback(info.clientAddress)) return null;
+      return { name: `demo visitor ${visitor.slice(0, 6)}`, audience: { attributes: { visitor } } };
+    },
+  });
+  const admin = toNodeHandler(dashboard.handler);
 
   const site = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', `http://${host}`);
     try {
       if (url.pathname.startsWith('/api/push/')) return await api(req, res);
+      if (url.pathname === '/admin' || url.pathname.startsWith('/admin/')) {
+        // A first visit to the dashboard gets the demo's session, then comes back with it.
+        if (!visitorOf(req.headers.cookie) && req.method === 'GET') {
+          res.writeHead(303, { 'set-cookie': newSessionCookie(), location: url.pathname + url.search, 'cache-control': 'no-store' });
+          return res.end();
+        }
+        return await admin(req, res);
+      }
       if (url.pathname === '/demo/config') return json(res, 200, { vapidPublicKey: vapid.publicKey });
       if (url.pathname === '/demo/send' && req.method === 'POST') {
         const visitor = visitorOf(req.headers.cookie);
@@ -80,7 +102,7 @@ export async function startDemo(options = {}) {
       if (url.pathname === '/demo/events') return json(res, 200, { events: await store.listEvents({ limit: 50 }) });
       // The demo's "login": each browser gets a random visitor id in an HttpOnly cookie.
       if (!visitorOf(req.headers.cookie)) {
-        res.setHeader('set-cookie', `${sessionCookie}=${randomBytes(16).toString('base64url')}; Path=/; HttpOnly; SameSite=Lax`);
+        res.setHeader('set-cookie', newSessionCookie());
       }
       return await serveFile(res, url.pathname);
     } catch (error) {
@@ -96,6 +118,7 @@ export async function startDemo(options = {}) {
 
   return {
     url: `${origin}/`,
+    dashboardUrl: `${origin}/admin`,
     origin,
     pushService,
     push,
@@ -114,6 +137,15 @@ export async function startDemo(options = {}) {
 }
 
 const sessionCookie = 'tidings-demo-visitor';
+
+function newSessionCookie() {
+  return `${sessionCookie}=${randomBytes(16).toString('base64url')}; Path=/; HttpOnly; SameSite=Lax`;
+}
+
+/** 127.0.0.0/8 and ::1, in the spellings Node gives a peer address. */
+function isLoopback(address) {
+  return typeof address === 'string' && (/^(::ffff:)?127\./.test(address) || address === '::1');
+}
 
 /** The visitor id in the demo's session cookie, or undefined. */
 export function visitorOf(cookieHeader) {

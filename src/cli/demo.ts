@@ -9,6 +9,7 @@ interface DemoModule {
   demoDefaults: { port: number; pushPort: number; dataDir: string };
   startDemo(options: { port: number; pushPort: number; dataDir: string }): Promise<{
     url: string;
+    dashboardUrl: string;
     origin: string;
     dbFile: string;
     dataDir: string;
@@ -50,6 +51,7 @@ export async function demo(args: string[]): Promise<number> {
     '',
     `  Site:          ${demo.url}`,
     `  Backend:       ${demo.origin}/api/push (tidings/server, SQLite in ${demo.dbFile})`,
+    `  Dashboard:     ${demo.dashboardUrl} (tidings/dashboard, for this machine's visitor)`,
     `  Push service:  ${demo.pushService.url} (WebSocket for Firefox: ${demo.pushService.webSocketUrl})`,
     `  Data:          ${demo.dataDir} (SQLite, VAPID keys, Firefox profile; delete it to start over)`,
     '',

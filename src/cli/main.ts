@@ -30,6 +30,11 @@ Commands:
          [--schema NAME] [--queue NAME] [--stall-timeout MS] [--allow-loopback]
       Deliver queued sends until SIGTERM (then finish the batch in flight and exit 0).
       Run one per core, on as many machines as you like. See docs/scale.md.
+  dashboard --store FILE.db|postgres://… [--schema NAME] [--redis URL [--queue NAME]]
+            [--port N] [--host ADDRESS] [--env FILE] [--allow-loopback]
+      Run the dashboard alone on http://127.0.0.1:4900/ (see docs/dashboard.md). Sign in
+      with any user name and the token: TIDINGS_DASHBOARD_TOKEN, or one printed at start.
+      VAPID keys as for send; with --redis, compose sends through the queue.
   push-service [--port N] [--tls]
       Run the local push service on 127.0.0.1 and print the Firefox prefs for it.
   demo [--port N] [--push-port N] [--data-dir DIR]
@@ -48,6 +53,8 @@ async function main(argv: string[]): Promise<number> {
       return send(rest);
     case 'sender':
       return (await import('./queueCommands.js')).sender(rest);
+    case 'dashboard':
+      return (await import('./dashboard.js')).dashboard(rest);
     case 'push-service':
       return pushService(rest);
     case 'demo':

@@ -42,6 +42,12 @@ describe('the tarball (npm pack --dry-run)', () => {
     expect(files).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'dist/tidings.iife.js.map', 'dist/tidings-worker.iife.js.map', 'docs/server.md']));
   });
 
+  it("ships the dashboard's pages inside dist/dashboard.js and .cjs, not as loose files", () => {
+    expect(files).toEqual(expect.arrayContaining(['dist/dashboard.js', 'dist/dashboard.cjs', 'dist/dashboard.d.ts', 'dist/dashboard.d.cts']));
+    expect(files.filter((file) => /dashboard/.test(file) && !/^dist\/dashboard\.(js|cjs|d\.ts|d\.cts)$|^docs\/dashboard\.md$/.test(file))).toEqual([]);
+    for (const file of ['dist/dashboard.js', 'dist/dashboard.cjs']) expect(readFileSync(file, 'utf8')).toMatch(/dashboard\.[\w-]{12}\.js/);
+  });
+
   it('ships source maps only for the minified IIFEs, and no iife declarations', () => {
     expect(files.filter((file) => file.endsWith('.map'))).toEqual(['dist/tidings-worker.iife.js.map', 'dist/tidings.iife.js.map']);
     expect(files.filter((file) => /iife\.d\.c?ts$/.test(file))).toEqual([]);

@@ -52,6 +52,26 @@ console.log(JSON.stringify({ page: names(require('tidings')), server: names(requ
     expect(loaded.testing).toContain('startPushService');
   });
 
+  it("serves the dashboard's pages from inside the installed module (ESM and CommonJS), reading no file", () => {
+    const serve = (load: string) => `${load}
+const { handler } = createDashboard({ push: { send: async () => ({ id: 'x' }) }, authorize: () => 'ann', basePath: '/admin' });
+const shell = await (await handler(new Request('http://localhost/admin/'))).text();
+const assets = [...shell.matchAll(/"(\\/admin\\/assets\\/[^"]+)"/g)].map((m) => m[1]);
+const answers = [];
+for (const path of assets) {
+  const response = await handler(new Request('http://localhost' + path));
+  answers.push([path.replace(/\\.[\\w-]{12}\\./, '.HASH.'), response.status, (await response.text()).length > 100]);
+}
+console.log(JSON.stringify(answers));`;
+    const expected = [
+      ['/admin/assets/icon.HASH.svg', 200, true],
+      ['/admin/assets/dashboard.HASH.css', 200, true],
+      ['/admin/assets/dashboard.HASH.js', 200, true],
+    ];
+    expect(runIn(app.dir, 'dashboard.mjs', serve("import { createDashboard } from 'tidings/dashboard';"))).toEqual(expected);
+    expect(runIn(app.dir, 'dashboard.cjs', `(async () => {${serve("const { createDashboard } = require('tidings/dashboard');")}})();`)).toEqual(expected);
+  });
+
   it('names the missing package and its install command when a server feature needs it', () => {
     const out = runIn<Record<string, Outcome>>(app.dir, 'server-features.mjs', esmProbe);
     expect(out.sqliteStore?.error).toMatchObject({ name: 'TidingsError', code: 'missing-dependency', package: 'better-sqlite3', install: 'npm install better-sqlite3@12' });

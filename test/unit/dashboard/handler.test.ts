@@ -1,0 +1,336 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDashboard } from '../../../src/dashboard/index.js';
+import type { Authorize, AuthorizeContext, DashboardOptions, DashboardPush } from '../../../src/dashboard/index.js';
+import { CSP } from '../../../src/dashboard/http/securityHeaders.js';
+import { createPushServer, memoryStore } from '../../../src/server/index.js';
+import { startPushService, type PushService } from '../../../src/testing/index.js';
+import { hostileStats, pushWithSubscribers, vapid } from '../../support/dashboard/dashboardFixture.js';
+import { hostileTexts } from '../../support/dashboard/hostile.js';
+
+// The dashboard's handler without a browser: who gets in, what every answer carries, the
+// JSON of each page, and the rules of its POSTs. The pages themselves are
+// test/e2e/dashboard-chromium.test.ts.
+
+const origin = 'https://site.example';
+const plainPush = () => createPushServer({ vapid, store: memoryStore() }) as ReturnType<typeof createPushServer> & DashboardPush;
+
+function dashboard(options: Partial<DashboardOptions> & { authorize: Authorize }) {
+  return createDashboard({ push: plainPush(), basePath: '/admin', ...options });
+}
+
+const get = (handler: ReturnType<typeof dashboard>['handler'], path: string, headers: Record<string, string> = {}) =>
+  handler(new Request(`${origin}/admin${path}`, { headers }));
+const post = (handler: ReturnType<typeof dashboard>['handler'], path: string, body: unknown, headers: Record<string, string> = {}) =>
+  handler(
+    new Request(`${origin}/admin${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'sec-fetch-site': 'same-origin', origin, ...headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    }),
+  );
+
+/** The hashed asset URLs the page shell names. */
+async function assetPaths(handler: ReturnType<typeof dashboard>['handler']): Promise<string[]> {
+  const html = await (await get(handler, '/')).text();
+  const paths = [...html.matchAll(/"\/admin(\/assets\/[^"]+)"/g)].map((m) => m[1]!);
+  expect(paths).toHaveLength(3);
+  return paths;
+}
+
+const pages = ['', '/', '/messages', '/messages/m01', '/audience?by=team', '/compose', '/no/such/page'];
+const data = ['/api/overview', '/api/overview?range=2d', '/api/messages', '/api/messages?after=25', '/api/messages/m01', '/api/audience?key=user&value=42', '/api/compose', '/api/nothing'];
+const posts = ['/api/count', '/api/send', '/api/test', '/api/messages/m01/cancel', '/api/nothing'];
+
+describe('createDashboard', () => {
+  it('refuses to be made without authorize: nothing is open by default', () => {
+    expect(() => createDashboard({ push: plainPush() } as unknown as DashboardOptions)).toThrow(/invalid-option authorize/);
+    expect(() => createDashboard({ push: plainPush(), authorize: 'yes' } as unknown as DashboardOptions)).toThrow(/authorize/);
+  });
+
+  it('refuses a push object without send() and stats missing a method', () => {
+    expect(() => createDashboard({ push: {} as DashboardPush, authorize: () => 'ann' })).toThrow(/invalid-option push/);
+    const stats = { ...hostileStats(), timeline: undefined } as unknown as DashboardPush['stats'];
+    expect(() => createDashboard({ push: Object.assign(plainPush(), { stats }), authorize: () => 'ann' })).toThrow(/push\.stats.*timeline/);
+  });
+});
+
+describe('authorize decides every request', () => {
+  const seen: AuthorizeContext[] = [];
+  const refusing = (answer: null | false): Authorize => (_request, context) => {
+    seen.push(context);
+    return answer;
+  };
+  const open = dashboard({ authorize: () => 'ann', push: Object.assign(plainPush(), { stats: hostileStats() }) });
+
+  it('answers 401 to every page, asset, data URL and POST when authorize names nobody', async () => {
+    const handler = dashboard({ authorize: refusing(null) }).handler;
+    for (const path of [...pages, ...(await assetPaths(open.handler)), ...data]) {
+      const response = await get(handler, path);
+      expect(response.status, path).toBe(401);
+      expect(await response.json()).toEqual({ error: 'unauthorized' });
+    }
+    for (const path of posts) expect((await post(handler, path, {})).status, path).toBe(401);
+  });
+
+  it('answers 403 to the same when authorize says no', async () => {
+    const handler = dashboard({ authorize: refusing(false) }).handler;
+    for (const path of [...pages, ...(await assetPaths(open.handler)), ...data]) expect((await get(handler, path)).status, path).toBe(403);
+    for (const path of posts) expect((await post(handler, path, {})).status, path).toBe(403);
+  });
+
+  it('tells authorize what is asked: page, asset, data or which action', async () => {
+    seen.length = 0;
+    const handler = dashboard({ authorize: refusing(null) }).handler;
+    const [script] = await assetPaths(open.handler);
+    await get(handler, '/messages');
+    await get(handler, script!);
+    await get(handler, '/api/overview');
+    await post(handler, '/api/count', {});
+    await post(handler, '/api/send', {});
+    await post(handler, '/api/test', {});
+    await post(handler, '/api/messages/x/cancel', {});
+    expect(seen.map(({ kind, action }) => (action ? `${kind}:${action}` : kind))).toEqual(['page', 'asset', 'data', 'data', 'action:send', 'action:test', 'action:cancel']);
+  });
+
+  it("hands on authorize's own Response (a login redirect, a challenge)", async () => {
+    const handler = dashboard({ authorize: () => new Response(null, { status: 302, headers: { location: '/login' } }) }).handler;
+    const response = await get(handler, '/api/overview');
+    expect(response.status).toBe(302);
+    expect(response.headers.get('location')).toBe('/login');
+    expect(response.headers.get('content-security-policy')).toBe(CSP);
+  });
+
+  it('answers 500 (and reports it) when authorize throws or returns something that names nobody', async () => {
+    const errors: unknown[] = [];
+    for (const authorize of [() => Promise.reject(new Error('session store down')), () => ({ name: '' }), () => 42] as unknown as Authorize[]) {
+      const handler = dashboard({ authorize, onError: (error) => errors.push(error) }).handler;
+      expect((await get(handler, '/api/overview')).status).toBe(500);
+    }
+    expect(errors).toHaveLength(3);
+  });
+
+  it('leaves paths outside its base to the rest of the app', async () => {
+    const response = await open.handler(new Request(`${origin}/elsewhere`));
+    expect(response.status).toBe(404);
+  });
+});
+
+describe('what every answer carries', () => {
+  const { handler } = dashboard({ authorize: () => 'ann', push: Object.assign(plainPush(), { stats: hostileStats() }) });
+
+  it('a strict CSP, nosniff, no framing and no referrer, on pages, data and errors', async () => {
+    for (const path of ['/', '/messages', '/api/overview', '/api/messages/unknown', '/nope']) {
+      const response = await get(handler, path);
+      expect(response.headers.get('content-security-policy'), path).toBe(CSP);
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(response.headers.get('x-frame-options')).toBe('DENY');
+      expect(response.headers.get('referrer-policy')).toBe('no-referrer');
+      expect(response.headers.get('cache-control')).toBe('no-store');
+    }
+    expect(CSP).toContain("default-src 'none'");
+    expect(CSP).toContain("script-src 'self'");
+    expect(CSP).toContain("frame-ancestors 'none'");
+    expect(CSP).toContain("base-uri 'none'");
+    expect(CSP).toContain("form-action 'self'");
+    expect(CSP).not.toMatch(/unsafe|\*|data:|https?:/);
+  });
+
+  it('serves its hashed assets for a year, to the viewer only, and nothing under other names', async () => {
+    for (const path of await assetPaths(handler)) {
+      const response = await get(handler, path);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('cache-control')).toBe('private, max-age=31536000, immutable');
+      expect(response.headers.get('content-type')).toMatch(path.endsWith('.js') ? /^text\/javascript/ : path.endsWith('.css') ? /^text\/css/ : /^image\/svg\+xml/);
+      expect((await response.text()).length).toBeGreaterThan(100);
+    }
+    expect((await get(handler, '/assets/dashboard.js')).status).toBe(404);
+    expect((await get(handler, '/assets/..%2Fapi%2Foverview')).status).toBe(404);
+  });
+
+  it('one page shell for every page, with no inline script or style and no data in it', async () => {
+    const html = await (await get(handler, '/messages/m01')).text();
+    expect(html).toBe(await (await get(handler, '/compose')).text());
+    expect(html).not.toMatch(/<script>|<script [^>]*>[^<]|<style|style=|\son\w+=/);
+    for (const text of hostileTexts) expect(html).not.toContain(text);
+    expect(html).toMatch(/<script type="module" src="\/admin\/assets\/dashboard\.[\w-]{12}\.js"><\/script>/);
+  });
+});
+
+describe('the data routes', () => {
+  const stats = hostileStats();
+  const { handler } = dashboard({ authorize: () => ({ name: hostileTexts[0] }), push: Object.assign(plainPush(), { stats }), identityAttribute: 'user' });
+  const json = async (path: string) => {
+    const response = await get(handler, path);
+    expect(response.status, path).toBe(200);
+    expect(response.headers.get('content-type')).toBe('application/json');
+    return (await response.json()) as { session: Record<string, unknown>; data: Record<string, any> };
+  };
+
+  it('give hostile titles, urls, senders, errors, attributes and user names back as the same JSON text', async () => {
+    const list = await json('/api/messages');
+    expect(list.session.viewer).toBe(hostileTexts[0]);
+    expect(list.data.items.map((m: { title: string }) => m.title)).toEqual(hostileTexts);
+    const message = await json('/api/messages/m03');
+    const original = (await stats.message('m03'))!;
+    expect(message.data.message.title).toBe(original.title);
+    expect(message.data.message.by).toBe(original.by);
+    expect(message.data.message.errors).toEqual(original.errors);
+    expect(message.data.message.envelope).toEqual(original.envelope);
+    expect(message.data.message.byService).toEqual(original.byService);
+    const audience = await json(`/api/audience?by=${encodeURIComponent(hostileTexts[2])}&key=user&value=mallory`);
+    expect(audience.data.subscribers.byAttribute.key).toBe(hostileTexts[2]);
+    expect(audience.data.found.items).toHaveLength(hostileTexts.length);
+    expect(Object.keys(audience.data.found.items[1].attributes)).toContain(hostileTexts[1]);
+  });
+
+  it('pass on only the named fields of the stats (an endpoint in a summary stays out)', async () => {
+    const leaky = hostileStats();
+    const summaries = await leaky.subscriptions({});
+    (summaries.items[0] as unknown as Record<string, unknown>).endpoint = 'https://fcm.googleapis.com/fcm/send/secret';
+    const original = leaky.subscriptions;
+    leaky.subscriptions = async () => summaries;
+    const { handler: h } = dashboard({ authorize: () => 'ann', push: Object.assign(plainPush(), { stats: leaky }) });
+    const text = await (await get(h, '/api/audience?key=user&value=mallory')).text();
+    expect(text).not.toContain('secret');
+    leaky.subscriptions = original;
+  });
+
+  it('page the send log with the cursor stats gives', async () => {
+    const first = await json('/api/messages');
+    expect(first.data.next).toBeUndefined();
+    expect(stats.calls.find((c) => c.method === 'messages')?.query).toEqual({ limit: 25 });
+    await json('/api/messages?after=7');
+    expect(stats.calls.filter((c) => c.method === 'messages').at(-1)?.query).toEqual({ limit: 25, after: '7' });
+  });
+
+  it('answer 404 for a message nobody knows, and 400 for an unknown range or an oversized parameter', async () => {
+    expect((await get(handler, '/api/messages/nope')).status).toBe(404);
+    expect((await get(handler, '/api/messages/%E0%A4%A')).status).toBe(404);
+    expect((await get(handler, '/api/overview?range=1y')).status).toBe(400);
+    expect((await get(handler, `/api/messages?after=${'x'.repeat(600)}`)).status).toBe(400);
+  });
+
+  it('warn about engagement below the threshold over 7 and 30 days, with enough shown', async () => {
+    const now = Date.now();
+    const low = hostileStats();
+    const { handler: h } = dashboard({
+      authorize: () => 'ann',
+      push: Object.assign(plainPush(), {
+        stats: Object.assign(low, {
+          // 200 shown a day; the last 7 days 1 click a day (0.5%), before that 10 a day (5%).
+          timeline: async (query: { since: number; bucket: 'hour' | 'day' }) => {
+            const points = [];
+            for (let at = query.since; at <= now; at += 86_400_000) {
+              const recent = now - at < 7 * 86_400_000;
+              points.push({ at, messages: 1, sent: 200, delivered: 200, shown: 200, clicked: recent ? 1 : 10, closed: 0, workerFailed: 0, subscribed: 0, unsubscribed: 0 });
+            }
+            return { bucket: query.bucket, points };
+          },
+        }),
+      }),
+    });
+    const overview = (await (await get(h, '/api/overview')).json()) as { data: { engagement: { days: number; low: boolean; clickRate: number }[] } };
+    const [week, month] = overview.data.engagement;
+    expect(week).toMatchObject({ days: 7, low: true });
+    expect(week!.clickRate).toBeCloseTo(0.005);
+    expect(month).toMatchObject({ days: 30, low: false });
+  });
+
+  it('say what the push object can do, and hide what it cannot', async () => {
+    const bare = dashboard({ authorize: () => 'ann' }).handler;
+    const overview = (await (await get(bare, '/api/overview')).json()) as { session: { capabilities: Record<string, unknown>; canTest: boolean }; data: object };
+    expect(overview.session.capabilities).toEqual({ stats: false, count: false, richAudiences: false, queue: false, progress: false, cancel: false, controls: [] });
+    expect(overview.session.canTest).toBe(false);
+    expect(overview.data).toEqual({ range: '30d', minShown: 100 });
+    expect(await (await get(bare, '/api/messages')).json()).toMatchObject({ data: null });
+    expect((await post(bare, '/api/messages/x/cancel', {})).status).toBe(404);
+    expect((await post(bare, '/api/test', { envelope: { v: 1, notification: { title: 't' } } })).status).toBe(404);
+
+    const controlled = Object.assign(plainPush(), { controls: ['at', 'perSecond', 'launch-missiles'], cancel: async () => undefined, status: async () => undefined });
+    const rich = dashboard({ authorize: () => 'ann', push: controlled }).handler;
+    const session = ((await (await get(rich, '/api/compose')).json()) as { session: { capabilities: Record<string, unknown> } }).session;
+    expect(session.capabilities).toMatchObject({ controls: ['at', 'perSecond'], cancel: true, progress: true });
+  });
+});
+
+describe('the POSTs', () => {
+  let pushService: PushService;
+  beforeAll(async () => {
+    pushService = await startPushService();
+  });
+  afterAll(() => pushService.close());
+
+  it('refuse cross-site requests before asking authorize, and bodies that are not JSON', async () => {
+    let asked = 0;
+    const { handler } = dashboard({ authorize: () => (asked++, 'ann') });
+    const body = { envelope: { v: 1, notification: { title: 'hi' } }, to: null, confirm: null };
+    for (const headers of [{ 'sec-fetch-site': 'cross-site' }, { origin: 'https://evil.example', 'sec-fetch-site': 'same-site' }, { origin: 'null' }] as Record<string, string>[]) {
+      const response = await post(handler, '/api/send', body, headers);
+      expect(response.status).toBe(403);
+      expect(response.headers.get('content-security-policy')).toBe(CSP);
+    }
+    expect(asked).toBe(0);
+    expect((await post(handler, '/api/send', 'title=hi', { 'content-type': 'application/x-www-form-urlencoded' })).status).toBe(415);
+    expect((await post(handler, '/api/send', 'hi', { 'content-type': 'text/plain' })).status).toBe(415);
+    expect((await post(handler, '/api/send', '{', {})).status).toBe(400);
+    expect((await post(handler, '/api/send', { to: null })).status).toBe(400);
+    expect((await post(handler, '/api/send', { envelope: { v: 2 } })).status).toBe(400);
+  });
+
+  it('send only after the viewer confirmed the audience size, recording who sent it', async () => {
+    const { store, push } = await pushWithSubscribers(pushService, [{ attributes: { team: 'red' } }, { attributes: { team: 'red' } }, { attributes: { team: 'blue' } }]);
+    const sends: Record<string, unknown>[] = [];
+    const send = push.send;
+    const counted = Object.assign(push, {
+      count: async (to?: { attributes?: Record<string, string> }) => (await store.findSubscriptions(to?.attributes ? { attributes: to.attributes } : {})).length,
+      send: (envelope: Parameters<typeof send>[0], options: Record<string, unknown> = {}) => (sends.push(options), send(envelope, options)),
+    });
+    const { handler } = createDashboard({ push: counted, authorize: () => ({ name: 'ann' }), basePath: '/admin' });
+    const body = { envelope: { v: 1, notification: { title: 'Red alert' } }, to: { attributes: { team: 'red' } } };
+
+    expect(await (await post(handler, '/api/count', { to: body.to })).json()).toEqual({ count: 2 });
+    const unconfirmed = await post(handler, '/api/send', body);
+    expect(unconfirmed.status).toBe(409);
+    expect(await unconfirmed.json()).toEqual({ error: 'confirm', audience: 2 });
+    expect((await post(handler, '/api/send', { ...body, confirm: 3 })).status).toBe(409);
+    expect(sends).toEqual([]);
+
+    const sent = await post(handler, '/api/send', { ...body, confirm: 2 });
+    expect(sent.status).toBe(200);
+    const answer = (await sent.json()) as { id: string; via: string; result: { sent: number } };
+    expect(answer).toMatchObject({ via: 'send', result: { sent: 2, gone: 0, failed: 0 } });
+    expect(sends).toEqual([{ by: 'ann', to: { attributes: { team: 'red' } } }]);
+
+    // One subscriber: no confirmation needed.
+    expect((await post(handler, '/api/send', { ...body, to: { attributes: { team: 'blue' } } })).status).toBe(200);
+  });
+
+  it('refuse options the push object does not offer, and what send() refuses', async () => {
+    const { push } = await pushWithSubscribers(pushService, [{ attributes: { user: '1' } }]);
+    const { handler } = createDashboard({ push, authorize: () => 'ann', basePath: '/admin' });
+    const envelope = { v: 1, notification: { title: 'x' } };
+    const refused = await post(handler, '/api/send', { envelope, to: null, confirm: null, options: { at: Date.now() + 60_000 } });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toEqual({ error: 'invalid-request', field: 'options.at', reason: 'not-offered' });
+    const badTtl = await post(handler, '/api/send', { envelope, to: null, confirm: null, options: { ttl: -1 } });
+    expect(badTtl.status).toBe(400);
+    expect(await badTtl.json()).toMatchObject({ error: 'invalid-option', field: 'ttl' });
+  });
+
+  it("send a test to the viewer's own audience, named by authorize, and to nobody else", async () => {
+    const { store, push } = await pushWithSubscribers(pushService, [{ attributes: { user: 'ann' } }, { attributes: { user: 'bob' } }]);
+    const { handler } = createDashboard({ push, authorize: () => ({ name: 'Ann', audience: { attributes: { user: 'ann' } } }), basePath: '/admin' });
+    const compose = (await (await get(handler, '/api/compose')).json()) as { session: { canTest: boolean } };
+    expect(compose.session.canTest).toBe(true);
+    // Without count() the size is unknown: the viewer confirms that.
+    const first = await post(handler, '/api/test', { envelope: { v: 1, notification: { title: 'Test' } } });
+    expect(await first.json()).toEqual({ error: 'confirm', audience: null });
+    const answer = await post(handler, '/api/test', { envelope: { v: 1, notification: { title: 'Test' } }, confirm: null });
+    expect(await answer.json()).toMatchObject({ via: 'send', result: { sent: 1 } });
+    const [ann] = await store.findSubscriptions({ attributes: { user: 'ann' } });
+    const [bob] = await store.findSubscriptions({ attributes: { user: 'bob' } });
+    expect(await pushService.received(ann!.subscription.endpoint)).toHaveLength(1);
+    expect(await pushService.received(bob!.subscription.endpoint)).toHaveLength(0);
+    expect((await post(handler, '/api/test', { envelope: { v: 1, notification: { title: 'T' } }, to: { attributes: { user: 'bob' } } })).status).toBe(400);
+  });
+});

@@ -1,0 +1,100 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDashboard, type DashboardPush } from '../../../src/dashboard/index.js';
+import type { SendRecord } from '../../../src/dashboard/statsContract.js';
+import { createSendQueue, startSendWorker } from '../../../src/queue/index.js';
+import type { Envelope } from '../../../src/shared/protocol.js';
+import { startPushService, type PushService } from '../../../src/testing/index.js';
+import { pushWithSubscribers, vapid } from '../../support/dashboard/dashboardFixture.js';
+import { freshName, redisUrl, serviceAnswers } from '../../support/services.js';
+
+// A send's progress and its cancel, as the message page reads them: from the real queue
+// (Redis, BullMQ, a real sender), and from issue 21's push.status/cancel, which do not
+// exist yet and are stood in for below by the smallest object with their shape.
+
+const origin = 'https://site.example';
+const call = (handler: (request: Request) => Promise<Response>, path: string, body?: unknown) =>
+  handler(
+    new Request(`${origin}/admin${path}`, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json', origin }, body: JSON.stringify(body) }),
+  );
+
+let pushService: PushService;
+beforeAll(async () => {
+  pushService = await startPushService();
+});
+afterAll(() => pushService.close());
+
+const redisUp = await serviceAnswers('Redis', redisUrl);
+
+describe.runIf(redisUp)('a send through the queue', () => {
+  it('answers at once with the id, and its page shows the progress the queue reports until it is done; no cancel without queue.cancel', async () => {
+    const { store, push } = await pushWithSubscribers(pushService, Array.from({ length: 5 }, (_, i) => ({ attributes: { user: String(i) } })));
+    const name = freshName('tidings-dashboard');
+    const queue = createSendQueue({ redis: redisUrl, store, vapid, allowLoopbackEndpoints: true, name, batchSize: 2 });
+    try {
+      const { handler } = createDashboard({ push, queue, authorize: () => 'ann', basePath: '/admin' });
+      const session = ((await (await call(handler, '/api/compose')).json()) as { session: { capabilities: Record<string, unknown> } }).session;
+      expect(session.capabilities).toMatchObject({ queue: true, progress: true, cancel: false });
+      const sent = (await (await call(handler, '/api/send', { envelope: { v: 1, notification: { title: 'Queued' } }, to: null, confirm: null })).json()) as { id: string; via: string };
+      expect(sent.via).toBe('queue');
+      const before = (await (await call(handler, `/api/messages/${sent.id}`)).json()) as { data: { progress: { state: string }; cancellable: boolean } };
+      expect(before.data).toMatchObject({ progress: { state: 'queued' }, cancellable: false });
+      expect((await call(handler, `/api/messages/${sent.id}/cancel`, {})).status).toBe(404);
+
+      const worker = await startSendWorker({ redis: redisUrl, store, vapid, allowLoopbackEndpoints: true, name });
+      try {
+        let progress: { state: string; sent: number; targeted?: number } | undefined;
+        for (let i = 0; i < 100 && progress?.state !== 'done'; i++) {
+          progress = ((await (await call(handler, `/api/messages/${sent.id}`)).json()) as { data: { progress: typeof progress } }).data.progress;
+          if (progress?.state !== 'done') await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        expect(progress).toMatchObject({ state: 'done', sent: 5, targeted: 5 });
+      } finally {
+        await worker.close();
+      }
+      expect((await call(handler, '/api/messages/never-queued')).status).toBe(404);
+    } finally {
+      await queue.close();
+    }
+  });
+});
+
+/** Stands in for issue 21's scheduled sends: send({ at }) records and answers at once; status and cancel read the record. */
+function scheduledPush(): DashboardPush & { records: Map<string, SendRecord> } {
+  const records = new Map<string, SendRecord>();
+  return {
+    records,
+    controls: ['at'],
+    async send(envelope: Envelope, options: Record<string, unknown> = {}) {
+      const id = `send-${records.size + 1}`;
+      const counts = { targeted: 0, sent: 0, gone: 0, failed: 0, pruned: 0, capped: 0, deferred: 0 };
+      records.set(id, { id, envelope, audience: options.to ?? null, options, via: 'send', state: 'scheduled', createdAt: 0, scheduledAt: options.at as number, failures: [], ...counts });
+      return { id };
+    },
+    async status(id) {
+      return records.get(id);
+    },
+    async cancel(id) {
+      const record = records.get(id);
+      if (record) record.state = 'cancelled';
+      return record;
+    },
+  };
+}
+
+describe('a scheduled send (issue 21 shape)', () => {
+  it('is offered "at", shows as scheduled with a cancel, and cancel stops it', async () => {
+    const push = scheduledPush();
+    const { handler } = createDashboard({ push, authorize: () => 'ann', basePath: '/admin' });
+    const at = Date.UTC(2030, 0, 1, 9);
+    const sent = (await (await call(handler, '/api/send', { envelope: { v: 1, notification: { title: 'Later' } }, to: null, confirm: null, options: { at } })).json()) as { id: string };
+    expect(push.records.get(sent.id)?.options).toEqual({ at, by: 'ann' });
+    const page = (await (await call(handler, `/api/messages/${sent.id}`)).json()) as { data: { progress: { state: string }; cancellable: boolean } };
+    expect(page.data).toMatchObject({ progress: { state: 'scheduled' }, cancellable: true });
+    const cancelled = await call(handler, `/api/messages/${sent.id}/cancel`, {});
+    expect(await cancelled.json()).toMatchObject({ progress: { state: 'cancelled' } });
+    const after = (await (await call(handler, `/api/messages/${sent.id}`)).json()) as { data: { cancellable: boolean } };
+    expect(after.data.cancellable).toBe(false);
+    expect((await call(handler, '/api/messages/unknown/cancel', {})).status).toBe(404);
+  });
+});
+
