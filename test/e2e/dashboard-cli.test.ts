@@ -4,12 +4,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PushService } from '../../src/testing/index.js';
+import { importBuilt } from '../support/importBuilt.js';
 
 // `tidings dashboard` as built (bin/tidings.js -> dist/cli.js -> dist/dashboard.js), against
 // a SQLite store with one subscriber at the local push service.
 const bin = resolve(import.meta.dirname, '../../bin/tidings.js');
-const { generateVapidKeys, sqliteStore } = (await import('../../dist/server.js')) as typeof import('../../src/server/index.js');
-const { startPushService } = (await import('../../dist/testing.js')) as typeof import('../../src/testing/index.js');
+const { generateVapidKeys, sqliteStore } = await importBuilt<typeof import('../../src/server/index.js')>('server.js');
+const { startPushService } = await importBuilt<typeof import('../../src/testing/index.js')>('testing.js');
 
 interface Running {
   child: ChildProcess;

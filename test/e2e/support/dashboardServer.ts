@@ -2,12 +2,13 @@ import { createServer, type Server } from 'node:http';
 import type { DashboardOptions, DashboardPush, DashboardQueue } from '../../../src/dashboard/index.js';
 import type { PushStats } from '../../../src/dashboard/statsContract.js';
 import type { PushService } from '../../../src/testing/index.js';
+import { importBuilt } from '../../support/importBuilt.js';
 
 /** The built library, as a site imports it: what ships is what the browser tests drive. */
 const dist = async () => ({
-  server: (await import('../../../dist/server.js')) as typeof import('../../../src/server/index.js'),
-  dashboard: (await import('../../../dist/dashboard.js')) as typeof import('../../../src/dashboard/index.js'),
-  testing: (await import('../../../dist/testing.js')) as typeof import('../../../src/testing/index.js'),
+  server: await importBuilt<typeof import('../../../src/server/index.js')>('server.js'),
+  dashboard: await importBuilt<typeof import('../../../src/dashboard/index.js')>('dashboard.js'),
+  testing: await importBuilt<typeof import('../../../src/testing/index.js')>('testing.js'),
 });
 
 /** The session cookie the test "logs in" with; authorize reads it as a site would read its own. */

@@ -237,9 +237,14 @@ describe('the data routes', () => {
   });
 
   it('say what the push object can do, and hide what it cannot', async () => {
-    const bare = dashboard({ authorize: () => 'ann' }).handler;
+    // A push object of a site's own making that offers no count(): no audience sizes, no rich audiences.
+    const { count: _count, ...withoutCount } = plainPush();
+    const bare = dashboard({ authorize: () => 'ann', push: withoutCount as unknown as DashboardPush }).handler;
     const overview = (await (await get(bare, '/api/overview')).json()) as { session: { capabilities: Record<string, unknown>; canTest: boolean }; data: object };
     expect(overview.session.capabilities).toEqual({ stats: false, count: false, richAudiences: false, queue: false, progress: false, cancel: false, controls: [] });
+    const real = dashboard({ authorize: () => 'ann' }).handler;
+    const realSession = ((await (await get(real, '/api/overview')).json()) as { session: { capabilities: Record<string, unknown> } }).session;
+    expect(realSession.capabilities).toMatchObject({ count: true, richAudiences: true });
     expect(overview.session.canTest).toBe(false);
     expect(overview.data).toEqual({ range: '30d', minShown: 100 });
     expect(await (await get(bare, '/api/messages')).json()).toMatchObject({ data: null });
@@ -322,10 +327,8 @@ describe('the POSTs', () => {
     const { handler } = createDashboard({ push, authorize: () => ({ name: 'Ann', audience: { attributes: { user: 'ann' } } }), basePath: '/admin' });
     const compose = (await (await get(handler, '/api/compose')).json()) as { session: { canTest: boolean } };
     expect(compose.session.canTest).toBe(true);
-    // Without count() the size is unknown: the viewer confirms that.
-    const first = await post(handler, '/api/test', { envelope: { v: 1, notification: { title: 'Test' } } });
-    expect(await first.json()).toEqual({ error: 'confirm', audience: null });
-    const answer = await post(handler, '/api/test', { envelope: { v: 1, notification: { title: 'Test' } }, confirm: null });
+    // count() says the viewer's audience is one subscriber: no confirmation is asked.
+    const answer = await post(handler, '/api/test', { envelope: { v: 1, notification: { title: 'Test' } } });
     expect(await answer.json()).toMatchObject({ via: 'send', result: { sent: 1 } });
     const [ann] = await store.findSubscriptions({ attributes: { user: 'ann' } });
     const [bob] = await store.findSubscriptions({ attributes: { user: 'bob' } });

@@ -34,7 +34,7 @@ describe.runIf(redisUp)('a send through the queue', () => {
       const { handler } = createDashboard({ push, queue, authorize: () => 'ann', basePath: '/admin' });
       const session = ((await (await call(handler, '/api/compose')).json()) as { session: { capabilities: Record<string, unknown> } }).session;
       expect(session.capabilities).toMatchObject({ queue: true, progress: true, cancel: false });
-      const sent = (await (await call(handler, '/api/send', { envelope: { v: 1, notification: { title: 'Queued' } }, to: null, confirm: null })).json()) as { id: string; via: string };
+      const sent = (await (await call(handler, '/api/send', { envelope: { v: 1, notification: { title: 'Queued' } }, to: null, confirm: 5 })).json()) as { id: string; via: string };
       expect(sent.via).toBe('queue');
       const before = (await (await call(handler, `/api/messages/${sent.id}`)).json()) as { data: { progress: { state: string }; cancellable: boolean } };
       expect(before.data).toMatchObject({ progress: { state: 'queued' }, cancellable: false });

@@ -10,7 +10,16 @@ import { sqliteWhere } from './sqliteAudience.js';
  * a changed attribute cannot move the ground under the audience's subqueries), and runs
  * as one IMMEDIATE transaction.
  */
-export function sqliteBulkWrites(db: BetterSqlite3.Database) {
+export interface SqliteBulkWrites {
+  /** A statement for an audience's SQL, prepared once per shape. */
+  prepare(sql: string): BetterSqlite3.Statement;
+  /** Merges `changes` into every match (IMMEDIATE); resolves to how many matched. */
+  update: { immediate(query: SubscriptionQuery, changes: AttributeChanges): number };
+  /** Deletes every match (IMMEDIATE); how many. */
+  remove: { immediate(query: SubscriptionQuery): number };
+}
+
+export function sqliteBulkWrites(db: BetterSqlite3.Database): SqliteBulkWrites {
   // Per connection, so other connections and processes never see it.
   db.exec('CREATE TEMP TABLE IF NOT EXISTS tidings_matched (id TEXT PRIMARY KEY)');
   const statements = {
