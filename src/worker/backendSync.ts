@@ -52,7 +52,14 @@ export interface Registration {
   subscription: SubscriptionJSON;
   /** The VAPID public key the subscription was made with (base64url). */
   vapidPublicKey: string;
+  /**
+   * Merged over the attributes this browser keeps (the keys given win). Absent, the kept
+   * ones are registered as they are: what a visitor chose is the browser's, and a page
+   * (or the worker) that does not mention it must not drop it.
+   */
   attributes?: Attributes | undefined;
+  /** `attributes` replace the kept ones instead (`setAttributes`); `{}` clears them. */
+  replace?: boolean | undefined;
   sealKey?: SealKey | undefined;
 }
 
@@ -166,9 +173,13 @@ export function createBackendSync(options: BackendSyncOptions): BackendSync {
     }
   };
 
-  const register = async (registration: Registration, db: TidingsDatabase): Promise<SyncState | null> => {
+  const register = async ({ replace, ...registration }: Registration, db: TidingsDatabase): Promise<SyncState | null> => {
     const sync = await getValue(db, 'sync');
     const pending = await getValue(db, 'pending');
+    // Read under the lock, so two tabs cannot each drop what the other just kept. A queued
+    // DELETE (unsubscribed) keeps none.
+    const kept = (pending ?? sync)?.attributes;
+    if (kept && !replace) registration.attributes = { ...kept, ...registration.attributes };
     if (!pending && sync && same(sync, registration)) return sync;
     // Delete first what this registration replaces: a queued DELETE, the id a queued
     // registration meant to replace, or the last registration of another endpoint.
@@ -184,8 +195,9 @@ export function createBackendSync(options: BackendSyncOptions): BackendSync {
     resubscribe: (subscription) =>
       locked(async (db) => {
         const last = (await getValue(db, 'pending')) ?? (await getValue(db, 'sync'));
-        const { vapidPublicKey, attributes, sealKey } = last ?? {};
-        return vapidPublicKey ? register({ subscription, vapidPublicKey, attributes, sealKey }, db) : null;
+        const { vapidPublicKey, sealKey } = last ?? {};
+        // register() keeps the attributes.
+        return vapidPublicKey ? register({ subscription, vapidPublicKey, sealKey }, db) : null;
       }),
     unregister: () =>
       locked(async (db) => {
