@@ -94,16 +94,15 @@ export interface BackendSync {
 /** Fallback for browsers without Web Locks: serialises calls within this worker. */
 let tail: Promise<unknown> = Promise.resolve();
 
-/** Creates the backend sync for `options`. Validates them now; sends and opens nothing until called. */
+/** Creates the backend sync for `options` (checked by its callers). Sends and opens nothing until called. */
 export function createBackendSync(options: BackendSyncOptions): BackendSync {
   const { backend, headers, timeout = 10_000, attempts = 3, retryDelay = 1000, background = false } = options;
   const adapter = typeof backend == 'string' ? undefined : backend;
   // Headers and adapters are never stored, so only a page can send what needed them.
   const credentials = !!adapter || (headers != null && (typeof headers == 'function' || !!Object.keys(headers).length));
-  if (adapter !== undefined && !(typeof adapter?.register == 'function' && typeof adapter.unregister == 'function'))
-    throw new TidingsError('invalid-option', { option: 'backend' });
-  if (headers != null && !/^(object|function)$/.test(typeof headers))
-    throw new TidingsError('invalid-option', { option: 'headers' });
+  // Not checked again here, where every byte ships in the worker: the options come from
+  // the worker's own (resolveOptions) or from the page SDK, which checked its own
+  // (checkOptions) before sending them; an adapter is always adapterVia's.
 
   const request = async (method: string, path: string, body?: RegisterRequest): Promise<Response> => {
     const response = await fetch(`${(backend as string).replace(/\/+$/, '')}/subscriptions${path}`, {

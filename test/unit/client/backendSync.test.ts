@@ -1,7 +1,7 @@
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
-import { createBackendSync, type BackendAdapter, type Registration } from '../../../src/worker/backendSync.js';
+import { createBackendSync, type Registration } from '../../../src/worker/backendSync.js';
 import { getValue, openTidingsDB } from '../../../src/worker/db.js';
 import { isTidingsError } from '../../../src/shared/TidingsError.js';
 import { startTestBackend, type TestBackend } from './support/testBackend.js';
@@ -40,23 +40,6 @@ afterEach(async () => {
 });
 
 describe('createBackendSync options', () => {
-  it('refuses an adapter without register and unregister functions, naming the option', () => {
-    for (const bad of [{}, { register: () => 1 }, 42, null]) {
-      let error: unknown;
-      try {
-        createBackendSync({ backend: bad as unknown as BackendAdapter });
-      } catch (e) {
-        error = e;
-      }
-      expect(isTidingsError(error, 'invalid-option')).toBe(true);
-      expect((error as { details: { option: string } }).details.option).toBe('backend');
-    }
-  });
-
-  it('refuses headers that are neither an object nor a function', () => {
-    expect(() => createBackendSync({ backend: '/api', headers: 'x' as never })).toThrow(/headers/);
-  });
-
   it('opens nothing and sends nothing when created', () => {
     const open = vi.spyOn(globalThis.indexedDB, 'open');
     createBackendSync({ backend: backend.url });
