@@ -4,7 +4,8 @@ import type { SubscriptionJSON } from '../shared/protocol.js';
  * A script for a browser page (Playwright's `context.addInitScript(script)`, a `<script>`,
  * or WebDriver's execute) that makes `PushManager` hand out `subscription`, a headless
  * subscriber of `startPushService()`: Chromium cannot reach a push service in a test
- * (an incognito-like context, Playwright's `newContext()`, refuses `subscribe()` at once;
+ * (an incognito-like context, Playwright's `newContext()`, refuses `subscribe()` at once
+ * with `AbortError: Registration failed - permission denied`, even with notifications granted;
  * a persistent profile hangs trying to reach Google's), so the page gets one whose
  * endpoint is the local service, with real keys. What your backend sends to it can then
  * be read with `service.received(endpoint)` and handed to the worker as a real push
