@@ -26,17 +26,25 @@ async function openUncontrolled(page: Page, origin: string): Promise<void> {
   });
 }
 
-/** Pushes a notification whose URL no open tab is on, and waits until the worker showed it. */
-async function pushAndWait(page: Page, id: string, title: string): Promise<void> {
+interface ProbedWindow {
+  __shown: string[];
+  __clicks: unknown[];
+}
+
+/** Pushes a notification for `url` (default: one no open tab is on), and waits until the worker showed it. */
+async function pushAndWait(page: Page, id: string, title: string, url = '/client-click-target.html'): Promise<void> {
   await page.evaluate(() => {
-    (window as unknown as { __shown: string[] }).__shown = [];
+    const w = window as unknown as ProbedWindow;
+    w.__shown = [];
+    w.__clicks = [];
     navigator.serviceWorker.addEventListener('message', ({ data }) => {
-      if (data?.probe == 'shown') (window as unknown as { __shown: string[] }).__shown.push(data.tag);
+      if (data?.probe == 'shown') w.__shown.push(data.tag);
+      if (data?.kind == 'notification-click') w.__clicks.push(data);
     });
   });
   const push = await attachPushDriver(page);
-  await push.push({ v: 1, id, notification: { title, tag: id, url: '/client-click-target.html' } });
-  await page.waitForFunction((id) => (window as unknown as { __shown: string[] }).__shown.includes(id), id);
+  await push.push({ v: 1, id, notification: { title, tag: id, url } });
+  await page.waitForFunction((id) => (window as unknown as ProbedWindow).__shown.includes(id), id);
   await push.detach();
 }
 
@@ -95,6 +103,26 @@ describe('a click while the tab is not controlled by the worker (Chromium)', () 
       expect(events.filter((e) => e.type == 'failed' && e.messageId == 'real-1')).toEqual([]);
       // The tab that was there stays where it was.
       expect(page.url()).toBe(`${server.origin}/index.html`);
+    });
+
+    it('focuses the uncontrolled tab already on the URL, and tells it of the click', async () => {
+      const page = context.pages()[0]!;
+      // Start over: no worker, then the page, then the worker (which does not claim it).
+      await page.evaluate(async () => {
+        for (const registration of await navigator.serviceWorker.getRegistrations()) await registration.unregister();
+      });
+      await openUncontrolled(page, server.origin);
+      expect(await page.evaluate(() => navigator.serviceWorker.controller)).toBeNull();
+      await pushAndWait(page, 'real-2', 'Real click here', '/index.html');
+      const pages = context.pages().length;
+      desktop.click(await desktop.shown('Real click here'));
+      await page.waitForFunction(() => (window as unknown as ProbedWindow).__clicks.length > 0);
+      expect(await page.evaluate(() => (window as unknown as ProbedWindow).__clicks)).toEqual([
+        expect.objectContaining({ kind: 'notification-click', messageId: 'real-2', url: `${server.origin}/index.html` }),
+      ]);
+      await until(() => events.some((e) => e.type == 'clicked' && e.messageId == 'real-2'), 'the clicked event');
+      expect(events.filter((e) => e.type == 'failed' && e.messageId == 'real-2')).toEqual([]);
+      expect(context.pages()).toHaveLength(pages);
     });
   });
 
