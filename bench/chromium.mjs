@@ -1,8 +1,10 @@
 // One Chromium session for the browser benchmarks: a static server with the bench's routes,
 // one page that registers every worker under test at its own scope on one origin, and the
-// e2e harness's PushDriver to deliver real push events through the DevTools protocol.
+// push driver of tidings/testing (attachPushDriver) to deliver real push events through
+// the DevTools protocol.
 import { performance } from 'node:perf_hooks';
 import { loadHarness } from './support.mjs';
+import { attachPushDriver } from '../dist/testing.js';
 
 const now = () => performance.timeOrigin + performance.now();
 
@@ -57,9 +59,9 @@ export async function openSession() {
   const browser = await harness.launchChromium();
   const context = await harness.newContext(browser, server.origin);
   const page = await context.newPage();
-  const push = await harness.PushDriver.attach(page, server.origin);
+  const push = await attachPushDriver(page);
 
-  // A second DevTools session of our own for what PushDriver does not do: stopping workers
+  // A second DevTools session of our own for what the push driver does not do: stopping workers
   // and watching whether they run.
   const cdp = await context.newCDPSession(page);
   const running = new Map(); // registrationId -> runningStatus

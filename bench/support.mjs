@@ -1,5 +1,6 @@
-// The bench drives Chromium with the e2e harness itself (launch flags, PushDriver, static
-// server), not a second copy of it. The harness is TypeScript and Node 20 cannot run that,
+// The bench drives Chromium with the e2e harness itself (launch flags, static server; push
+// events through tidings/testing's attachPushDriver, as built), not a second copy of it.
+// The harness is TypeScript and Node 20 cannot run that,
 // so it is transpiled once into bench/.cache/support/, at the same depth below the
 // repository as test/e2e/support/, which keeps its own path arithmetic right.
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -9,7 +10,7 @@ import ts from 'typescript';
 const source = resolve(import.meta.dirname, '../test/e2e/support');
 const target = resolve(import.meta.dirname, '.cache/support');
 
-/** Transpiles the e2e support files and imports them: `{ launchChromium, newContext, PushDriver, startStaticServer, CHROMIUM_PATH }`. */
+/** Transpiles the e2e support files and imports them: `{ launchChromium, newContext, startStaticServer, CHROMIUM_PATH }`. */
 export async function loadHarness() {
   mkdirSync(target, { recursive: true });
   for (const file of readdirSync(source).filter((name) => name.endsWith('.ts'))) {

@@ -13,6 +13,12 @@ export interface PushState {
   synced: boolean;
   /** Origin of the subscription's endpoint (the endpoint itself is a secret). */
   endpointOrigin?: string;
+  /**
+   * The attributes this browser keeps with its subscription (the ones it registered, or
+   * is about to): what `setAttributes` chose, merged with the options' `attributes`.
+   * Absent when not subscribed.
+   */
+  attributes?: Attributes | undefined;
   /** Message of the last failure: of the last call, or of the queued registration. */
   lastError?: string | undefined;
 }
@@ -47,7 +53,14 @@ export interface PushClient<Data = JsonValue> {
   subscribe(): Promise<PushState>;
   /** Unsubscribes and tells the backend (DELETE). */
   unsubscribe(): Promise<PushState>;
-  /** Replaces the attributes; re-registers only if they changed. */
+  /**
+   * Replaces the attributes this browser keeps with its subscription (a visitor's topics,
+   * language); re-registers only if they changed. They are kept by the worker with the
+   * subscription, so a reload, a new subscription (key change, expiry) or the browser's
+   * `pushsubscriptionchange` registers them again; a client created without
+   * `attributes` keeps them. `setAttributes({})` clears them; unsubscribing forgets them.
+   * Set before `subscribe()`, they go with the subscription this page makes.
+   */
   setAttributes(attributes: Attributes): Promise<void>;
   /**
    * Calls `fn` with the data of each push the worker forwards to open tabs (`undefined`

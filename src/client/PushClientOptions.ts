@@ -22,7 +22,11 @@ export interface PushClientOptions {
   backend: string | BackendAdapter;
   /** Extra headers for backend requests (auth, CSRF), or a function returning them. Default none. */
   headers?: BackendHeaders | undefined;
-  /** User id, tags, locale...: sent with the registration. Default none. */
+  /**
+   * What a visitor may choose (topics, locale), sent with the registration: merged over
+   * the attributes the browser keeps (the keys given here win on every load). Leave it
+   * out to keep what the visitor chose with `setAttributes`. Default none.
+   */
   attributes?: Attributes | undefined;
   /** Generate a seal key and register it, so the backend can seal payloads end to end. Default false. */
   sealed?: boolean | undefined;

@@ -34,7 +34,9 @@ export function createPushClient<Data = JsonValue>(options: PushClientOptions): 
   const key = checkOptions(options);
   const { serviceWorker = '/sw.js', scope, sealed, backend, headers, timeout = 10_000, registerServiceWorker } = options;
   const adapter = typeof backend == 'string' ? undefined : backend;
+  // The options' attributes are merged over what the worker keeps; setAttributes' replace it.
   let { attributes } = options;
+  let replace: true | undefined;
   const supported = isSupported();
   const listeners = new Set<(state: PushState) => void>();
   let lastError: string | undefined;
@@ -88,6 +90,7 @@ export function createPushClient<Data = JsonValue>(options: PushClientOptions): 
           subscribed: true,
           endpointOrigin: new URL(subscription.endpoint).origin,
           synced: !sync?.pending && sync?.endpoint == subscription.endpoint,
+          attributes: sync?.attributes,
         });
       state.lastError = lastError ?? sync?.pending?.lastError;
     }
@@ -172,7 +175,7 @@ export function createPushClient<Data = JsonValue>(options: PushClientOptions): 
     return send<boolean>(registration, {
       kind: 'sync',
       registration: subscription
-        ? { subscription: subscription.toJSON() as SubscriptionJSON, vapidPublicKey: options.vapidPublicKey, attributes, sealed }
+        ? { subscription: subscription.toJSON() as SubscriptionJSON, vapidPublicKey: options.vapidPublicKey, attributes, replace, sealed }
         : undefined,
     });
   };
@@ -221,6 +224,7 @@ export function createPushClient<Data = JsonValue>(options: PushClientOptions): 
       act(async () => {
         checkAttributes(next);
         attributes = next;
+        replace = true;
         retry(await check());
       }),
     onMessage: (fn) => listen('push-data', ({ data, envelope }: PushDataMessage) => fn(data as Data, envelope)),

@@ -3,6 +3,7 @@
 // client, in that copy).
 import {
   isSupported,
+  type Attributes,
   showSoftPrompt,
   TidingsError,
   type PushClient,
@@ -21,6 +22,12 @@ export interface PushSnapshot {
   subscribed: boolean;
   /** The backend holds that subscription as it is now. */
   synced: boolean;
+  /**
+   * The attributes this browser keeps with its subscription (`getState().attributes`):
+   * what `setAttributes` chose, so a page can show the visitor's topics after a reload.
+   * Undefined when not subscribed.
+   */
+  attributes: Attributes | undefined;
   /** The first state is being read, or an action is running: disable the buttons. */
   pending: boolean;
   /** Why the last action failed (a TidingsError, `error.code`); cleared when the next one starts. */
@@ -35,6 +42,11 @@ export interface PushActions {
   unsubscribe(): Promise<PushState | undefined>;
   /** `showSoftPrompt(client, options)`: the polite pre-permission dialog, then subscribe on Allow. */
   ask(options?: SoftPromptOptions): Promise<SoftPromptAnswer | undefined>;
+  /**
+   * `client.setAttributes(attributes)`: replaces the visitor's attributes (`{}` clears
+   * them). To change one key, spread the others: `setAttributes({ ...attributes, sports: true })`.
+   */
+  setAttributes(attributes: Attributes): Promise<void>;
 }
 
 export interface PushStore extends PushActions {
@@ -49,6 +61,7 @@ export const SERVER_SNAPSHOT: PushSnapshot = Object.freeze({
   permission: 'default',
   subscribed: false,
   synced: false,
+  attributes: undefined,
   pending: true,
   error: undefined,
 });
@@ -84,13 +97,15 @@ function createStore(client: PushClient<unknown> | undefined): PushStore {
 
   const set = (next: Partial<PushSnapshot>): void => {
     const merged = { ...snapshot, ...next, pending: reading || running > 0 };
+    // Each read answers new attributes: the same ones keep the old object, so no re-render.
+    if (fingerprint(merged.attributes) == fingerprint(snapshot.attributes)) merged.attributes = snapshot.attributes;
     if ((Object.keys(merged) as (keyof PushSnapshot)[]).some((name) => merged[name] !== snapshot[name])) {
       snapshot = merged;
       listeners.forEach((listener) => listener());
     }
   };
-  const show = ({ supported, permission, subscribed, synced }: PushState): void =>
-    set({ supported, permission, subscribed, synced });
+  const show = ({ supported, permission, subscribed, synced, attributes }: PushState): void =>
+    set({ supported, permission, subscribed, synced, attributes });
 
   const run = async <T>(action: (client: PushClient<unknown>) => Promise<T>): Promise<T | undefined> => {
     running++;
@@ -131,5 +146,11 @@ function createStore(client: PushClient<unknown> | undefined): PushStore {
     subscribe: () => run((client) => client.subscribe()),
     unsubscribe: () => run((client) => client.unsubscribe()),
     ask: (options) => run((client) => showSoftPrompt(client as PushClient, options)),
+    setAttributes: (attributes) => run((client) => client.setAttributes(attributes)),
   };
+}
+
+/** Order-independent text of attributes: `{a, b}` and `{b, a}` are the same. */
+function fingerprint(attributes: Attributes | undefined): string | undefined {
+  return attributes && JSON.stringify(Object.entries(attributes).sort());
 }

@@ -6,8 +6,9 @@ import { pushStore, SERVER_SNAPSHOT, type PushActions, type PushSnapshot } from 
 export type UsePushResult = PushSnapshot & PushActions;
 
 /**
- * The live push state of `client` (supported, permission, subscribed, synced, pending,
- * error) and its actions (subscribe, unsubscribe, ask with the soft prompt), for React 18+.
+ * The live push state of `client` (supported, permission, subscribed, synced, attributes,
+ * pending, error) and its actions (subscribe, unsubscribe, ask with the soft prompt,
+ * setAttributes), for React 18+.
  * Components re-render when the state changes, wherever the change came from (another
  * tab, the worker, the permission settings). Pass the same client on every render (made
  * once, outside the component); `undefined` (its creation failed) reads as unsupported.
@@ -17,7 +18,7 @@ export function usePush<Data>(client: PushClient<Data> | undefined | null): UseP
   const store = pushStore(client as PushClient<unknown> | undefined);
   const snapshot = useSyncExternalStore(store.subscribeStore, store.get, () => SERVER_SNAPSHOT);
   return useMemo(
-    () => ({ ...snapshot, subscribe: store.subscribe, unsubscribe: store.unsubscribe, ask: store.ask }),
+    () => ({ ...snapshot, subscribe: store.subscribe, unsubscribe: store.unsubscribe, ask: store.ask, setAttributes: store.setAttributes }),
     [snapshot, store],
   );
 }

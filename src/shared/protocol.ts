@@ -214,7 +214,10 @@ export interface SyncRequest extends BackendRoute {
     subscription: SubscriptionJSON;
     /** The VAPID key the subscription was made with (base64url, or base64: the worker normalises it). */
     vapidPublicKey: string;
+    /** Merged over the attributes the worker keeps; absent, those are kept as they are. */
     attributes?: Attributes | undefined;
+    /** `attributes` replace the kept ones instead (`setAttributes`). */
+    replace?: boolean | undefined;
     /** Register this browser's seal key, which the worker makes and keeps. */
     sealed?: boolean | undefined;
   };
@@ -242,12 +245,14 @@ export interface PromptRequest {
 /**
  * What the worker answers a StateRequest with: from kv `sync`, the endpoint, backend id
  * and time the backend last acknowledged; from kv `pending`, the queued operation's
- * progress (not its subscription: the page needs no more, and diagnose() shows it as is).
+ * progress (not its subscription: the page needs no more, and diagnose() shows it as is);
+ * and the attributes this browser keeps (the queued registration's, else the last one's).
  */
 export interface StoredSync {
   endpoint?: string | undefined;
   backendId?: string | undefined;
   syncedAt?: number | undefined;
+  attributes?: Attributes | undefined;
   pending?: { op: 'register' | 'unregister'; attempts: number; lastError?: string; nextAttemptAt?: number } | undefined;
 }
 

@@ -52,7 +52,14 @@ export interface Registration {
   subscription: SubscriptionJSON;
   /** The VAPID public key the subscription was made with (base64url). */
   vapidPublicKey: string;
+  /**
+   * Merged over the attributes this browser keeps (the keys given win). Absent, the kept
+   * ones are registered as they are: what a visitor chose is the browser's, and a page
+   * (or the worker) that does not mention it must not drop it.
+   */
   attributes?: Attributes | undefined;
+  /** `attributes` replace the kept ones instead (`setAttributes`); `{}` clears them. */
+  replace?: boolean | undefined;
   sealKey?: SealKey | undefined;
 }
 
@@ -87,16 +94,15 @@ export interface BackendSync {
 /** Fallback for browsers without Web Locks: serialises calls within this worker. */
 let tail: Promise<unknown> = Promise.resolve();
 
-/** Creates the backend sync for `options`. Validates them now; sends and opens nothing until called. */
+/** Creates the backend sync for `options` (checked by its callers). Sends and opens nothing until called. */
 export function createBackendSync(options: BackendSyncOptions): BackendSync {
   const { backend, headers, timeout = 10_000, attempts = 3, retryDelay = 1000, background = false } = options;
   const adapter = typeof backend == 'string' ? undefined : backend;
   // Headers and adapters are never stored, so only a page can send what needed them.
   const credentials = !!adapter || (headers != null && (typeof headers == 'function' || !!Object.keys(headers).length));
-  if (adapter !== undefined && !(typeof adapter?.register == 'function' && typeof adapter.unregister == 'function'))
-    throw new TidingsError('invalid-option', { option: 'backend' });
-  if (headers != null && !/^(object|function)$/.test(typeof headers))
-    throw new TidingsError('invalid-option', { option: 'headers' });
+  // Not checked again here, where every byte ships in the worker: the options come from
+  // the worker's own (resolveOptions) or from the page SDK, which checked its own
+  // (checkOptions) before sending them; an adapter is always adapterVia's.
 
   const request = async (method: string, path: string, body?: RegisterRequest): Promise<Response> => {
     const response = await fetch(`${(backend as string).replace(/\/+$/, '')}/subscriptions${path}`, {
@@ -166,9 +172,13 @@ export function createBackendSync(options: BackendSyncOptions): BackendSync {
     }
   };
 
-  const register = async (registration: Registration, db: TidingsDatabase): Promise<SyncState | null> => {
+  const register = async ({ replace, ...registration }: Registration, db: TidingsDatabase): Promise<SyncState | null> => {
     const sync = await getValue(db, 'sync');
     const pending = await getValue(db, 'pending');
+    // Read under the lock, so two tabs cannot each drop what the other just kept. A queued
+    // DELETE (unsubscribed) keeps none.
+    const kept = (pending ?? sync)?.attributes;
+    if (kept && !replace) registration.attributes = { ...kept, ...registration.attributes };
     if (!pending && sync && same(sync, registration)) return sync;
     // Delete first what this registration replaces: a queued DELETE, the id a queued
     // registration meant to replace, or the last registration of another endpoint.
@@ -184,8 +194,9 @@ export function createBackendSync(options: BackendSyncOptions): BackendSync {
     resubscribe: (subscription) =>
       locked(async (db) => {
         const last = (await getValue(db, 'pending')) ?? (await getValue(db, 'sync'));
-        const { vapidPublicKey, attributes, sealKey } = last ?? {};
-        return vapidPublicKey ? register({ subscription, vapidPublicKey, attributes, sealKey }, db) : null;
+        const { vapidPublicKey, sealKey } = last ?? {};
+        // register() keeps the attributes.
+        return vapidPublicKey ? register({ subscription, vapidPublicKey, sealKey }, db) : null;
       }),
     unregister: () =>
       locked(async (db) => {

@@ -15,7 +15,11 @@ export function markOf(notification: Notification): NotificationMark | undefined
  * site's own listeners (tidings never stops propagation). The URL is the clicked
  * action's, else the notification's, else the scope; a refused URL opens the scope and
  * records `failed` ('url-refused'). A tab already on the URL is focused, else a
- * same-origin tab is navigated, else a window is opened; the tab is told of the click.
+ * same-origin tab is navigated and focused, else a window is opened, else (a tab the
+ * worker does not control, and no window allowed) the site's tab is focused; the tab is
+ * told of the click. A click that ends with no window focused or opened records `failed`
+ * naming each step that failed and the browser's error (`openWindow: InvalidAccessError:
+ * Not allowed to open a window.`).
  */
 export function handleNotificationClick(w: WorkerContext, event: NotificationEvent): void {
   const { notification, action } = event;
@@ -35,11 +39,24 @@ export function handleNotificationClick(w: WorkerContext, event: NotificationEve
       }
       const windows = await windowClients();
       const open = windows.find((client) => client.url === url);
-      const same = url.startsWith(self.location.origin + '/') && windows[0];
-      const client =
-        (open && (await open.focus().catch(() => open))) ||
-        (same && (await same.navigate(url).then((c) => c?.focus()).catch(() => null))) ||
-        (await self.clients.openWindow(url));
+      const same = url.startsWith(self.location.origin + '/') ? windows[0] : undefined;
+      // Each step that fails is named with the browser's error, for the `failed` reason.
+      const errors: string[] = [];
+      const step = <T>(name: string, task: () => Promise<T>): Promise<T | undefined> =>
+        task().catch((error) => void errors.push(name + ': ' + error));
+      let client = open ?? (same && (await step('navigate', () => same.navigate(url))));
+      let failures = errors.length;
+      // (openWindow answers null for a window of another origin: opened all the same.)
+      let shown = await (client ? step('focus', () => client!.focus()) : step('openWindow', () => self.clients.openWindow(url)));
+      // A tab the worker does not control (a worker that does not claim its clients) cannot
+      // be navigated; where no window may open either, bring the site's tab forward.
+      if (errors.length > failures && !client && same) {
+        failures = errors.length;
+        shown = await step('focus', () => same.focus());
+      }
+      // The last step failed: no window came forward.
+      if (errors.length > failures) await w.fail(errors.join('; '), mark.messageId);
+      client = shown ?? client;
       const message: NotificationClickMessage = {
         source: MESSAGE_SOURCE,
         kind: 'notification-click',

@@ -51,6 +51,7 @@ async function answer(request: PageRequest, port: MessagePort, own: string | und
       endpoint: last?.endpoint,
       backendId: last?.backendId,
       syncedAt: last?.syncedAt,
+      attributes: (pending ?? last)?.attributes,
       pending: pending && { op: pending.op, attempts: pending.attempts, lastError: pending.lastError, nextAttemptAt: pending.nextAttemptAt },
     } satisfies StoredSync;
   }

@@ -1,13 +1,14 @@
 import { createECDH } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium, newContext, PushDriver } from './support/chromium.js';
+import { launchChromium, newContext } from './support/chromium.js';
+import { attachPushDriver, clickNotification, type PushDriver } from '../../src/testing/index.js';
 import { startStaticServer, type StaticServer } from './support/staticServer.js';
 
 // client.onNotificationClick in real Chromium, against the built bundles: a real push
-// (DevTools) makes the real tidings worker show a real notification; the worker's test
-// probe (fixtures/client-click-sw.js) dispatches the click headless Chromium cannot make;
-// the worker focuses or navigates the tab and posts to it; the page SDK hears it.
+// (DevTools) makes the real tidings worker show a real notification; tidings/testing's
+// clickNotification dispatches the click headless Chromium cannot make; the worker finds
+// the tab and posts to it; the page SDK hears it.
 
 const KEY = createECDH('prime256v1').generateKeys().toString('base64url');
 
@@ -32,7 +33,7 @@ describe('onNotificationClick in Chromium', () => {
     browser = await launchChromium();
     context = await newContext(browser, server.origin);
     page = await context.newPage();
-    push = await PushDriver.attach(page, server.origin);
+    push = await attachPushDriver(page);
   });
   afterAll(async () => {
     await push?.detach();
@@ -62,14 +63,11 @@ describe('onNotificationClick in Chromium', () => {
     await push.activeRegistration();
   });
 
-  /** Pushes a notification, waits until the worker showed it, and clicks it through the probe. */
+  /** Pushes a notification, waits until the worker showed it, and clicks it (a probe: no user activation). */
   const showAndClick = async (notification: object, tag: string, action = '') => {
     await push.push(JSON.stringify({ v: 1, id: `m-${tag}`, notification: { title: 'Reply waiting', tag, ...notification } }));
     await page.waitForFunction((tag) => (window as unknown as ClickWindow).__shown.some((s) => s.tag == tag), tag);
-    await page.evaluate(
-      async ({ tag, action }) => (await navigator.serviceWorker.ready).active!.postMessage({ probe: 'click', tag, action }),
-      { tag, action },
-    );
+    return clickNotification(context, { tag, action });
   };
 
   it('a click on a notification whose URL is this tab reaches the listener, with the message id, action and data', async () => {

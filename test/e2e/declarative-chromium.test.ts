@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, newContext, PushDriver } from './support/chromium.js';
+import { launchChromium, newContext } from './support/chromium.js';
+import { attachPushDriver, type PushDriver } from '../../src/testing/index.js';
 import { startStaticServer, type StaticServer } from './support/staticServer.js';
 import { toDeclarative } from '../../src/server/send/toDeclarative.js';
 import type { Envelope } from '../../src/shared/protocol.js';
@@ -30,7 +31,7 @@ describe('Declarative Web Push in Chromium (built worker, CDP pushes)', () => {
     browser = await launchChromium();
     const context = await newContext(browser, server.origin);
     page = await context.newPage();
-    push = await PushDriver.attach(page, server.origin);
+    push = await attachPushDriver(page);
     const options = { backend: '/api/push', defaultNotification: { title: 'E2E default' } };
     const sw = `/worker/sw.js?options=${encodeURIComponent(JSON.stringify(options))}`;
     await page.goto(`${server.origin}/worker/index.html?sw=${encodeURIComponent(sw)}`);

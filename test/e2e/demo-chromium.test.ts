@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, newContext, PushDriver } from './support/chromium.js';
-import { stubPushManager } from './support/stubPushManager.js';
+import { launchChromium, newContext } from './support/chromium.js';
+import { attachPushDriver, pushManagerStub, type PushDriver } from '../../src/testing/index.js';
 import { eventually, startDemo, untilEvent, type Demo } from './support/demo.js';
 import type { Envelope, SubscriptionJSON } from '../../src/shared/protocol.js';
 
@@ -33,10 +33,10 @@ describe('the demo in real Chromium', () => {
     subscriber = await demo.pushService.subscribe(demo.vapid.publicKey);
     browser = await launchChromium();
     const context = await newContext(browser, demo.origin);
-    await context.addInitScript(...stubPushManager(subscriber));
+    await context.addInitScript(pushManagerStub(subscriber));
     page = await context.newPage();
     await page.setViewportSize({ width: 1100, height: 900 });
-    push = await PushDriver.attach(page, demo.origin);
+    push = await attachPushDriver(page);
     await page.goto(demo.url);
     await page.waitForSelector('body[data-ready="true"]');
   });

@@ -21,6 +21,7 @@ interface Shown {
   permission: string;
   subscribed: boolean;
   synced: boolean;
+  attributes?: Record<string, unknown>;
   pending: boolean;
   error?: string;
 }
@@ -71,6 +72,7 @@ describe('usePush in a React app in Chromium', () => {
   });
   beforeEach(async () => {
     backend.requests.length = 0;
+    backend.bodies.length = 0;
     backend.stored.clear();
     context = await browser.newContext();
     await context.addInitScript(stubPush);
@@ -109,6 +111,21 @@ describe('usePush in a React app in Chromium', () => {
     await settled();
     expect(await shown()).toMatchObject({ subscribed: true, synced: true, permission: 'granted' });
     expect(backend.requests).toEqual(['POST /subscriptions']);
+  });
+
+  it('setAttributes changes a topic, and after a reload the hook still shows it, nothing sent again', async () => {
+    await page.goto(`${server.origin}/react.html?key=${KEY}`);
+    await settled();
+    await page.getByRole('button', { name: 'Subscribe', exact: true }).click();
+    await expect.poll(async () => (await shown()).synced, { timeout: 15_000 }).toBe(true);
+    await page.getByRole('button', { name: 'Follow sports' }).click();
+    await expect.poll(async () => (await shown()).attributes).toEqual({ sports: true });
+    await settled();
+    expect(backend.bodies.at(-1)).toMatchObject({ attributes: { sports: true } });
+    await page.reload();
+    await settled();
+    expect(await shown()).toMatchObject({ subscribed: true, synced: true, attributes: { sports: true } });
+    expect(backend.requests).toEqual(['POST /subscriptions', 'POST /subscriptions']);
   });
 
   it('Ask shows the soft prompt; Allow subscribes', async () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium, newContext, PushDriver } from './support/chromium.js';
+import { launchChromium, newContext } from './support/chromium.js';
+import { attachPushDriver, type PushDriver } from '../../src/testing/index.js';
 import { startStaticServer, type StaticServer } from './support/staticServer.js';
 
 // The walking skeleton: the built worker bundle, loaded with importScripts() in a real
@@ -17,7 +18,7 @@ describe('dist/tidings-worker.iife.js in Chromium', () => {
     browser = await launchChromium();
     context = await newContext(browser, server.origin);
     page = await context.newPage();
-    push = await PushDriver.attach(page, server.origin);
+    push = await attachPushDriver(page);
     await page.goto(`${server.origin}/index.html?sw=/sw-skeleton.js`);
     await page.evaluate(() => (window as unknown as { __ready: Promise<boolean> }).__ready);
   });

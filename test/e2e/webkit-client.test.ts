@@ -2,7 +2,7 @@ import { createECDH, randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { contractBackend, type ContractBackend } from './support/contractBackend.js';
 import { startStaticServer, type StaticServer } from './support/staticServer.js';
-import { stubPushManager } from './support/stubPushManager.js';
+import { pushManagerStub } from '../../src/testing/index.js';
 import { NO_PUSH_FEATURES, sleep, until, type WebKitOptions } from './support/webkit.js';
 import { WebKitDriver, type WebKitSession } from './support/webkitDriver.js';
 
@@ -42,7 +42,7 @@ describe('dist/tidings.iife.js in WebKit', () => {
     backend = contractBackend(server);
     // The test page with PushManager.subscribe stubbed before tidings loads: a subscription
     // with real P-256 keys and an endpoint on this origin.
-    const [stub, argument] = stubPushManager({
+    const stub = pushManagerStub({
       endpoint: `${server.origin}/push/ep/${randomUUID()}`,
       keys: { p256dh: createECDH('prime256v1').generateKeys().toString('base64url'), auth: randomBytes(16).toString('base64url') },
     });
@@ -53,7 +53,7 @@ describe('dist/tidings.iife.js in WebKit', () => {
         ? `data-vapid-public-key="${KEY}" data-service-worker="/client-sw.js"></script><button data-tidings-subscribe>Notify me</button>`
         : '></script>';
       res.writeHead(200, { 'content-type': 'text/html' }).end(
-        `<!doctype html><meta charset="utf-8"><script>(${stub.toString()})(${JSON.stringify(argument)})</script>` +
+        `<!doctype html><meta charset="utf-8"><script>${stub}</script>` +
           `<script src="/tidings.iife.js" ${tag}<p>stubbed push</p>`,
       );
       return true;

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import webpush from 'web-push';
 import { contractBackend, type ContractBackend } from './support/contractBackend.js';
 import { startStaticServer, type StaticServer } from './support/staticServer.js';
-import { stubPushManager } from './support/stubPushManager.js';
+import { pushManagerStub } from '../../src/testing/index.js';
 import { until } from './support/webkit.js';
 import { InspectedWebKit, pushExpression, type InspectorTarget } from './support/webkitInspector.js';
 import { eventsRoute, type BackendEvent } from './support/eventsRoute.js';
@@ -99,11 +99,11 @@ describe('dist/tidings-worker.iife.js in WebKit', () => {
   });
 
   it("opens a sealed envelope with WebKit's WebCrypto: the page SDK registers the key, web-push seals", async () => {
-    const [stub, subscription] = stubPushManager({
+    const stub = pushManagerStub({
       endpoint: `${server.origin}/push/ep/webkit`,
       keys: { p256dh: createECDH('prime256v1').generateKeys().toString('base64url'), auth: randomBytes(16).toString('base64url') },
     });
-    await page.evaluate(`(${stub.toString()})(${JSON.stringify(subscription)})`);
+    await page.evaluate(stub);
     const state = await page.evaluate(`(async () => {
       const serviceWorker = await navigator.serviceWorker.ready;
       const client = Tidings.createPushClient({ vapidPublicKey: '${vapidPublicKey}', backend: '/api/push', serviceWorker, sealed: true });

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import webpush from 'web-push';
-import { launchChromium, newContext, PushDriver } from './support/chromium.js';
+import { launchChromium, newContext } from './support/chromium.js';
+import { attachPushDriver, type PushDriver } from '../../src/testing/index.js';
 import { startStaticServer, type StaticServer } from './support/staticServer.js';
 import { contractBackend, type ContractBackend } from './support/contractBackend.js';
 import { stubPush } from './support/stubPush.js';
@@ -49,7 +50,7 @@ describe('dist/tidings-worker.iife.js in Chromium', () => {
     context = await newContext(browser, server.origin);
     await context.addInitScript(stubPush);
     page = await context.newPage();
-    push = await PushDriver.attach(page, server.origin);
+    push = await attachPushDriver(page);
     const sw = `/worker/sw.js?options=${encodeURIComponent(JSON.stringify(workerOptions))}`;
     await page.goto(`${server.origin}/worker/index.html?sw=${encodeURIComponent(sw)}`);
     await page.evaluate(() => (window as unknown as { __ready: Promise<boolean> }).__ready);

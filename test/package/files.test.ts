@@ -78,6 +78,11 @@ describe('the tarball (npm pack --dry-run)', () => {
     expect(checked).toBeGreaterThan(0);
   });
 
+  it("points users at nothing the package lacks: the testing guide names none of the repository's test files", () => {
+    // The package ships no tests: what a user needs for theirs is in tidings/testing.
+    expect(readFileSync('docs/testing.md', 'utf8').match(/\btest\/[\w./-]+/g) ?? []).toEqual([]);
+  });
+
   it('lists every optional peer as an optional peer, pinned to the major its install hint names', () => {
     const peers = Object.keys(pkg.peerDependencies).sort();
     expect(peers).toEqual(Object.keys(pkg.peerDependenciesMeta).sort());

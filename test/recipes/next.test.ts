@@ -1,4 +1,4 @@
-import { cpSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importBuilt, installTidings } from './support/tidings.js';
@@ -9,9 +9,11 @@ import type { PushService } from '../../src/testing/index.js';
 import type { SubscriptionJSON, TidingsEvent } from '../../src/shared/protocol.js';
 
 // docs/recipes.md, "Next.js (app router)": the fixture app built by `next build` and run
-// by `next start`, the tidings backend mounted as its route handler, in Chromium. The
-// store lives in the Next process, so the test reads it and sends through the app's
-// test-only routes (app/api/debug/); the push service runs here, on loopback.
+// by `next start`, the tidings backend mounted as its route handler (bundled by Next like
+// the app's own code: the app has no next.config at all), and a page that uses
+// tidings/react's usePush, prerendered at build, in Chromium. The store lives in the Next
+// process, so the test reads it and sends through the app's test-only routes
+// (app/api/debug/); the push service runs here, on loopback.
 const app = resolve(import.meta.dirname, 'fixtures/next-app');
 
 describe('the Next.js recipe, built and started', () => {
@@ -63,6 +65,19 @@ describe('the Next.js recipe, built and started', () => {
     // Booleans, so a failure does not print a whole bundle.
     expect(files.some((text) => text.includes(vapid.publicKey))).toBe(true);
     expect(files.some((text) => text.includes(vapid.privateKey))).toBe(false);
+  });
+
+  it('needs no next.config: tidings/server is bundled with the route, and the usePush page is prerendered', () => {
+    expect(existsSync(join(app, 'next.config.mjs')) || existsSync(join(app, 'next.config.js'))).toBe(false);
+    // Prerendered at build: the hook rendered on the server as `pending`, nothing known yet.
+    const html = readFileSync(join(app, '.next/server/app/index.html'), 'utf8');
+    expect(html).toMatch(/<button id="subscribe" disabled="">Notify me<\/button>/);
+    // tidings/server went into the server bundle (not left to node_modules by the config).
+    const server = readdirSync(join(app, '.next/server'), { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.js'))
+      .map((f) => readFileSync(join(app, '.next/server', f), 'utf8'));
+    expect(server.some((text) => text.includes('missing-dependency'))).toBe(true);
+    expect(server.some((text) => text.includes('"tidings/server"'))).toBe(false);
   });
 
   it('answers the contract from the route handler: 401 without a session, 403 from another site', async () => {

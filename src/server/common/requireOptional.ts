@@ -1,9 +1,17 @@
 import { createRequire } from 'node:module';
 import { TidingsError } from '../../shared/TidingsError.js';
 
+// Node's own require, where bundlers leave it alone. Next.js's Turbopack replaces
+// `createRequire(import.meta.url)` with a require of its own, which cannot load a package
+// named at run time ("Cannot find module as expression is too dynamic", a 500 from the
+// route), so tidings/server could not be bundled. process.getBuiltinModule (Node 20.16+)
+// hands over the real one; older Node takes the import, through an object for the same
+// reason. The peers then load from node_modules as Node resolves them (better-sqlite3 is
+// native: no bundler could take it in anyway).
+const { createRequire: requireFrom } = globalThis.process?.getBuiltinModule?.('node:module') ?? { createRequire };
 // Resolves from tidings' own folder, where a package manager puts its peers. Made once:
 // making it costs ~13 us, against ~0.3 us for a cached require (deliver calls it per message).
-const load = createRequire(import.meta.url);
+const load = requireFrom(import.meta.url);
 
 /**
  * Loads an optional peer package (`better-sqlite3`, `web-push`, `ws`, later `pg`,

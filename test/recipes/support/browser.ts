@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, newContext, PushDriver } from '../../e2e/support/chromium.js';
-import { stubPushManager } from '../../e2e/support/stubPushManager.js';
+import { launchChromium, newContext } from '../../e2e/support/chromium.js';
+import { attachPushDriver, pushManagerStub, type PushDriver } from '../../../src/testing/index.js';
 import type { SubscriptionJSON } from '../../../src/shared/protocol.js';
 import { SESSION } from './site.js';
 
@@ -22,9 +22,9 @@ export async function openVisitor(origin: string, subscriber: SubscriptionJSON):
   try {
     const context = await newContext(browser, origin);
     await context.addCookies([{ ...SESSION, url: origin, httpOnly: true, sameSite: 'Lax' }]);
-    await context.addInitScript(...stubPushManager(subscriber));
+    await context.addInitScript(pushManagerStub(subscriber));
     const page = await context.newPage();
-    const push = await PushDriver.attach(page, origin);
+    const push = await attachPushDriver(page);
     return { browser, page, push, close: async () => (await push.detach(), await browser.close()) };
   } catch (error) {
     await browser.close();

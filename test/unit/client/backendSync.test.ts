@@ -1,7 +1,7 @@
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
-import { createBackendSync, type BackendAdapter, type Registration } from '../../../src/worker/backendSync.js';
+import { createBackendSync, type Registration } from '../../../src/worker/backendSync.js';
 import { getValue, openTidingsDB } from '../../../src/worker/db.js';
 import { isTidingsError } from '../../../src/shared/TidingsError.js';
 import { startTestBackend, type TestBackend } from './support/testBackend.js';
@@ -17,6 +17,8 @@ const registration = (n = 1, attributes: Registration['attributes'] = { user: 'u
   vapidPublicKey: 'vapid-1',
   attributes,
 });
+/** A registration that names no attributes, as a page whose client has none makes. */
+const bare = (n = 1): Registration => ({ subscription: subscription(n), vapidPublicKey: 'vapid-1' });
 const fast = { timeout: 500, retryDelay: 5 };
 const stored = async () => {
   const db = await openTidingsDB();
@@ -38,23 +40,6 @@ afterEach(async () => {
 });
 
 describe('createBackendSync options', () => {
-  it('refuses an adapter without register and unregister functions, naming the option', () => {
-    for (const bad of [{}, { register: () => 1 }, 42, null]) {
-      let error: unknown;
-      try {
-        createBackendSync({ backend: bad as unknown as BackendAdapter });
-      } catch (e) {
-        error = e;
-      }
-      expect(isTidingsError(error, 'invalid-option')).toBe(true);
-      expect((error as { details: { option: string } }).details.option).toBe('backend');
-    }
-  });
-
-  it('refuses headers that are neither an object nor a function', () => {
-    expect(() => createBackendSync({ backend: '/api', headers: 'x' as never })).toThrow(/headers/);
-  });
-
   it('opens nothing and sends nothing when created', () => {
     const open = vi.spyOn(globalThis.indexedDB, 'open');
     createBackendSync({ backend: backend.url });
@@ -113,6 +98,62 @@ describe('register', () => {
     await sync.register({ ...registration(), vapidPublicKey: 'vapid-2' });
     await sync.register({ ...registration(), subscription: { ...subscription(), expirationTime: 5 } });
     expect(backend.requests.map((r) => r.method)).toEqual(['POST', 'POST', 'POST', 'POST']);
+  });
+
+  it('keeps the stored attributes when a registration names none: nothing is sent, nothing is dropped', async () => {
+    const sync = createBackendSync({ backend: backend.url });
+    await sync.register(registration(1, { sports: true }));
+    const state = await createBackendSync({ backend: backend.url }).register(bare(1));
+    expect(backend.requests).toHaveLength(1);
+    expect(state?.attributes).toEqual({ sports: true });
+  });
+
+  it('registers a new endpoint (key change, expiry) with the attributes kept for the old one', async () => {
+    const sync = createBackendSync({ backend: backend.url });
+    await sync.register(registration(1, { sports: true }));
+    await sync.register(bare(2));
+    expect(backend.requests.map((r) => r.method)).toEqual(['POST', 'DELETE', 'POST']);
+    expect(backend.requests[2]!.body).toMatchObject({ subscription: subscription(2), attributes: { sports: true } });
+  });
+
+  it('merges given attributes over the kept ones, the given keys winning', async () => {
+    const sync = createBackendSync({ backend: backend.url });
+    await sync.register(registration(1, { sports: true, lang: 'fr' }));
+    await sync.register(registration(1, { lang: 'en' }));
+    expect(backend.requests[1]!.body).toMatchObject({ attributes: { sports: true, lang: 'en' } });
+  });
+
+  it('replaces the kept attributes when asked to, and {} clears them', async () => {
+    const sync = createBackendSync({ backend: backend.url });
+    await sync.register(registration(1, { sports: true, lang: 'fr' }));
+    await sync.register({ ...registration(1, { news: true }), replace: true });
+    await sync.register({ ...registration(1, {}), replace: true });
+    expect(backend.requests.map((r) => (r.body as { attributes?: object }).attributes)).toEqual([
+      { sports: true, lang: 'fr' },
+      { news: true },
+      {},
+    ]);
+    // Cleared, they stay cleared: a registration naming none sends nothing.
+    await sync.register(bare(1));
+    expect(backend.requests).toHaveLength(3);
+  });
+
+  it('keeps the attributes of a queued registration for the next one', async () => {
+    backend.script.push(503, 503, 503);
+    vi.spyOn(Math, 'random').mockReturnValue(0);
+    const sync = createBackendSync({ backend: backend.url, ...fast });
+    expect(await sync.register(registration(1, { sports: true }))).toBeNull();
+    await sync.register(bare(1));
+    expect(backend.requests.at(-1)!.body).toMatchObject({ attributes: { sports: true } });
+    expect((await stored()).sync?.attributes).toEqual({ sports: true });
+  });
+
+  it('forgets the attributes with the subscription on unregister', async () => {
+    const sync = createBackendSync({ backend: backend.url });
+    await sync.register(registration(1, { sports: true }));
+    await sync.unregister();
+    await sync.register(bare(2));
+    expect(backend.requests.at(-1)!.body).not.toHaveProperty('attributes');
   });
 
   it('deletes the registration of an old endpoint, then registers the new one', async () => {

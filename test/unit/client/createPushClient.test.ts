@@ -142,6 +142,7 @@ describe('subscribe', () => {
       subscribed: true,
       synced: true,
       endpointOrigin: 'https://push.example',
+      attributes: { user: 'u1' },
     });
   });
 
@@ -425,6 +426,50 @@ describe('setAttributes', () => {
     await client.setAttributes({ a: 2, tag: 'x' });
     expect(env.backend.requests).toHaveLength(2);
     expect(env.backend.requests[1]!.body).toMatchObject({ attributes: { a: 2, tag: 'x' } });
+  });
+
+  it('keeps what the visitor chose across loads of a client created without attributes, and getState shows it', async () => {
+    const client = createPushClient(options({ attributes: { lang: 'fr' } }));
+    await client.subscribe();
+    await client.setAttributes({ sports: true });
+    // Two more loads, the client made as the docs show it (no attributes).
+    createPushClient(options());
+    await settle(100);
+    const reloaded = createPushClient(options());
+    await settle(100);
+    expect(methods()).toEqual(['POST /subscriptions', 'POST /subscriptions']);
+    expect(env.backend.requests[1]!.body).toMatchObject({ attributes: { sports: true } });
+    expect(await reloaded.getState()).toMatchObject({ subscribed: true, synced: true, attributes: { sports: true } });
+  });
+
+  it('registers a replaced subscription (another VAPID key) with the attributes the visitor chose', async () => {
+    const first = createPushClient(options({ vapidPublicKey: OTHER_KEY.text }));
+    await first.subscribe();
+    await first.setAttributes({ sports: true });
+    createPushClient(options());
+    await until(() => env.backend.requests.length == 4);
+    expect(methods().slice(2)).toEqual(['DELETE /subscriptions/s1', 'POST /subscriptions']);
+    expect(env.backend.requests[3]!.body).toMatchObject({ attributes: { sports: true } });
+  });
+
+  it('merges the options over what the visitor chose; setAttributes({}) clears it all', async () => {
+    const client = createPushClient(options());
+    await client.subscribe();
+    await client.setAttributes({ sports: true, lang: 'fr' });
+    const next = createPushClient(options({ attributes: { lang: 'en' } }));
+    await until(() => env.backend.requests.length == 3);
+    expect(env.backend.requests[2]!.body).toMatchObject({ attributes: { sports: true, lang: 'en' } });
+    await next.setAttributes({});
+    expect(env.backend.requests[3]!.body).toMatchObject({ attributes: {} });
+    expect((await next.getState()).attributes).toEqual({});
+  });
+
+  it('sends attributes set before subscribing with the subscription', async () => {
+    const client = createPushClient(options());
+    await client.setAttributes({ sports: true });
+    expect(env.backend.requests).toEqual([]);
+    await client.subscribe();
+    expect(env.backend.requests[0]!.body).toMatchObject({ attributes: { sports: true } });
   });
 
   it('refuses attributes that are not flat strings, numbers and booleans', async () => {

@@ -87,11 +87,13 @@ describe('notificationclick', () => {
     expect(s.windows[0]).toMatchObject({ url: 'https://site.example/articles/1', focused: true });
   });
 
-  it('opens a window when the tab cannot be navigated (not controlled)', async () => {
+  it('opens a window when the tab cannot be navigated (not controlled), and counts no failure', async () => {
     setup({ windows: [{ url: '/other', navigate: () => Promise.reject(new TypeError('not controlled')) }] });
     const { worker, notification } = await show({ url: '/articles/1' });
     await click(worker, notification);
     expect(s.opened).toEqual(['https://site.example/articles/1']);
+    expect(failures()).toEqual([]);
+    expect(s.events().at(-1)).toMatchObject({ type: 'clicked', messageId: 'm1' });
   });
 
   it('opens an allowed other origin in a new window', async () => {
@@ -145,7 +147,68 @@ describe('notificationclick', () => {
     s.windows.length = 0;
     s.scope.clients.openWindow = () => Promise.reject(new Error('no window'));
     await click(worker, notification);
-    expect(failures()).toEqual(['handler']);
+    expect(failures()).toEqual(['openWindow: Error: no window']);
+    // The visitor did click: the click is counted, and the hooks hear it with no window.
+    expect(s.events().filter((e) => e.type === 'clicked')).toHaveLength(2);
+    expect(clicked).toHaveBeenLastCalledWith(expect.objectContaining({ client: null }));
+  });
+
+  describe('a click that fails names the step and the browser\'s error', () => {
+    const refused = (what: string) => () => Promise.reject(new DOMException(`Not allowed to ${what} a window.`, 'InvalidAccessError'));
+    const notControlled = () => Promise.reject(new TypeError("This service worker is not the client's active service worker."));
+
+    it('openWindow, when no tab is open and no window may open', async () => {
+      const { worker, notification } = await show({ url: '/articles/1' });
+      s.scope.clients.openWindow = refused('open');
+      await click(worker, notification);
+      expect(failures()).toEqual(['openWindow: InvalidAccessError: Not allowed to open a window.']);
+    });
+
+    it('focus, when the tab on the URL may not come forward; the tab still hears the click', async () => {
+      setup({ windows: [{ url: '/articles/1', focus: refused('focus') }] });
+      const { worker, notification } = await show({ url: '/articles/1' });
+      await click(worker, notification);
+      expect(failures()).toEqual(['focus: InvalidAccessError: Not allowed to focus a window.']);
+      expect(s.opened).toEqual([]);
+      expect(s.windows[0]!.messages.at(-1)).toMatchObject({ kind: 'notification-click', messageId: 'm1' });
+    });
+
+    it('focus, when the navigated tab may not come forward', async () => {
+      setup({ windows: [{ url: '/other', focus: refused('focus') }] });
+      const { worker, notification } = await show({ url: '/articles/1' });
+      await click(worker, notification);
+      expect(s.windows[0]!.url).toBe('https://site.example/articles/1');
+      expect(failures()).toEqual(['focus: InvalidAccessError: Not allowed to focus a window.']);
+    });
+
+    it('an uncontrolled tab where no window may open: the site\'s tab comes forward and hears the click, no failure', async () => {
+      setup({ windows: [{ url: '/other', navigate: notControlled }] });
+      const { worker, notification } = await show({ url: '/articles/1' });
+      s.scope.clients.openWindow = refused('open');
+      await click(worker, notification);
+      expect(s.windows[0]).toMatchObject({ url: 'https://site.example/other', focused: true });
+      expect(s.windows[0]!.messages.at(-1)).toMatchObject({ kind: 'notification-click', url: 'https://site.example/articles/1' });
+      expect(failures()).toEqual([]);
+    });
+
+    it('every step, in order, when nothing may come forward', async () => {
+      setup({ windows: [{ url: '/other', navigate: notControlled, focus: refused('focus') }] });
+      const { worker, notification } = await show({ url: '/articles/1' });
+      s.scope.clients.openWindow = refused('open');
+      await click(worker, notification);
+      expect(failures()).toEqual([
+        "navigate: TypeError: This service worker is not the client's active service worker.; " +
+          'openWindow: InvalidAccessError: Not allowed to open a window.; ' +
+          'focus: InvalidAccessError: Not allowed to focus a window.',
+      ]);
+    });
+
+    it('no failure when openWindow answers null, as it does for a window of another origin', async () => {
+      const { worker, notification } = await show({ url: 'https://shop.example/deal' }, { allowedOrigins: ['https://shop.example'] });
+      s.scope.clients.openWindow = async () => null as never;
+      await click(worker, notification);
+      expect(failures()).toEqual([]);
+    });
   });
 
   it('opens the scope for the default notification', async () => {

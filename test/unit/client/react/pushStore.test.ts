@@ -11,7 +11,15 @@ const client = () => createPushClient({ vapidPublicKey: KEY.text, backend: env.b
 describe('pushStore', () => {
   it('starts from what can be read at once, pending until the first state arrives', async () => {
     const store = pushStore(client());
-    expect(store.get()).toEqual({ supported: true, permission: 'default', subscribed: false, synced: false, pending: true, error: undefined });
+    expect(store.get()).toEqual({
+      supported: true,
+      permission: 'default',
+      subscribed: false,
+      synced: false,
+      attributes: undefined,
+      pending: true,
+      error: undefined,
+    });
     const changed = vi.fn();
     store.subscribeStore(changed);
     await until(() => !store.get().pending);
@@ -44,6 +52,20 @@ describe('pushStore', () => {
     expect(seen).toContain(true);
     expect(store.get()).toMatchObject({ permission: 'granted', subscribed: true, synced: true, pending: false, error: undefined });
     expect(env.backend.requests.map((r) => r.method)).toEqual(['POST']);
+  });
+
+  it('setAttributes: shows the attributes the browser keeps, and a read of the same ones keeps their object', async () => {
+    const store = pushStore(client());
+    store.subscribeStore(() => {});
+    await until(() => !store.get().pending);
+    await store.subscribe();
+    expect(await store.setAttributes({ sports: true, lang: 'fr' })).toBeUndefined();
+    expect(store.get()).toMatchObject({ attributes: { sports: true, lang: 'fr' }, pending: false, error: undefined });
+    const { attributes } = store.get();
+    // Another action reads the state again: equal attributes, the same object (no re-render for them).
+    await store.subscribe();
+    expect(store.get().attributes).toBe(attributes);
+    expect(env.backend.requests.map((r) => r.method)).toEqual(['POST', 'POST']);
   });
 
   it('a failed action resolves undefined and shows its error; the next action clears it', async () => {
