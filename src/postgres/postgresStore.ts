@@ -10,10 +10,23 @@ import { postgresSchema } from './postgresSchema.js';
 export interface PostgresStoreOptions {
   /** `postgres://user@host:5432/db`: a pool is made from it (and ended by `close()`). */
   connectionString?: string;
-  /** Your own `pg.Pool`, shared with the rest of the site; `close()` leaves it open. */
+  /**
+   * Your own `pg.Pool`, shared with the rest of the site; `close()` leaves it open. Its
+   * `'error'` events stay yours: pg emits a dropped idle connection there, and a pool
+   * nobody listens to ends the process, so give it `pool.on('error', …)` (tidings adds
+   * no listener of its own to it, and reports to `onError` when it finds none).
+   */
   pool?: Pool;
   /** The schema the tables live in, created on first use. @default 'tidings' */
   schema?: string;
+  /**
+   * Called with what went wrong between calls: a connection of the store's own pool that
+   * dropped while idle (a database restart, a failover, an idle timeout; the pool forgets
+   * it and the next call opens another), or a pool of yours without an `'error'` listener.
+   * A call that meets a dropped connection rejects with `store-failed` instead.
+   * @default a line on console.error
+   */
+  onError?: (error: Error) => void;
 }
 
 interface SubscriptionRow {
@@ -44,16 +57,31 @@ export function postgresStore(options: PostgresStoreOptions = {}): SubscriptionS
   if (!options.pool && typeof options.connectionString !== 'string') {
     throw new TidingsError('invalid-option', { option: 'connectionString', reason: 'give a connectionString or a pool' });
   }
+  if (options.onError !== undefined && typeof options.onError !== 'function') {
+    throw new TidingsError('invalid-option', { option: 'onError', reason: 'must be a function' });
+  }
+  const onError = options.onError ?? ((error: Error) => console.error(`tidings: PostgreSQL: ${error.message}`));
   const t = (table: string): string => `"${schema}".${table}`;
   const ownPool = !options.pool;
+  // Made once, on first use: a failed first use retries the schema, not a new pool.
+  let pool: Pool | undefined = options.pool;
   let ready: Promise<Pool> | undefined;
   let closed = false;
 
   const open = async (): Promise<Pool> => {
-    const pool = options.pool ?? new (requireOptional<typeof Pg>('pg', '8').Pool)({ connectionString: options.connectionString, max: 10 });
+    pool ??= ownedPool(options.connectionString!, onError);
+    if (!ownPool && pool.listenerCount('error') === 0) {
+      onError(new TidingsError('invalid-option', { option: 'pool', reason: "has no 'error' listener: a dropped idle connection will end the process" }));
+    }
     const client = await pool.connect().catch((cause: Error) => {
       throw new TidingsError('store-failed', { reason: `cannot connect to PostgreSQL: ${cause.message}`, cause });
     });
+    // While a client is checked out the pool does not listen to it: a connection that dies
+    // under the schema's statements would emit an 'error' nobody hears. The statement in
+    // flight rejects as well, which is what this call reports.
+    const ignore = (): void => {};
+    client.on('error', ignore);
+    let failed: Error | undefined;
     try {
       // Several servers and senders may start at once: one makes the tables, the others wait.
       await client.query('BEGIN');
@@ -61,10 +89,13 @@ export function postgresStore(options: PostgresStoreOptions = {}): SubscriptionS
       await client.query(postgresSchema(schema));
       await client.query('COMMIT');
     } catch (cause) {
+      failed = cause as Error;
       await client.query('ROLLBACK').catch(() => {});
-      throw new TidingsError('store-failed', { reason: `cannot create the tables in schema ${schema}: ${(cause as Error).message}`, cause });
+      throw new TidingsError('store-failed', { reason: `cannot create the tables in schema ${schema}: ${failed.message}`, cause });
     } finally {
-      client.release();
+      client.removeListener('error', ignore);
+      // A client that failed is not handed to the next call: the pool closes it.
+      client.release(failed);
     }
     return pool;
   };
@@ -76,7 +107,14 @@ export function postgresStore(options: PostgresStoreOptions = {}): SubscriptionS
       ready = undefined;
       throw cause;
     });
-    return (await ready).query<R>(sql, params);
+    const opened = await ready;
+    try {
+      return await opened.query<R>(sql, params);
+    } catch (cause) {
+      // A dropped connection, a statement the server refused: this call fails, the pool
+      // replaces the connection, and the next call runs on a fresh one.
+      throw new TidingsError('store-failed', { reason: `PostgreSQL: ${(cause as Error).message}`, cause });
+    }
   };
 
   return {
@@ -195,10 +233,21 @@ export function postgresStore(options: PostgresStoreOptions = {}): SubscriptionS
     async close() {
       if (closed) return;
       closed = true;
-      const pool = await ready?.catch(() => undefined);
+      await ready?.catch(() => undefined);
       if (pool && ownPool) await pool.end();
     },
   };
+}
+
+/**
+ * The store's own pool, listened to: pg emits an idle connection that drops (a restart,
+ * a failover, `pg_terminate_backend`) as an 'error' on the pool, which would otherwise end
+ * the process. The pool has already discarded that connection when it says so.
+ */
+function ownedPool(connectionString: string, onError: (error: Error) => void): Pool {
+  const pool = new (requireOptional<typeof Pg>('pg', '8').Pool)({ connectionString, max: 10 });
+  pool.on('error', (error) => onError(new TidingsError('store-failed', { reason: `an idle connection dropped: ${error.message}`, cause: error })));
+  return pool;
 }
 
 function fromRow(row: SubscriptionRow): StoredSubscription {
