@@ -5,15 +5,20 @@ import { checkRequestSite } from './checkRequestSite.js';
 import { createRateLimiter, type RateLimit } from './createRateLimiter.js';
 import { createEventsRoute } from './handleEvents.js';
 import { handleRegistration } from './handleRegistration.js';
-import { json, notAllowed } from './json.js';
+import { json, notAllowed, tooManyRequests } from './json.js';
 import type { SubscriptionStore } from '../stores/SubscriptionStore.js';
 import { markUnrouted } from './unrouted.js';
 
 /** Who is asking, as the site's server knows it: attributes to store, `null` to refuse (401), `undefined` for an anonymous visitor. */
 export type Identify = (request: Request) => Attributes | null | undefined | Promise<Attributes | null | undefined>;
 
-/** What the platform knows of a request beyond the Fetch `Request` (toNodeHandler passes the peer's address). */
+/**
+ * What the platform knows of a request beyond the Fetch `Request`. `toNodeHandler` (and
+ * so Express, Connect and Fastify) passes the peer's address; elsewhere pass it yourself
+ * (docs/server.md, "Client addresses"): without it every client shares one rate limit.
+ */
 export interface RequestInfo {
+  /** The address of the peer of the connection (a proxy's when one is in front: see `trustProxy`). */
   clientAddress?: string;
 }
 
@@ -28,8 +33,10 @@ export interface HandlerOptions {
   clientAttributes: readonly string[];
   allowedOrigins: readonly string[];
   eventRate: RateLimit | false;
+  registrationRate: RateLimit | false;
   eventRetentionMs: number;
-  clientKey: ((request: Request, info: RequestInfo) => string) | undefined;
+  /** Names the client for the rate limits, undefined for none (createPushServer makes it from `clientKey` or `trustProxy`). */
+  clientKey: (request: Request, info: RequestInfo) => string | undefined;
   onError: (error: unknown) => void;
 }
 
@@ -38,11 +45,13 @@ export interface HandlerOptions {
  * validated; a bad one gets a 400 JSON error naming the field, an oversize one 413.
  * Registration is open to the internet, so the handler trusts the browser for nothing
  * but the subscription: identity comes from `identify`, state changes must be JSON and
- * same-site, and events are rate-limited per client and kept for a bounded time.
+ * same-site, registrations and events are rate-limited per client, and events are kept
+ * for a bounded time.
  */
 export function createHandler(options: HandlerOptions): (request: Request, info?: RequestInfo) => Promise<Response> {
   const { store, routePath, onError } = options;
   const events = createEventsRoute(options, options.eventRate ? createRateLimiter(options.eventRate) : undefined);
+  const registrations = options.registrationRate ? createRateLimiter(options.registrationRate) : undefined;
 
   return async (request, info = {}) => {
     let url: URL;
@@ -69,6 +78,10 @@ export function createHandler(options: HandlerOptions): (request: Request, info?
       }
       if (collection === 'subscriptions' && id === undefined) {
         if (request.method !== 'POST') return notAllowed('POST');
+        // Counted before the body is read: junk costs its sender the allowance, not us the work.
+        const key = registrations && options.clientKey(request, info);
+        const wait = key === undefined ? 0 : registrations!.take(key, 1);
+        if (wait > 0) return tooManyRequests(wait);
         return await handleRegistration(request, info, options);
       }
       if (collection === 'subscriptions' && id) {
