@@ -4,7 +4,7 @@ import type { Attributes, SealKey, TidingsEvent } from '../shared/protocol.js';
 import { TidingsError } from '../shared/TidingsError.js';
 import { requireOptional } from '../server/common/requireOptional.js';
 import { newId } from '../server/crypto/newId.js';
-import type { StoredSubscription, SubscriptionStore } from '../server/stores/SubscriptionStore.js';
+import type { StoredSubscription, SubscriptionQuery, SubscriptionStore } from '../server/stores/SubscriptionStore.js';
 import { postgresSchema } from './postgresSchema.js';
 
 export interface PostgresStoreOptions {
@@ -158,17 +158,8 @@ export function postgresStore(options: PostgresStoreOptions = {}): SubscriptionS
       return ((await query(`DELETE FROM ${t('subscriptions')} WHERE id = $1`, [id])).rowCount ?? 0) > 0;
     },
     async findSubscriptions(filter = {}) {
-      const where: string[] = [];
-      const params: unknown[] = [];
-      if (filter.ids) {
-        if (filter.ids.length === 0) return [];
-        params.push(filter.ids);
-        where.push(`id = ANY($${params.length}::text[])`);
-      }
-      if (filter.attributes && Object.keys(filter.attributes).length > 0) {
-        params.push(JSON.stringify(filter.attributes));
-        where.push(`attributes @> $${params.length}::jsonb`);
-      }
+      if (filter.ids?.length === 0) return [];
+      const { where, params } = whereOf(filter);
       let tail = 'ORDER BY created_at, id';
       if (filter.limit !== undefined) {
         // Keyset paging: the primary key gives the order and the start, so a page deep
@@ -182,6 +173,12 @@ export function postgresStore(options: PostgresStoreOptions = {}): SubscriptionS
       }
       const sql = `SELECT * FROM ${t('subscriptions')} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ${tail}`;
       return (await query<SubscriptionRow>(sql, params)).rows.map(fromRow);
+    },
+    async countSubscriptions(filter = {}) {
+      if (filter.ids?.length === 0) return 0;
+      const { where, params } = whereOf(filter);
+      const sql = `SELECT count(*) AS n FROM ${t('subscriptions')} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`;
+      return Number((await query<{ n: string }>(sql, params)).rows[0]!.n);
     },
     async addEvents(list) {
       if (list.length === 0) return 0;
@@ -237,6 +234,21 @@ export function postgresStore(options: PostgresStoreOptions = {}): SubscriptionS
       if (pool && ownPool) await pool.end();
     },
   };
+}
+
+/** The conditions of a query (without its paging), for findSubscriptions and countSubscriptions. */
+function whereOf(filter: SubscriptionQuery): { where: string[]; params: unknown[] } {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (filter.ids) {
+    params.push(filter.ids);
+    where.push(`id = ANY($${params.length}::text[])`);
+  }
+  if (filter.attributes && Object.keys(filter.attributes).length > 0) {
+    params.push(JSON.stringify(filter.attributes));
+    where.push(`attributes @> $${params.length}::jsonb`);
+  }
+  return { where, params };
 }
 
 /**
