@@ -4,8 +4,9 @@ import type { Attributes, SealKey, TidingsEvent } from '../shared/protocol.js';
 import { TidingsError } from '../shared/TidingsError.js';
 import { requireOptional } from '../server/common/requireOptional.js';
 import { newId } from '../server/crypto/newId.js';
-import type { StoredSubscription, SubscriptionQuery, SubscriptionStore } from '../server/stores/SubscriptionStore.js';
+import type { StoredSubscription, SubscriptionStore } from '../server/stores/SubscriptionStore.js';
 import { postgresSchema } from './postgresSchema.js';
+import { withClient } from './withClient.js';
 
 export interface PostgresStoreOptions {
   /** `postgres://user@host:5432/db`: a pool is made from it (and ended by `close()`). */
@@ -73,30 +74,18 @@ export function postgresStore(options: PostgresStoreOptions = {}): SubscriptionS
     if (!ownPool && pool.listenerCount('error') === 0) {
       onError(new TidingsError('invalid-option', { option: 'pool', reason: "has no 'error' listener: a dropped idle connection will end the process" }));
     }
-    const client = await pool.connect().catch((cause: Error) => {
-      throw new TidingsError('store-failed', { reason: `cannot connect to PostgreSQL: ${cause.message}`, cause });
+    await withClient(pool, async (client) => {
+      try {
+        // Several servers and senders may start at once: one makes the tables, the others wait.
+        await client.query('BEGIN');
+        await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`tidings:${schema}`]);
+        await client.query(postgresSchema(schema));
+        await client.query('COMMIT');
+      } catch (cause) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw new TidingsError('store-failed', { reason: `cannot create the tables in schema ${schema}: ${(cause as Error).message}`, cause });
+      }
     });
-    // While a client is checked out the pool does not listen to it: a connection that dies
-    // under the schema's statements would emit an 'error' nobody hears. The statement in
-    // flight rejects as well, which is what this call reports.
-    const ignore = (): void => {};
-    client.on('error', ignore);
-    let failed: Error | undefined;
-    try {
-      // Several servers and senders may start at once: one makes the tables, the others wait.
-      await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`tidings:${schema}`]);
-      await client.query(postgresSchema(schema));
-      await client.query('COMMIT');
-    } catch (cause) {
-      failed = cause as Error;
-      await client.query('ROLLBACK').catch(() => {});
-      throw new TidingsError('store-failed', { reason: `cannot create the tables in schema ${schema}: ${failed.message}`, cause });
-    } finally {
-      client.removeListener('error', ignore);
-      // A client that failed is not handed to the next call: the pool closes it.
-      client.release(failed);
-    }
     return pool;
   };
 
@@ -158,8 +147,17 @@ export function postgresStore(options: PostgresStoreOptions = {}): SubscriptionS
       return ((await query(`DELETE FROM ${t('subscriptions')} WHERE id = $1`, [id])).rowCount ?? 0) > 0;
     },
     async findSubscriptions(filter = {}) {
-      if (filter.ids?.length === 0) return [];
-      const { where, params } = whereOf(filter);
+      const where: string[] = [];
+      const params: unknown[] = [];
+      if (filter.ids) {
+        if (filter.ids.length === 0) return [];
+        params.push(filter.ids);
+        where.push(`id = ANY($${params.length}::text[])`);
+      }
+      if (filter.attributes && Object.keys(filter.attributes).length > 0) {
+        params.push(JSON.stringify(filter.attributes));
+        where.push(`attributes @> $${params.length}::jsonb`);
+      }
       let tail = 'ORDER BY created_at, id';
       if (filter.limit !== undefined) {
         // Keyset paging: the primary key gives the order and the start, so a page deep
@@ -173,12 +171,6 @@ export function postgresStore(options: PostgresStoreOptions = {}): SubscriptionS
       }
       const sql = `SELECT * FROM ${t('subscriptions')} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ${tail}`;
       return (await query<SubscriptionRow>(sql, params)).rows.map(fromRow);
-    },
-    async countSubscriptions(filter = {}) {
-      if (filter.ids?.length === 0) return 0;
-      const { where, params } = whereOf(filter);
-      const sql = `SELECT count(*) AS n FROM ${t('subscriptions')} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`;
-      return Number((await query<{ n: string }>(sql, params)).rows[0]!.n);
     },
     async addEvents(list) {
       if (list.length === 0) return 0;
@@ -234,21 +226,6 @@ export function postgresStore(options: PostgresStoreOptions = {}): SubscriptionS
       if (pool && ownPool) await pool.end();
     },
   };
-}
-
-/** The conditions of a query (without its paging), for findSubscriptions and countSubscriptions. */
-function whereOf(filter: SubscriptionQuery): { where: string[]; params: unknown[] } {
-  const where: string[] = [];
-  const params: unknown[] = [];
-  if (filter.ids) {
-    params.push(filter.ids);
-    where.push(`id = ANY($${params.length}::text[])`);
-  }
-  if (filter.attributes && Object.keys(filter.attributes).length > 0) {
-    params.push(JSON.stringify(filter.attributes));
-    where.push(`attributes @> $${params.length}::jsonb`);
-  }
-  return { where, params };
 }
 
 /**

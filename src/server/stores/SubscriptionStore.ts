@@ -53,12 +53,6 @@ export interface SubscriptionStore {
   deleteSubscription(id: string): Promise<boolean>;
   findSubscriptions(query?: SubscriptionQuery): Promise<StoredSubscription[]>;
   /**
-   * How many subscriptions match `query` (its `limit` and `after` ignored): the queue's
-   * progress knows its total from the start. Optional: without it the queue counts by
-   * reading the pages, which costs as much as reading the audience once.
-   */
-  countSubscriptions?(query?: SubscriptionQuery): Promise<number>;
-  /**
    * Records a push's outcome for pruning: `failed: true` sets `failingSince` to `at`
    * when it is not set yet; `failed: false` clears it. Unknown ids are ignored.
    */

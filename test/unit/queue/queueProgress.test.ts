@@ -80,16 +80,6 @@ describe.runIf(up)('a queued send knows its total from the start', () => {
     const final = await queue.wait(id, { interval: 10 });
     expect(final).toEqual({ id, state: 'done', total: 22, sent: 22, gone: 0, failed: 0 });
   });
-
-  it('counts by reading the pages when a store has no countSubscriptions', async () => {
-    name = freshName('tidings-total');
-    const inner = memoryStore();
-    await fill(inner, 13);
-    const { countSubscriptions: _, ...store } = inner;
-    queue = createSendQueue({ redis: redisUrl, store, vapid, name, allowLoopbackEndpoints: true });
-    const { id } = await queue.send({ v: 1, notification: { title: 'Counted by paging' } }, { to: { attributes: { team: 'blue' } } });
-    expect((await queue.status(id)).total).toBe(9);
-  });
 });
 
 describe.runIf(up)('a sender lost mid-batch', () => {

@@ -22,11 +22,6 @@ export function memoryStore(options: MemoryStoreOptions = {}): SubscriptionStore
   const matches = (entry: StoredSubscription, query: SubscriptionQuery): boolean =>
     Object.entries(query.attributes ?? {}).every(([key, value]) => entry.attributes[key] === value);
 
-  const matching = (query: SubscriptionQuery): StoredSubscription[] => {
-    const candidates = query.ids ? [...new Set(query.ids)].flatMap((id) => subscriptions.get(id) ?? []) : [...subscriptions.values()];
-    return candidates.filter((entry) => matches(entry, query));
-  };
-
   return {
     async saveSubscription({ subscription, sealKey, attributes }) {
       const now = Date.now();
@@ -69,7 +64,10 @@ export function memoryStore(options: MemoryStoreOptions = {}): SubscriptionStore
       return true;
     },
     async findSubscriptions(query = {}) {
-      let found = matching(query);
+      const candidates = query.ids
+        ? [...new Set(query.ids)].flatMap((id) => subscriptions.get(id) ?? [])
+        : [...subscriptions.values()];
+      let found = candidates.filter((entry) => matches(entry, query));
       if (query.limit !== undefined) {
         const { after, limit } = query;
         found = found
@@ -78,9 +76,6 @@ export function memoryStore(options: MemoryStoreOptions = {}): SubscriptionStore
           .slice(0, limit);
       }
       return found.map((entry) => structuredClone(entry));
-    },
-    async countSubscriptions(query = {}) {
-      return matching(query).length;
     },
     async addEvents(list) {
       let added = 0;

@@ -3,7 +3,7 @@ import type { Attributes, SealKey, TidingsEvent } from '../../../shared/protocol
 import { TidingsError } from '../../../shared/TidingsError.js';
 import { newId } from '../../crypto/newId.js';
 import { missingDependency, requireOptional } from '../../common/requireOptional.js';
-import type { StoredSubscription, SubscriptionQuery, SubscriptionStore } from '../SubscriptionStore.js';
+import type { StoredSubscription, SubscriptionStore } from '../SubscriptionStore.js';
 import { sqliteSchema } from './sqliteSchema.js';
 
 
@@ -114,8 +114,18 @@ export function sqliteStore(file: string): SubscriptionStore {
       return statements.delete.run(id).changes > 0;
     },
     async findSubscriptions(query = {}) {
-      if (query.ids?.length === 0) return [];
-      const { where, params } = whereOf(query);
+      const where: string[] = [];
+      const params: unknown[] = [];
+      if (query.ids) {
+        if (query.ids.length === 0) return [];
+        // json_each keeps this one statement however many ids there are.
+        where.push('id IN (SELECT value FROM json_each(?))');
+        params.push(JSON.stringify(query.ids));
+      }
+      for (const [key, value] of Object.entries(query.attributes ?? {})) {
+        where.push('id IN (SELECT subscription_id FROM subscription_attributes WHERE key = ? AND value = ?)');
+        params.push(key, JSON.stringify(value));
+      }
       if (query.limit === undefined) {
         if (where.length === 0) return statements.all.all().map(fromRow);
         const sql = `SELECT * FROM subscriptions WHERE ${where.join(' AND ')} ORDER BY created_at, id`;
@@ -129,12 +139,6 @@ export function sqliteStore(file: string): SubscriptionStore {
       }
       const sql = `SELECT * FROM subscriptions ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ?`;
       return (db.prepare(sql).all(...params, query.limit) as SubscriptionRow[]).map(fromRow);
-    },
-    async countSubscriptions(query = {}) {
-      if (query.ids?.length === 0) return 0;
-      const { where, params } = whereOf(query);
-      const sql = `SELECT count(*) AS n FROM subscriptions ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`;
-      return (db.prepare(sql).get(...params) as { n: number }).n;
     },
     async addEvents(list) {
       return addEvents(list);
@@ -168,22 +172,6 @@ export function sqliteStore(file: string): SubscriptionStore {
       if (db.open) db.close();
     },
   };
-}
-
-/** The conditions of a query (without its paging), for findSubscriptions and countSubscriptions. */
-function whereOf(query: SubscriptionQuery): { where: string[]; params: unknown[] } {
-  const where: string[] = [];
-  const params: unknown[] = [];
-  if (query.ids) {
-    // json_each keeps this one statement however many ids there are.
-    where.push('id IN (SELECT value FROM json_each(?))');
-    params.push(JSON.stringify(query.ids));
-  }
-  for (const [key, value] of Object.entries(query.attributes ?? {})) {
-    where.push('id IN (SELECT subscription_id FROM subscription_attributes WHERE key = ? AND value = ?)');
-    params.push(key, JSON.stringify(value));
-  }
-  return { where, params };
 }
 
 function fromRow(row: SubscriptionRow): StoredSubscription {
