@@ -112,6 +112,11 @@ export async function startDemo(options = {}) {
   await new Promise((done, fail) => {
     site.once('error', fail);
     site.listen(port, host, done);
+  }).catch(async (error) => {
+    // The site's port is taken: what started before it must not keep the process alive.
+    await pushService.close();
+    await store.close();
+    throw error;
   });
   const origin = `http://${host}:${site.address().port}`;
   const profileDir = writeFirefoxProfile(join(dataDir, 'firefox-profile'), pushService.firefoxPrefs());

@@ -3,6 +3,7 @@ import type { PushService } from '../testing/index.js';
 import { options } from './options.js';
 import { portOption } from './portOption.js';
 import { printUntilStopped } from './printUntilStopped.js';
+import { startupError } from './startupError.js';
 
 /** What the CLI uses of demo/startDemo.mjs, a plain module without declarations. */
 interface DemoModule {
@@ -42,7 +43,7 @@ export async function demo(args: string[]): Promise<number> {
   } catch (error) {
     // A page-only install has none of the server packages: name all the demo needs at
     // once, rather than one per attempt.
-    if ((error as { code?: unknown } | undefined)?.code !== 'missing-dependency') throw error;
+    if ((error as { code?: unknown } | undefined)?.code !== 'missing-dependency') startupError(error);
     process.stderr.write(`tidings: the demo runs a backend; install its packages first:\n  npm install better-sqlite3@12 web-push@3 ws@8\n(${(error as Error).message})\n`);
     return 1;
   }

@@ -29,7 +29,8 @@ Commands:
   sender --redis URL --store postgres://…|FILE.db [--env FILE] [--concurrency N]
          [--schema NAME] [--queue NAME] [--stall-timeout MS] [--allow-loopback]
       Deliver queued sends until SIGTERM (then finish the batch in flight and exit 0).
-      Run one per core, on as many machines as you like. See docs/scale.md.
+      Run one per core, on as many machines as you like. --stall-timeout: the longest
+      a killed sender's batch waits before another takes it (default 10000). See docs/scale.md.
   dashboard --store FILE.db|postgres://… [--schema NAME] [--redis URL [--queue NAME]]
             [--port N] [--host ADDRESS] [--env FILE] [--allow-loopback]
       Run the dashboard alone on http://127.0.0.1:4900/ (see docs/dashboard.md). Sign in

@@ -5,12 +5,13 @@ import { join } from 'node:path';
 import { options } from './options.js';
 import { portOption } from './portOption.js';
 import { printUntilStopped } from './printUntilStopped.js';
+import { startupError } from './startupError.js';
 
 export async function pushService(args: string[]): Promise<number> {
   const values = options(args, { port: { type: 'string' }, tls: { type: 'boolean' } });
   const port = portOption(values.port, '--port') ?? 0;
   const { startPushService } = await import('../testing/index.js');
-  const service = await startPushService({ port, tls: Boolean(values.tls) });
+  const service = await startPushService({ port, tls: Boolean(values.tls) }).catch(startupError);
   const lines = [`Push service: ${service.url}`, `WebSocket (Firefox): ${service.webSocketUrl}`];
   if (service.ca) {
     const caFile = join(tmpdir(), `tidings-push-ca-${process.pid}.pem`);

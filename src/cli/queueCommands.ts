@@ -64,6 +64,15 @@ async function guarded(run: () => Promise<number>): Promise<number> {
   }
 }
 
+/**
+ * `--stall-timeout MS`: the longest a lost sender's batch waits, split as the defaults
+ * split their 10 s: a lock that lapses after four fifths of it, checked every fifth (1 s at least).
+ */
+function stallOptions(ms: number): { lockDuration: number; stalledInterval: number } {
+  const stalledInterval = Math.max(1000, Math.round(ms / 5));
+  return { lockDuration: ms - stalledInterval, stalledInterval };
+}
+
 /** `tidings sender`: delivers queued sends until SIGTERM or SIGINT. */
 export async function sender(args: string[]): Promise<number> {
   const values = options(args, {
@@ -72,8 +81,7 @@ export async function sender(args: string[]): Promise<number> {
     'stall-timeout': { type: 'string' },
   });
   const concurrency = integer(values.concurrency, '--concurrency');
-  const stallTimeout = integer(values['stall-timeout'], '--stall-timeout', 1000);
-  const shared = await connect(values, 'sender');
+  const stallTimeout = integer(values['stall-timeout'], '--stall-timeout', 2000);
   const { startSendWorker } = await import('../queue/index.js');
   // Listen first: a SIGTERM while connecting still ends in a clean exit.
   let stop!: (signal: string) => void;
@@ -81,11 +89,13 @@ export async function sender(args: string[]): Promise<number> {
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
   return guarded(async () => {
+    // Inside guarded: a store option the library refuses (--schema 'a"b') is a usage error too.
+    const shared = await connect(values, 'sender');
     try {
       const worker = await startSendWorker({
         ...shared,
         ...(concurrency ? { concurrency } : {}),
-        ...(stallTimeout ? { lockDuration: stallTimeout, stalledInterval: stallTimeout } : {}),
+        ...(stallTimeout ? stallOptions(stallTimeout) : {}),
       });
       process.stdout.write(`tidings sender ${process.pid}: taking sends from queue "${shared.name ?? 'tidings'}" (SIGTERM stops it)\n`);
       const signal = await stopped;
@@ -109,11 +119,12 @@ export async function queueSend(args: string[]): Promise<number> {
   });
   const { envelope, sendOptions } = messageFromFlags(values);
   const batchSize = integer(values['batch-size'], '--batch-size');
-  const shared = await connect(values, 'send');
   const { createSendQueue } = await import('../queue/index.js');
   return guarded(async () => {
-    const queue = createSendQueue({ ...shared, ...(batchSize ? { batchSize } : {}) });
+    const shared = await connect(values, 'send');
+    let queue: ReturnType<typeof createSendQueue> | undefined;
     try {
+      queue = createSendQueue({ ...shared, ...(batchSize ? { batchSize } : {}) });
       const { id } = await queue.send(envelope, sendOptions);
       if (values['no-wait']) {
         process.stdout.write(`${id}\n`);
@@ -126,7 +137,7 @@ export async function queueSend(args: string[]): Promise<number> {
       if (final.state === 'failed') process.stderr.write(`send failed: ${final.error ?? 'unknown error'}\n`);
       return final.state === 'failed' || final.failed > 0 ? 1 : 0;
     } finally {
-      await queue.close();
+      await queue?.close();
       await shared.store.close();
     }
   });

@@ -9,14 +9,28 @@ import { postgresWhere } from './postgresAudience.js';
 import { fromRow, type SubscriptionRow } from './postgresRows.js';
 import { postgresSchema } from './postgresSchema.js';
 import { saveInTransaction } from './postgresSaveSubscription.js';
+import { withClient } from './withClient.js';
 
 export interface PostgresStoreOptions {
   /** `postgres://user@host:5432/db`: a pool is made from it (and ended by `close()`). */
   connectionString?: string;
-  /** Your own `pg.Pool`, shared with the rest of the site; `close()` leaves it open. */
+  /**
+   * Your own `pg.Pool`, shared with the rest of the site; `close()` leaves it open. Its
+   * `'error'` events stay yours: pg emits a dropped idle connection there, and a pool
+   * nobody listens to ends the process, so give it `pool.on('error', …)` (tidings adds
+   * no listener of its own to it, and reports to `onError` when it finds none).
+   */
   pool?: Pool;
   /** The schema the tables live in, created on first use. @default 'tidings' */
   schema?: string;
+  /**
+   * Called with what went wrong between calls: a connection of the store's own pool that
+   * dropped while idle (a database restart, a failover, an idle timeout; the pool forgets
+   * it and the next call opens another), or a pool of yours without an `'error'` listener.
+   * A call that meets a dropped connection rejects with `store-failed` instead.
+   * @default a line on console.error
+   */
+  onError?: (error: Error) => void;
 }
 
 /**
@@ -34,32 +48,39 @@ export function postgresStore(options: PostgresStoreOptions = {}): SubscriptionS
   if (!options.pool && typeof options.connectionString !== 'string') {
     throw new TidingsError('invalid-option', { option: 'connectionString', reason: 'give a connectionString or a pool' });
   }
+  if (options.onError !== undefined && typeof options.onError !== 'function') {
+    throw new TidingsError('invalid-option', { option: 'onError', reason: 'must be a function' });
+  }
+  const onError = options.onError ?? ((error: Error) => console.error(`tidings: PostgreSQL: ${error.message}`));
   const t = (table: string): string => `"${schema}".${table}`;
   const ownPool = !options.pool;
+  // Made once, on first use: a failed first use retries the schema, not a new pool.
+  let pool: Pool | undefined = options.pool;
   let ready: Promise<Pool> | undefined;
   let closed = false;
 
   const open = async (): Promise<Pool> => {
-    const pool = options.pool ?? new (requireOptional<typeof Pg>('pg', '8').Pool)({ connectionString: options.connectionString, max: 10 });
-    const client = await pool.connect().catch((cause: Error) => {
-      throw new TidingsError('store-failed', { reason: `cannot connect to PostgreSQL: ${cause.message}`, cause });
-    });
-    try {
-      // Several servers and senders may start at once: one makes the tables, the others wait.
-      await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`tidings:${schema}`]);
-      await client.query(postgresSchema(schema));
-      await client.query('COMMIT');
-    } catch (cause) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw new TidingsError('store-failed', { reason: `cannot create the tables in schema ${schema}: ${(cause as Error).message}`, cause });
-    } finally {
-      client.release();
+    pool ??= ownedPool(options.connectionString!, onError);
+    if (!ownPool && pool.listenerCount('error') === 0) {
+      onError(new TidingsError('invalid-option', { option: 'pool', reason: "has no 'error' listener: a dropped idle connection will end the process" }));
     }
+    await withClient(pool, async (client) => {
+      try {
+        // Several servers and senders may start at once: one makes the tables, the others wait.
+        await client.query('BEGIN');
+        await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`tidings:${schema}`]);
+        await client.query(postgresSchema(schema));
+        await client.query('COMMIT');
+      } catch (cause) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw new TidingsError('store-failed', { reason: `cannot create the tables in schema ${schema}: ${(cause as Error).message}`, cause });
+      }
+    });
     return pool;
   };
 
-  const pool = async (): Promise<Pool> => {
+  /** The pool, with the tables made (once, on first use). */
+  const connected = async (): Promise<Pool> => {
     if (closed) throw new TidingsError('store-failed', { reason: 'the store is closed' });
     // A failed first use (database down) is tried again on the next call, not remembered.
     ready ??= open().catch((cause: unknown) => {
@@ -68,22 +89,32 @@ export function postgresStore(options: PostgresStoreOptions = {}): SubscriptionS
     });
     return ready;
   };
-  const query = async <R extends QueryResultRow>(sql: string, params: unknown[] = []) => (await pool()).query<R>(sql, params);
-  /** Runs `work` on one connection inside BEGIN … COMMIT (ROLLBACK when it throws). */
-  const transaction = async <T>(work: (client: PoolClient) => Promise<T>): Promise<T> => {
-    const client = await (await pool()).connect();
+  const query = async <R extends QueryResultRow>(sql: string, params: unknown[] = []) => {
+    const opened = await connected();
     try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw error;
-    } finally {
-      client.release();
+      return await opened.query<R>(sql, params);
+    } catch (cause) {
+      // A dropped connection, a statement the server refused: this call fails, the pool
+      // replaces the connection, and the next call runs on a fresh one.
+      throw new TidingsError('store-failed', { reason: `PostgreSQL: ${(cause as Error).message}`, cause });
     }
   };
+  /**
+   * Runs `work` on one connection inside BEGIN … COMMIT (ROLLBACK when it throws), heard
+   * by withClient so that a connection dying mid-transaction fails this call, not the process.
+   */
+  const transaction = async <T>(work: (client: PoolClient) => Promise<T>): Promise<T> =>
+    withClient(await connected(), async (client) => {
+      await client.query('BEGIN');
+      try {
+        const result = await work(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw error;
+      }
+    });
 
   return {
     async saveSubscription(request, decide) {
@@ -198,8 +229,19 @@ export function postgresStore(options: PostgresStoreOptions = {}): SubscriptionS
     async close() {
       if (closed) return;
       closed = true;
-      const pool = await ready?.catch(() => undefined);
+      await ready?.catch(() => undefined);
       if (pool && ownPool) await pool.end();
     },
   };
+}
+
+/**
+ * The store's own pool, listened to: pg emits an idle connection that drops (a restart,
+ * a failover, `pg_terminate_backend`) as an 'error' on the pool, which would otherwise end
+ * the process. The pool has already discarded that connection when it says so.
+ */
+function ownedPool(connectionString: string, onError: (error: Error) => void): Pool {
+  const pool = new (requireOptional<typeof Pg>('pg', '8').Pool)({ connectionString, max: 10 });
+  pool.on('error', (error) => onError(new TidingsError('store-failed', { reason: `an idle connection dropped: ${error.message}`, cause: error })));
+  return pool;
 }

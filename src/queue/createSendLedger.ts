@@ -6,10 +6,18 @@ import type { SendState, SendStatus } from './queueTypes.js';
 
 /** What a queued send is, kept in Redis beside its jobs (the jobs carry only ids and cursors). */
 export interface SendRecord {
+  /**
+   * The record's shape: 1 since ids were escaped in keys. Absent in records of tidings
+   * 0.1.0, which have the same fields. A sender refuses a shape it does not know.
+   */
+  v?: number;
   message: PreparedMessage;
   query: SubscriptionQuery;
   batchSize: number;
 }
+
+/** The record shape this version writes and reads. */
+export const RECORD_VERSION = 1;
 
 /** What became of one subscriber, as counted. */
 export type Outcome = 'sent' | 'gone' | 'failed';
@@ -22,6 +30,8 @@ export interface LedgerClient {
   hget(key: string, field: string): Promise<string | null>;
   hmget(key: string, ...fields: string[]): Promise<(string | null)[]>;
   get(key: string): Promise<string | null>;
+  type(key: string): Promise<string>;
+  expire(key: string, seconds: number): Promise<number>;
   eval(script: string, numberOfKeys: number, ...args: (string | number)[]): Promise<unknown>;
   evalsha(sha: string, numberOfKeys: number, ...args: (string | number)[]): Promise<unknown>;
 }
@@ -71,9 +81,19 @@ const WORKING_KEYS_TTL = 3600;
 const STATUS_TTL = 7 * 86_400;
 
 /**
- * A send's record, progress and exact counts in Redis, under `tidings:{name}:send:{id}`.
- * Outcomes are kept per subscriber (`…:outcomes`), so a batch taken again after a crash
- * skips whom it already reached and counts nobody twice.
+ * A message id as it appears in a key: `%` and `:` escaped, so one send's id can never
+ * spell another send's keys (`order-7:batch:0` was the first batch of `order-7`). An id
+ * without either (every generated id, most of a site's own) is its own key part, as it was
+ * before escaping: sends queued by tidings 0.1.0 are read where they are.
+ */
+export function idKey(id: string): string {
+  return id.replace(/%/g, '%25').replace(/:/g, '%3A');
+}
+
+/**
+ * A send's record, progress and exact counts in Redis, under `tidings:{name}:send:{id}`
+ * (the id escaped, see idKey). Outcomes are kept per subscriber (`…:outcomes`), so a batch
+ * taken again after a crash skips whom it already reached and counts nobody twice.
  */
 export function createSendLedger(client: LedgerClient, name: string) {
   // EVALSHA sends 40 bytes instead of the script; Redis forgets scripts on restart, hence the fallback.
@@ -106,7 +126,7 @@ export function createSendLedger(client: LedgerClient, name: string) {
     }
   };
 
-  const base = (id: string) => `tidings:${name}:send:${id}`;
+  const base = (id: string) => `tidings:${name}:send:${idKey(id)}`;
   const keys = (id: string) => ({
     status: base(id),
     outcomes: `${base(id)}:outcomes`,
@@ -115,22 +135,40 @@ export function createSendLedger(client: LedgerClient, name: string) {
   });
 
   return {
-    /** Records a new send; false when one with this id exists already (its id was reused). */
-    async create(id: string, record: SendRecord): Promise<boolean> {
+    /**
+     * Records a new send, with its audience as counted now; false when one with this id
+     * exists already (its id was reused).
+     */
+    async create(id: string, record: SendRecord, counted: number): Promise<boolean> {
       const { status } = keys(id);
       const created = await client.hsetnx(status, 'record', JSON.stringify(record));
-      if (created === 1) await client.hset(status, 'state', 'queued', 'createdAt', String(Date.now()));
+      if (created === 1) await client.hset(status, 'state', 'queued', 'createdAt', String(Date.now()), 'counted', String(counted));
       return created === 1;
     },
 
-    async record(id: string): Promise<SendRecord | undefined> {
+    /** The record as stored, parsed but not trusted (checkRecord says whether it can be sent). */
+    async record(id: string): Promise<unknown> {
       const text = await client.hget(keys(id).status, 'record');
-      return text === null ? undefined : (JSON.parse(text) as SendRecord);
+      if (text === null) return undefined;
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        return text;
+      }
+    },
+
+    /**
+     * True when tidings 0.1.0 may have queued this id under its unescaped keys, where they
+     * can be another send's: such a send is refused, never guessed at.
+     */
+    async queuedUnescaped(id: string): Promise<boolean> {
+      return idKey(id) !== id && (await client.type(`tidings:${name}:send:${id}`)) !== 'none';
     },
 
     async status(id: string): Promise<SendStatus> {
       const fields = await client.hgetall(keys(id).status);
-      if (!fields.record) throw new TidingsError('queue-failed', { reason: `no send with id ${id}` });
+      // A send that failed before it could be read (its record refused or missing) has a state only.
+      if (!fields.record && !fields.state) throw new TidingsError('queue-failed', { reason: `no send with id ${id}` });
       const status: SendStatus = {
         id,
         state: (fields.state ?? 'queued') as SendState,
@@ -138,8 +176,10 @@ export function createSendLedger(client: LedgerClient, name: string) {
         gone: Number(fields.gone ?? 0),
         failed: Number(fields.failed ?? 0),
       };
-      // The audience is known once its last batch has been read from the store.
+      // The audience as counted when queued, until its last batch is read: then exactly
+      // the subscribers the batches fixed (those who came or went meanwhile included or not).
       if (fields.lastBatch !== undefined) status.total = Number(fields.planned ?? 0);
+      else if (fields.counted !== undefined) status.total = Number(fields.counted);
       if (fields.error) status.error = fields.error;
       return status;
     },
@@ -188,6 +228,7 @@ export function createSendLedger(client: LedgerClient, name: string) {
     async fail(id: string, reason: string): Promise<void> {
       const { status } = keys(id);
       await client.hset(status, 'state', 'failed', 'error', reason.slice(0, 500), 'finishedAt', String(Date.now()));
+      await client.expire(status, STATUS_TTL);
     },
   };
 }

@@ -1,8 +1,10 @@
 import type { Queue } from 'bullmq';
 import { toSubscriptionQuery } from '../server/audience/toSubscriptionQuery.js';
 import { TidingsError } from '../shared/TidingsError.js';
-import { createSendLedger, type LedgerClient, type SendLedger } from './createSendLedger.js';
-import { integerOption as positive } from '../server/common/checkOptions.js';
+import { createSendLedger, RECORD_VERSION, type LedgerClient, type SendLedger } from './createSendLedger.js';
+import { countAudience } from './countAudience.js';
+import { integerOption as positive, invalidOption as invalid } from '../server/common/checkOptions.js';
+import { MAX_BATCH_SIZE } from './checkBatch.js';
 import { batchJobId, batchJobOptions, loadBullmq, queueSetup, type BatchJob } from './queueSetup.js';
 import type { SendQueue, SendQueueOptions, SendStatus } from './queueTypes.js';
 
@@ -14,8 +16,10 @@ import type { SendQueue, SendQueueOptions, SendStatus } from './queueTypes.js';
  */
 export function createSendQueue(options: SendQueueOptions): SendQueue {
   const { name, connection, sender } = queueSetup(options, 1);
+  const { store } = options;
   const batchSize = positive(options.batchSize, 500, 'batchSize');
-  let opened: Promise<{ queue: Queue; ledger: SendLedger }> | undefined;
+  if (batchSize > MAX_BATCH_SIZE) invalid('batchSize', `must be at most ${MAX_BATCH_SIZE}`);
+  let opened: Promise<{ queue: Queue; ledger: SendLedger; client: ActiveClient }> | undefined;
   let closed = false;
 
   const open = () => {
@@ -27,7 +31,7 @@ export function createSendQueue(options: SendQueueOptions): SendQueue {
       // event would end the process.
       queue.on('error', () => {});
       const client = await queue.waitUntilReady();
-      return { queue, ledger: createSendLedger(client as unknown as LedgerClient, name) };
+      return { queue, ledger: createSendLedger(client as unknown as LedgerClient, name), client: client as unknown as ActiveClient };
     })().catch((cause: unknown) => {
       opened = undefined;
       throw cause instanceof TidingsError ? cause : new TidingsError('queue-failed', { reason: String(cause), cause });
@@ -36,7 +40,15 @@ export function createSendQueue(options: SendQueueOptions): SendQueue {
   };
 
   async function status(id: string): Promise<SendStatus> {
-    return (await open()).ledger.status(id);
+    const { queue, ledger, client } = await open();
+    return redisCall(async () => {
+      const current = await ledger.status(id);
+      if (current.state === 'running' || current.state === 'queued') {
+        const stalled = await lostBatches(queue, client, id);
+        if (stalled > 0) current.stalled = stalled;
+      }
+      return current;
+    });
   }
 
   return {
@@ -46,10 +58,15 @@ export function createSendQueue(options: SendQueueOptions): SendQueue {
       const query = toSubscriptionQuery(sendOptions.to);
       const { id } = message.envelope;
       const { queue, ledger } = await open();
-      await ledger.create(id, { message, query, batchSize });
-      // Added even when the send existed: a call retried after a crash between the two
-      // writes still queues its first batch, and BullMQ keeps one job per id.
-      await queue.add('batch', { id, k: 0 }, { jobId: batchJobId(id, 0), ...batchJobOptions });
+      // Counted now, so progress has a total from the start; the batches, read later, fix
+      // who is actually sent to (status.total then says exactly how many).
+      const counted = await countAudience(store, query);
+      await redisCall(async () => {
+        await ledger.create(id, { v: RECORD_VERSION, message, query, batchSize }, counted);
+        // Added even when the send existed: a call retried after a crash between the two
+        // writes still queues its first batch, and BullMQ keeps one job per id.
+        await queue.add('batch', { id, k: 0 }, { jobId: batchJobId(id, 0), ...batchJobOptions });
+      });
       return { id };
     },
     status,
@@ -72,4 +89,34 @@ export function createSendQueue(options: SendQueueOptions): SendQueue {
       await done?.queue.close();
     },
   };
+}
+
+/** Redis answers in its own words (a ReplyError, a closed connection): the queue's callers get a TidingsError. */
+async function redisCall<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (cause) {
+    if (cause instanceof TidingsError) throw cause;
+    throw new TidingsError('queue-failed', { reason: `Redis: ${(cause as Error).message}`, cause });
+  }
+}
+
+/** The two commands lostBatches needs, on BullMQ's own ioredis client. */
+interface ActiveClient {
+  lrange(key: string, start: number, stop: number): Promise<string[]>;
+  exists(...keys: string[]): Promise<number>;
+}
+
+/**
+ * Batches of this send that a sender took and no longer holds: active in BullMQ, their
+ * lock gone (it lapses `lockDuration` after the sender's last renewal). They stay so until
+ * a live sender's stall check hands them out again. Read from the job ids, which name the
+ * send (batchJobId), so no job is loaded.
+ */
+async function lostBatches(queue: Queue, client: ActiveClient, id: string): Promise<number> {
+  const suffix = batchJobId(id, 0).slice(batchJobId(id, 0).indexOf('.'));
+  const mine = (await client.lrange(queue.toKey('active'), 0, -1)).filter((jobId) => /^b\d+\./.test(jobId) && jobId.endsWith(suffix));
+  let lost = 0;
+  for (const jobId of mine) if ((await client.exists(`${queue.toKey(jobId)}:lock`)) === 0) lost++;
+  return lost;
 }

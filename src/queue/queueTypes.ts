@@ -12,7 +12,13 @@ export interface SendStatus {
   /** The message id: every copy of the message carries it. */
   id: string;
   state: SendState;
-  /** Subscribers in the audience, known once the last batch has been read from the store. */
+  /**
+   * Subscribers in the audience: counted in the store when the send was queued, so known
+   * from the start. Batches read the audience as they go, so subscribers who register or
+   * leave meanwhile may be in it or not; once the last batch is read, `total` is exactly
+   * the subscribers the batches fixed, and at the end `sent + gone + failed` equals it.
+   * Absent only for a send queued by tidings 0.1.0, until its last batch is read.
+   */
   total?: number;
   /** Each subscriber is counted once in one of these, however often its batch ran. */
   sent: number;
@@ -21,6 +27,11 @@ export interface SendStatus {
   failed: number;
   /** Why the send failed (state `failed`): a batch that kept failing, e.g. the store was down. */
   error?: string;
+  /**
+   * Batches held by a sender that stopped renewing its lock (killed, hung, cut off): they
+   * wait for another sender to take them again, within `stalledInterval`. Absent when none.
+   */
+  stalled?: number;
 }
 
 /**
@@ -83,11 +94,15 @@ export interface SendWorkerOptions extends QueueConnectionOptions {
   concurrency?: number;
   /**
    * ms a sender holds a batch without renewing its lock before others may take it (BullMQ's
-   * `lockDuration`): how long a batch of a killed sender waits. Renewed every half of it while alive.
-   * @default 30000
+   * `lockDuration`). Renewed every half of it while alive, so the sender's event loop may be
+   * blocked for up to half of it before the batch is wrongly taken as lost. @default 8000
    */
   lockDuration?: number;
-  /** ms between checks for batches of senders that stopped (BullMQ's `stalledInterval`). @default 30000 */
+  /**
+   * ms between checks for batches of senders that stopped (BullMQ's `stalledInterval`). A
+   * killed sender's batch is taken again within `lockDuration + stalledInterval` (10 s at
+   * the defaults). @default 2000
+   */
   stalledInterval?: number;
 }
 

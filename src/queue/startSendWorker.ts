@@ -5,20 +5,25 @@ import { TidingsError } from '../shared/TidingsError.js';
 import { createSendLedger, type LedgerClient } from './createSendLedger.js';
 import { integerOption as positive } from '../server/common/checkOptions.js';
 import { batchJobId, batchJobOptions, loadBullmq, queueSetup, type BatchJob } from './queueSetup.js';
+import { checkJob, checkRecord } from './checkBatch.js';
 import type { SendWorker, SendWorkerOptions } from './queueTypes.js';
 
 /**
  * A sender: takes batches of queued sends from Redis and delivers them, until closed.
  * Run as many as you like, on any machines that reach the same Redis and store. A sender
- * that dies mid-batch (SIGKILL, power) stops renewing its lock; after `lockDuration` another
- * sender takes the batch again, skipping the subscribers already counted. `close()` (the
+ * that dies mid-batch (SIGKILL, power) stops renewing its lock; within `lockDuration +
+ * stalledInterval` (10 s by default) another sender takes the batch again, skipping the
+ * subscribers already counted. `close()` (the
  * CLI calls it on SIGTERM) stops taking batches and finishes those in flight.
  */
 export async function startSendWorker(options: SendWorkerOptions): Promise<SendWorker> {
   const concurrency = positive(options.concurrency, 50, 'concurrency');
   const { name, connection, sender } = queueSetup(options, concurrency);
-  const lockDuration = positive(options.lockDuration, 30_000, 'lockDuration', 1000);
-  const stalledInterval = positive(options.stalledInterval, 30_000, 'stalledInterval', 1000);
+  // A killed sender costs at most lockDuration + stalledInterval: 10 s. The lock is renewed
+  // every 4 s and lapses at 8 s, so a live sender keeps its batch through a 4 s stall of
+  // its event loop; checking every 2 s costs Redis one short script per queue.
+  const lockDuration = positive(options.lockDuration, 8000, 'lockDuration', 1000);
+  const stalledInterval = positive(options.stalledInterval, 2000, 'stalledInterval', 1000);
   const { store } = options;
   const { Queue, Worker, UnrecoverableError } = loadBullmq();
 
@@ -32,10 +37,31 @@ export async function startSendWorker(options: SendWorkerOptions): Promise<SendW
   const ledger = createSendLedger(client as unknown as LedgerClient, name);
 
   async function runBatch(job: Job<BatchJob>): Promise<void> {
-    const { id, k, after } = job.data;
-    const record = await ledger.record(id);
-    if (!record) throw new UnrecoverableError(`no send with id ${id} (expired or never queued)`);
+    const data = checkJob(job.data);
+    if (typeof data === 'string') throw new UnrecoverableError(data);
+    const { id, k, after } = data;
+    const stored = await ledger.record(id);
+    if (stored === undefined) {
+      throw new UnrecoverableError(
+        (await ledger.queuedUnescaped(id))
+          ? `queued by tidings 0.1.0 under keys another send's id can spell (its id has ':' or '%'): not sent; queue it again`
+          : `no send with id ${id} (expired or never queued)`,
+      );
+    }
+    const record = checkRecord(stored, id);
+    if (typeof record === 'string') throw new UnrecoverableError(record);
     const { message, query, batchSize } = record;
+    // A job left over from a finished send (a retry after the send completed) has nothing to do.
+    const { state } = await ledger.status(id);
+    if (state === 'done' || state === 'failed') return;
+    // Batch k follows a full batch k - 1 and starts after its last member: a job that says
+    // otherwise was not queued by a sender, and would push to whoever its cursor names.
+    if (k > 0) {
+      const previous = await ledger.planned(id, k - 1);
+      if (!previous || previous.length !== batchSize || previous.at(-1) !== after) {
+        throw new UnrecoverableError(`batch ${k} does not follow batch ${k - 1} (its cursor is not where batch ${k - 1} ended)`);
+      }
+    }
 
     // A batch's members are fixed on its first run: a rerun after a crash sends to the same
     // subscribers, not to whatever page the store would answer now.
@@ -83,8 +109,10 @@ export async function startSendWorker(options: SendWorkerOptions): Promise<SendW
   worker.on('failed', (job, error) => {
     // The last attempt failed (or the job can never succeed): the send ends as failed.
     const final = error instanceof UnrecoverableError || /stalled more than allowable limit/.test(error.message);
-    if (job && (final || job.attemptsMade >= (job.opts.attempts ?? 1))) {
-      ledger.fail(job.data.id, `batch ${job.data.k}: ${error.message}`).catch(() => {});
+    // A job without a message id names no send whose status could say why.
+    const id = (job?.data as { id?: unknown } | undefined)?.id;
+    if (job && typeof id === 'string' && id.length > 0 && (final || job.attemptsMade >= (job.opts.attempts ?? 1))) {
+      ledger.fail(id, `batch ${JSON.stringify(job.data.k)}: ${error.message}`).catch(() => {});
     }
   });
   // Without a listener an error event would throw; Redis hiccups are retried by ioredis.

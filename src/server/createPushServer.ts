@@ -1,5 +1,6 @@
 import type { Envelope, SealKey } from '../shared/protocol.js';
 import { httpUrlOption, integerOption as positive, invalidOption as invalid, pathOption, storeOption } from './common/checkOptions.js';
+import { clientKeyFor, proxyTrustOption, type TrustProxy } from './http/clientAddress.js';
 import { createHandler, type Identify, type RequestInfo } from './http/createHandler.js';
 import { createSender } from './send/createSender.js';
 import { createDeliveryPolicy } from './send/createDeliveryPolicy.js';
@@ -76,18 +77,36 @@ export interface PushServerOptions {
    */
   allowedOrigins?: string[];
   /**
-   * Events one client may post per minute (a client is `clientKey(request)`, or the
-   * peer address under `toNodeHandler`); past it 429 with Retry-After. `false` turns
-   * the limit off. @default 1200
+   * Events one client may post per minute (a client is its address, see `trustProxy`, or
+   * `clientKey`); past it 429 with Retry-After. `false` turns the limit off. @default 1200
    */
   eventsPerMinute?: number | false;
+  /**
+   * Registrations (`POST /subscriptions`) one client may make per minute, counted before
+   * the body is read; past it 429 with Retry-After. A browser registers once and then only
+   * when its subscription changes, so even a thousand visitors behind one NAT stay far
+   * below it; a script minting junk endpoints gets 60 a minute. `false` turns the limit
+   * off. @default 60
+   */
+  registrationsPerMinute?: number | false;
   /** Days events are kept; older ones are deleted from the store. @default 30 */
   eventRetentionDays?: number;
   /**
-   * Names the client a request comes from, for the events rate limit: e.g. the first
-   * address of `X-Forwarded-For` when your own proxy sets it. @default the peer address
+   * Which proxies in front of the handler may name the client through `X-Forwarded-For`,
+   * for the rate limits. `false`: none, the peer address is the client (a header a client
+   * writes is never read). A number: that many proxies of yours in front (1: one load
+   * balancer); the client is the address the outermost of them appended. A list: your
+   * proxies' addresses and CIDR ranges (`['10.0.0.0/8']`); the client is the nearest
+   * address outside them. An IPv6 client counts by its /64. @default false
    */
-  clientKey?: (request: Request, info: RequestInfo) => string;
+  trustProxy?: TrustProxy;
+  /**
+   * Names the client for the rate limits, replacing the address `trustProxy` finds (a
+   * signed-in user's id, say); `undefined` leaves that request unlimited. It must be
+   * something a client cannot choose at will: never a header the client writes.
+   * @default the client's address, IPv6 by its /64
+   */
+  clientKey?: (request: Request, info: RequestInfo) => string | undefined;
   /** Called with errors the handler answered 500 to (a store failure, a throwing `identify`). @default console.error */
   onError?: (error: unknown) => void;
   /**
@@ -156,6 +175,12 @@ export function createPushServer(options: PushServerOptions): PushServer {
     return result;
   }
 
+  const onError = optionalFunction(options.onError, 'onError') ?? ((error) => console.error('tidings:', error));
+  const trust = proxyTrustOption(options.trustProxy);
+  // A warning, not an error the handler answered: onError keeps its meaning (500s).
+  const noAddress = () =>
+    console.warn('tidings: the handler got no client address, so registrations and events are not rate-limited per client; pass { clientAddress } (docs/server.md, "Client addresses")');
+
   return {
     handler: createHandler({
       store,
@@ -165,10 +190,11 @@ export function createPushServer(options: PushServerOptions): PushServer {
       identify: optionalFunction(options.identify, 'identify'),
       clientAttributes: stringList(options.clientAttributes, 'clientAttributes', (key) => /^[A-Za-z0-9_.:-]{1,64}$/.test(key) && !attributeKeyProblem(key)),
       allowedOrigins: stringList(options.allowedOrigins, 'allowedOrigins', isOrigin),
-      eventRate: options.eventsPerMinute === false ? false : { limit: positive(options.eventsPerMinute, 1200, 'eventsPerMinute'), windowMs: 60_000 },
+      eventRate: perMinute(options.eventsPerMinute, 1200, 'eventsPerMinute'),
+      registrationRate: perMinute(options.registrationsPerMinute, 60, 'registrationsPerMinute'),
       eventRetentionMs: positive(options.eventRetentionDays, 30, 'eventRetentionDays') * 86_400_000,
-      clientKey: optionalFunction(options.clientKey, 'clientKey'),
-      onError: optionalFunction(options.onError, 'onError') ?? ((error) => console.error('tidings:', error)),
+      clientKey: optionalFunction(options.clientKey, 'clientKey') ?? clientKeyFor(trust, noAddress),
+      onError,
     }),
     send,
     seal,
@@ -183,6 +209,10 @@ export function createPushServer(options: PushServerOptions): PushServer {
       return store.deleteSubscriptions(toSubscriptionQuery(to, { everyone: false }));
     },
   };
+}
+
+function perMinute(value: number | false | undefined, fallback: number, option: string): { limit: number; windowMs: number } | false {
+  return value === false ? false : { limit: positive(value, fallback, option), windowMs: 60_000 };
 }
 
 function optionalFunction<T>(value: T | undefined, option: string): T | undefined {

@@ -18,6 +18,7 @@ export { TidingsError, isTidingsError } from '../shared/TidingsError.js';
 
 export type { PushServer, PushServerOptions, SendError, SendOptions, SendResult } from './createPushServer.js';
 export type { Identify, RequestContext, RequestInfo } from './http/createHandler.js';
+export type { TrustProxy } from './http/clientAddress.js';
 export type { FastifyReplyLike, FastifyRequestLike, FastifyScope } from './http/toFastifyPlugin.js';
 export type { NodeHandlerOptions } from './http/toNodeHandler.js';
 export type { VapidDetails, VapidKeys } from './crypto/generateVapidKeys.js';

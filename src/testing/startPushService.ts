@@ -111,6 +111,9 @@ export async function startPushService(options: PushServiceOptions = {}): Promis
     server,
     handleProtocols: (protocols) => (protocols.has('push-notification') ? 'push-notification' : false),
   });
+  // ws repeats the HTTP server's errors (a port in use) on itself, where nobody would hear
+  // them and the process would end: they are the server's, handled below.
+  sockets.on('error', () => {});
 
   try {
     await new Promise<void>((resolve, reject) => {

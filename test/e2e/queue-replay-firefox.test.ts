@@ -70,7 +70,7 @@ describe.runIf(up)('a message sent through the queue, its batch delivered twice 
   const startSender = async (redis: string): Promise<ChildProcess> => {
     const vapid = JSON.parse(readFileSync(join(dataDir, 'vapid.json'), 'utf8')) as { publicKey: string; privateKey: string; subject: string };
     const env = { ...process.env, VAPID_PUBLIC_KEY: vapid.publicKey, VAPID_PRIVATE_KEY: vapid.privateKey, VAPID_SUBJECT: vapid.subject };
-    const args = ['sender', '--redis', redis, '--store', join(dataDir, 'tidings.db'), '--queue', name, '--stall-timeout', '1500', '--allow-loopback'];
+    const args = ['sender', '--redis', redis, '--store', join(dataDir, 'tidings.db'), '--queue', name, '--stall-timeout', '2000', '--allow-loopback'];
     const child = spawn(process.execPath, [bin, ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
     senders.push(child);
     await new Promise<void>((resolve, reject) => {

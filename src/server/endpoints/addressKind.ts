@@ -89,13 +89,13 @@ function ip4(a: number, b: number, c: number, d: number): number {
   return ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
 }
 
-function parseV4(text: string): number {
+export function parseV4(text: string): number {
   const [a, b, c, d] = text.split('.').map(Number) as [number, number, number, number];
   return ip4(a, b, c, d);
 }
 
 /** Eight 16-bit groups of an address `isIP` already accepted as IPv6. */
-function parseV6(text: string): number[] {
+export function parseV6(text: string): number[] {
   let hex = text;
   const tail = hex.slice(hex.lastIndexOf(':') + 1);
   if (tail.includes('.')) {

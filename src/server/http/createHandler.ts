@@ -6,7 +6,7 @@ import { checkRequestSite } from './checkRequestSite.js';
 import { createRateLimiter, type RateLimit } from './createRateLimiter.js';
 import { createEventsRoute } from './handleEvents.js';
 import { handleRegistration } from './handleRegistration.js';
-import { json, notAllowed } from './json.js';
+import { json, notAllowed, tooManyRequests } from './json.js';
 import type { SubscriptionStore } from '../stores/SubscriptionStore.js';
 import { markUnrouted } from './unrouted.js';
 
@@ -39,9 +39,13 @@ export interface RequestContext {
   [key: string]: unknown;
 }
 
-/** What the platform knows of a request beyond the Fetch `Request`. */
+/**
+ * What the platform knows of a request beyond the Fetch `Request`. `toNodeHandler` (and
+ * so Express, Connect and Fastify) passes the peer's address; elsewhere pass it yourself
+ * (docs/server.md, "Client addresses"): without it no client is limited on its own.
+ */
 export interface RequestInfo {
-  /** The peer's address (toNodeHandler sets it): the events rate limit's default client key. */
+  /** The address of the peer of the connection (a proxy's when one is in front: see `trustProxy`). */
   clientAddress?: string;
   /** Passed to `identify` as its second argument (the mounts set it). @default {} */
   context?: RequestContext;
@@ -58,8 +62,10 @@ export interface HandlerOptions {
   clientAttributes: readonly string[];
   allowedOrigins: readonly string[];
   eventRate: RateLimit | false;
+  registrationRate: RateLimit | false;
   eventRetentionMs: number;
-  clientKey: ((request: Request, info: RequestInfo) => string) | undefined;
+  /** Names the client for the rate limits, undefined for none (createPushServer makes it from `clientKey` or `trustProxy`). */
+  clientKey: (request: Request, info: RequestInfo) => string | undefined;
   onError: (error: unknown) => void;
 }
 
@@ -68,11 +74,13 @@ export interface HandlerOptions {
  * validated; a bad one gets a 400 JSON error naming the field, an oversize one 413.
  * Registration is open to the internet, so the handler trusts the browser for nothing
  * but the subscription: identity comes from `identify`, state changes must be JSON and
- * same-site, and events are rate-limited per client and kept for a bounded time.
+ * same-site, registrations and events are rate-limited per client, and events are kept
+ * for a bounded time.
  */
 export function createHandler(options: HandlerOptions): (request: Request, info?: RequestInfo) => Promise<Response> {
   const { store, routePath, onError } = options;
   const events = createEventsRoute(options, options.eventRate ? createRateLimiter(options.eventRate) : undefined);
+  const registrations = options.registrationRate ? createRateLimiter(options.registrationRate) : undefined;
 
   return async (request, info = {}) => {
     let url: URL;
@@ -99,6 +107,10 @@ export function createHandler(options: HandlerOptions): (request: Request, info?
       }
       if (collection === 'subscriptions' && id === undefined) {
         if (request.method !== 'POST') return notAllowed('POST');
+        // Counted before the body is read: junk costs its sender the allowance, not us the work.
+        const key = registrations && options.clientKey(request, info);
+        const wait = key === undefined ? 0 : registrations!.take(key, 1);
+        if (wait > 0) return tooManyRequests(wait);
         return await handleRegistration(request, info, options);
       }
       if (collection === 'subscriptions' && id) {

@@ -1,6 +1,6 @@
 import type { HandlerOptions, RequestInfo } from './createHandler.js';
 import type { RateLimiter } from './createRateLimiter.js';
-import { json, readJson } from './json.js';
+import { json, readJson, tooManyRequests } from './json.js';
 import { validateEventsRequest } from './validateEventsRequest.js';
 
 /** Retention runs at most this often, on the back of an events request. */
@@ -20,14 +20,10 @@ export function createEventsRoute(options: HandlerOptions, limiter: RateLimiter 
 
   return async (request: Request, info: RequestInfo): Promise<Response> => {
     const { events } = validateEventsRequest(await readJson(request, options.maxBodyBytes));
-    if (limiter) {
-      const key = options.clientKey?.(request, info) ?? info.clientAddress ?? 'anonymous';
-      const wait = limiter.take(key, events.length);
-      if (wait > 0) {
-        const response = json(429, { error: 'rate-limited' });
-        response.headers.set('retry-after', String(Math.ceil(wait / 1000)));
-        return response;
-      }
+    const key = limiter && options.clientKey(request, info);
+    if (key !== undefined) {
+      const wait = limiter!.take(key, events.length);
+      if (wait > 0) return tooManyRequests(wait);
     }
     const stored = await store.addEvents(events);
     await pruneEvents();

@@ -13,6 +13,13 @@ export function notAllowed(allow: string): Response {
   return response;
 }
 
+/** 429 with Retry-After, for a client past a rate limit that may try again in `waitMs`. */
+export function tooManyRequests(waitMs: number): Response {
+  const response = json(429, { error: 'rate-limited' });
+  response.headers.set('retry-after', String(Math.ceil(waitMs / 1000)));
+  return response;
+}
+
 /**
  * Reads a JSON body. Only `application/json` is read: a form, `text/plain` or a body
  * with no type is what a cross-site form or a "simple" fetch sends without a preflight.

@@ -1,7 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { RequestContext, RequestInfo } from './createHandler.js';
+import { deeperThan } from './deeperThan.js';
 import { isUnrouted } from './unrouted.js';
+
+/** Nesting a body parsed by a framework may have: the contract's deepest is 3 (`subscription.keys.p256dh`). */
+const MAX_BODY_DEPTH = 32;
 
 export interface NodeHandlerOptions {
   /** Called with errors the adapter itself met (a body it could not read, a socket gone). @default console.error */
@@ -56,10 +60,14 @@ export function nodeAdapter(
         for (const item of Array.isArray(value) ? value : [value]) headers.append(name, item);
       }
       const init: RequestInit & { duplex?: 'half' } = { method: req.method ?? 'GET', headers };
+      let tooDeep = false;
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         if (req.readableEnded && req.body !== undefined) {
-          // A body parser ran first and drained the stream: hand on what it parsed.
-          init.body = typeof req.body === 'string' ? req.body : Buffer.isBuffer(req.body) ? new Uint8Array(req.body) : JSON.stringify(req.body);
+          // A body parser ran first and drained the stream: hand on what it parsed. No body
+          // of the contract nests deeper than a few levels; a deeper one is never turned back
+          // into text (JSON.stringify would overflow the stack on it: a 500) but refused below.
+          tooDeep = typeof req.body === 'object' && !Buffer.isBuffer(req.body) && deeperThan(req.body, MAX_BODY_DEPTH);
+          init.body = tooDeep ? '' : typeof req.body === 'string' ? req.body : Buffer.isBuffer(req.body) ? new Uint8Array(req.body) : JSON.stringify(req.body);
           headers.delete('content-length');
         } else {
           init.body = Readable.toWeb(req) as ReadableStream<Uint8Array>;
@@ -71,6 +79,12 @@ export function nodeAdapter(
       const response = await handler(new Request(url, init), info);
       if (next && isUnrouted(response)) {
         next();
+        return;
+      }
+      // Refused only now, so a path outside the handler still goes on to the app.
+      if (tooDeep) {
+        res.writeHead(400, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: 'invalid-request', field: 'body', reason: 'too-deep' }));
         return;
       }
       res.statusCode = response.status;

@@ -2,23 +2,30 @@ import { EVENT_TYPES, type EventType, type EventsRequest, type TidingsEvent } fr
 import { requestLimits } from '../common/requestLimits.js';
 import { fail, isRecord } from '../common/invalidRequest.js';
 
-/** Turns an untrusted `POST /events` body into typed events, or throws TidingsError `invalid-request`. */
-export function validateEventsRequest(body: unknown): EventsRequest {
+/**
+ * Turns an untrusted `POST /events` body into typed events, or throws TidingsError
+ * `invalid-request`. Every number comes out a whole number that every store holds
+ * (BIGINT, SQLite INTEGER, a JavaScript safe integer). `at` is the browser's clock, which
+ * may be wrong: it is cut to `now` (nothing happened after it arrived), so retention,
+ * which prunes by `at`, reaches every event stored. Cut rather than refused: the worker
+ * keeps a refused batch and posts it again, and one bad clock would block its outbox.
+ */
+export function validateEventsRequest(body: unknown, now: number = Date.now()): EventsRequest {
   if (!isRecord(body)) fail('body', 'not-object');
   const list = body.events;
   if (!Array.isArray(list)) fail('events', 'not-array');
   if (list.length > requestLimits.events) fail('events', 'too-many');
-  return { events: list.map((item: unknown, i) => event(item, `events[${i}]`)) };
+  return { events: list.map((item: unknown, i) => event(item, `events[${i}]`, now)) };
 }
 
-function event(value: unknown, field: string): TidingsEvent {
+function event(value: unknown, field: string, now: number): TidingsEvent {
   if (!isRecord(value)) fail(field, 'not-object');
   const type = value.type;
   if (!EVENT_TYPES.includes(type as EventType)) fail(`${field}.type`, 'unknown-type');
   const out: TidingsEvent = {
     id: text(value.id, `${field}.id`, requestLimits.eventId),
     type: type as EventType,
-    at: count(value.at, `${field}.at`),
+    at: Math.min(count(value.at, `${field}.at`), now),
   };
   if (value.messageId !== undefined) out.messageId = text(value.messageId, `${field}.messageId`, requestLimits.eventId);
   if (value.action !== undefined) out.action = text(value.action, `${field}.action`, requestLimits.eventId);
@@ -34,7 +41,8 @@ function text(value: unknown, field: string, max: number): string {
   return value;
 }
 
+/** A non-negative number, made whole and cut to 2^53 - 1 (1e300 is a finite JSON number). */
 function count(value: unknown, field: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) fail(field, 'not-non-negative-number');
-  return value;
+  return Math.min(Math.floor(value), Number.MAX_SAFE_INTEGER);
 }

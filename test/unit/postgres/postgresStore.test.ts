@@ -8,6 +8,7 @@ import { freshName, postgresUrl, serviceAnswers } from '../../support/services.j
 const up = await serviceAnswers('PostgreSQL', postgresUrl);
 const schemas: string[] = [];
 const pool = new pg.Pool({ connectionString: postgresUrl, max: 4 });
+pool.on('error', () => {});
 afterAll(async () => {
   if (up) for (const schema of schemas) await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
   await pool.end();
