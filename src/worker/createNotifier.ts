@@ -7,6 +7,8 @@ export interface Notifier {
   show(title: string, options: NotificationOptions): Promise<void>;
   /** True when a tidings notification is showing, or about to be. */
   anyVisible(): Promise<boolean>;
+  /** The tidings notifications showing (not one being shown meanwhile). */
+  list(): Promise<Notification[]>;
   /**
    * Resolves in a later task once no notification is being shown (or after 1 s): the
    * worker's IndexedDB writes and client lookups wait for it, since the browser serves
@@ -25,6 +27,11 @@ export function createNotifier(): Notifier {
   let showing = 0;
   let listing: Promise<unknown> | undefined;
   let waiters: (() => void)[] = [];
+  const list = async () => {
+    const all = self.registration.getNotifications();
+    listing = all.catch(() => undefined);
+    return (await all).filter((notification) => notification.data?.[NOTIFICATION_MARKER]);
+  };
   return {
     async show(title, options) {
       showing++;
@@ -39,11 +46,8 @@ export function createNotifier(): Notifier {
       await nextTask();
       if (showing) await Promise.race([new Promise<void>((wake) => waiters.push(wake)), nextTask(1000)]);
     },
-    async anyVisible() {
-      if (showing) return true;
-      const list = self.registration.getNotifications();
-      listing = list.catch(() => undefined);
-      return (await list).some((notification) => notification.data?.[NOTIFICATION_MARKER]);
-    },
+    // While a show runs, one is about to be visible: no list, which Chromium would let drop it.
+    anyVisible: async () => !!showing || (await list()).length > 0,
+    list,
   };
 }
