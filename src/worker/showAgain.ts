@@ -4,9 +4,11 @@ import type { WorkerContext } from './WorkerContext.js';
 
 /**
  * What a replay shows where every push must show something (Safari, notifiesEveryPush):
- * the message's notification again, silently, under its tag, so it replaces itself
- * instead of standing beside a default. What is up under that tag (this message, or a
- * newer one that took the tag) is shown again as it is, so nothing changes on screen.
+ * the message's notification again, silently, under its tag, instead of a default beside
+ * it. What is up under that tag (this message, or a newer one that took the tag) is shown
+ * again as it is, so nothing changes on screen; then the copies shown before are closed,
+ * since WebKit keeps a notification that another with its tag should have replaced
+ * (WebKitGTK lists both; a WebKit notification is closed by its own id, not its tag).
  * When the user closed it, it comes back from the envelope, silent: Safari insists on a
  * notification, and the message's own (which the user can act on, and which a later copy
  * again replaces) says more than a generic default. Resolves false when there is nothing
@@ -15,12 +17,14 @@ import type { WorkerContext } from './WorkerContext.js';
  */
 export async function showAgain(w: WorkerContext, envelope: Envelope): Promise<boolean> {
   const tag = envelope.notification?.tag ?? envelope.id;
-  const up = (await w.notifier.list()).find((n) => n.tag == tag);
-  if (!up) return !!envelope.notification && showEnvelopeNotification(w, envelope, 'replayed');
+  const up = (await w.notifier.list()).filter((n) => n.tag == tag);
+  const last = up.at(-1) as unknown as Record<string, unknown> & Notification;
+  if (!last) return !!envelope.notification && showEnvelopeNotification(w, envelope, 'replayed');
   // Copied field by field: a Notification's fields are getters, which spreading skips.
   // (WebKit's notifications have no actions.)
-  const options: Record<string, unknown> = { data: up.data };
-  for (const key of ALLOWED) options[key] = (up as unknown as Record<string, unknown>)[key] || undefined;
-  await w.notifier.show(up.title, { ...options, silent: true });
+  const options: Record<string, unknown> = { data: last.data };
+  for (const key of ALLOWED) options[key] = last[key] || undefined;
+  await w.notifier.show(last.title, { ...options, silent: true });
+  for (const old of up) old.close();
   return true;
 }

@@ -186,6 +186,17 @@ describe("Safari's rule: every push shows a notification", () => {
       expect(types()).toEqual(['delivered', 'shown', 'failed']);
     });
 
+    it('closes the copy a new one should have replaced, where the engine keeps both (WebKitGTK)', async () => {
+      setup({ ...browser, keepsTagged: true });
+      const worker = createPushWorker();
+      const envelope = { v: 1, id: 'r', notification: { title: 'x' } };
+      await dispatch(worker.handlePush, new FakePushEvent(envelope));
+      const [first] = s.notifications;
+      await dispatch(worker.handlePush, new FakePushEvent({ ...envelope, retry: true }));
+      expect(first!.closed).toBe(true);
+      expect(s.notifications.map((n) => [n.title, n.tag])).toEqual([['x', 'r']]);
+    });
+
     it('shows a replay whose notification the user closed again from its envelope, silently', async () => {
       setup(browser);
       const didShow = vi.fn();
