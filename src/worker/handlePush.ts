@@ -55,6 +55,9 @@ async function runPush(w: WorkerContext, event: PushEvent, first: Envelope | Tid
     skipped = await guard;
     reachedTab = !skipped && (await windows).some(isForeground);
     if (skipped) await w.fail(skipped, routed.id);
+    // A repeat nobody marked was shown before the guard knew: one copy stays on screen.
+    // (If the user closed the first, the copy is the one, and stays.)
+    if (skipped && shown && !wait) for (const copy of (await w.notifier.list(routed.id)).slice(1)) copy.close();
   } catch (error) {
     await w.fail(error, envelope?.id ?? (first as Envelope).id);
   }

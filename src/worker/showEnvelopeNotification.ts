@@ -10,8 +10,7 @@ export const ALLOWED = ['body', 'icon', 'badge', 'image', 'tag', 'requireInterac
 
 /**
  * The notification handler: builds the options from an allowlist of envelope fields
- * (nothing else passes), tagged with the message id unless the envelope names a tag (so
- * a message shown twice replaces itself), caps actions at `Notification.maxActions` where
+ * (nothing else passes), caps actions at `Notification.maxActions` where
  * the browser has it, marks the notification as tidings' own, lets `notificationWillShow`
  * hooks edit or cancel it, and shows it. Once `guard` let the message through, records
  * `shown` and calls `notificationDidShow`; a replay that must show something anyway
@@ -32,7 +31,6 @@ export async function showEnvelopeNotification(
     analytics: envelope.analytics !== false,
   };
   const options: NotificationDraft['options'] = {
-    tag: envelope.id,
     // Chrome throws for renotify without a tag.
     renotify: !!(n.renotify && n.tag),
     actions: actions?.map(({ action, title, icon }) => ({ action, title, icon })),

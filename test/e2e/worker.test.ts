@@ -115,14 +115,16 @@ describe('dist/tidings-worker.iife.js in Chromium', () => {
     expect(titles).toHaveLength(expected);
   });
 
-  it('shows an unmarked repeat in place of the first, under its id: one on screen, counted once', async () => {
+  it('leaves one copy of an unmarked repeat on screen, counted once', async () => {
     const envelope = { v: 1, id: 'twice', notification: { title: 'Twice' } };
     await send(envelope);
     await shownCount(++expected);
     await send(envelope);
     await shownCount(++expected);
     await until(() => !!eventOf('failed', 'twice', 'replayed'), 'failed replayed');
-    expect((await notifications()).filter((n) => n.title === 'Twice')).toMatchObject([{ tag: 'twice' }]);
+    // Listed once the worker is done with it: the copy shown before the guard knew is closed.
+    await until(() => events.filter((e) => e.messageId === 'twice').length >= 3, 'the events of both copies');
+    expect((await notifications()).filter((n) => n.title === 'Twice')).toHaveLength(1);
     expect(events.filter((e) => e.messageId === 'twice').map((e) => e.type).sort()).toEqual(['delivered', 'failed', 'shown']);
   });
 

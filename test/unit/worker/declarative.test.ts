@@ -65,9 +65,9 @@ describe('a declarative payload in a push event', () => {
     // Marked as a retry by the sender: nothing is shown before the seen ids are read.
     await dispatch(worker.handlePush, new FakePushEvent(declared({}, { id: 'd1', retry: true })));
     expect(s.shownLog.map((n) => n.title)).toEqual(['Declared']);
-    // Unmarked: shown again in place of the first, under its id as tag.
+    // Unmarked: shown again before the guard knew, then one copy is closed.
     await dispatch(worker.handlePush, new FakePushEvent(declared({}, { id: 'd1' })));
-    expect(s.notifications.map((n) => [n.title, n.tag])).toEqual([['Declared', 'd1']]);
+    expect(s.notifications.map((n) => n.title)).toEqual(['Declared']);
     expect(s.events().filter((e) => e.type === 'failed').map((e) => e.reason)).toEqual(['replayed', 'replayed']);
   });
 
@@ -194,7 +194,7 @@ describe("Safari's rule: every push shows a notification", () => {
       const [first] = s.notifications;
       await dispatch(worker.handlePush, new FakePushEvent({ ...envelope, retry: true }));
       expect(first!.closed).toBe(true);
-      expect(s.notifications.map((n) => [n.title, n.tag])).toEqual([['x', 'r']]);
+      expect(s.notifications.map((n) => n.title)).toEqual(['x']);
     });
 
     it('shows a replay whose notification the user closed again from its envelope, silently', async () => {
@@ -205,7 +205,7 @@ describe("Safari's rule: every push shows a notification", () => {
       await dispatch(worker.handlePush, new FakePushEvent(envelope));
       s.notifications[0]!.close();
       await dispatch(worker.handlePush, new FakePushEvent({ ...envelope, retry: true }));
-      expect(s.notifications.map((n) => [n.title, n.tag, n.data.__tidings.url])).toEqual([['x', 'r', '/r']]);
+      expect(s.notifications.map((n) => [n.title, n.data.__tidings.url])).toEqual([['x', '/r']]);
       expect(s.shownLog[1]!.options).toMatchObject({ silent: true, renotify: false });
       // Counted once: the replay records why, not a second `shown`.
       expect(types()).toEqual(['delivered', 'shown', 'failed']);

@@ -210,7 +210,7 @@ describe('guard', () => {
     expect(s.events().filter((e) => e.type === 'failed').map((e) => e.reason)).toEqual(['replayed', 'replayed']);
   });
 
-  it('shows a first delivery under its id as tag, so an unmarked repeat replaces it; handlers, tabs and events run once', async () => {
+  it('an unmarked repeat, shown before the guard knew, leaves one copy on screen; handlers, tabs and events run once', async () => {
     s = installScope({ routes: [eventsRoute()], windows: [{ url: '/' }] });
     const handled: unknown[] = [];
     const didShow = vi.fn();
@@ -220,10 +220,8 @@ describe('guard', () => {
     const envelope = { v: 1, id: 'twice', type: 'chat', data: { n: 1 }, notification: { title: 'Once on screen' } };
     await dispatch(worker.handlePush, new FakePushEvent(envelope));
     await dispatch(worker.handlePush, new FakePushEvent(envelope));
-    expect(s.notifications.map((n) => [n.title, n.tag])).toEqual([['Once on screen', 'twice']]);
-    // Shown again in place (a repeat is known only once the seen ids are read), silently
-    // so: the same tag, and no renotify.
-    expect(s.shownLog.map((n) => n.options.renotify)).toEqual([false, false]);
+    expect(s.shownLog.map((n) => n.title)).toEqual(['Once on screen', 'Once on screen']);
+    expect(s.notifications.map((n) => n.title)).toEqual(['Once on screen']);
     expect(handled).toEqual([{ n: 1 }]);
     expect(s.windows[0]!.messages).toHaveLength(1);
     expect(didShow).toHaveBeenCalledTimes(1);
@@ -234,11 +232,12 @@ describe('guard', () => {
     ]);
   });
 
-  it("keeps the envelope's own tag, which a message shown twice replaces too", async () => {
+  it("an unmarked repeat under the envelope's own tag replaced the first: nothing to close", async () => {
     const worker = createPushWorker();
-    await dispatch(worker.handlePush, new FakePushEvent({ v: 1, id: 'a', notification: { title: 'A', tag: 'thread' } }));
-    await dispatch(worker.handlePush, new FakePushEvent({ v: 1, id: 'b', notification: { title: 'B' } }));
-    expect(s.notifications.map((n) => n.tag)).toEqual(['thread', 'b']);
+    const envelope = { v: 1, id: 'tagged', notification: { title: 'Tagged', tag: 'thread' } };
+    await dispatch(worker.handlePush, new FakePushEvent(envelope));
+    await dispatch(worker.handlePush, new FakePushEvent(envelope));
+    expect(s.notifications.map((n) => [n.title, n.tag])).toEqual([['Tagged', 'thread']]);
   });
 
   it('shows a first delivery before the seen ids are read, and a retried one only after', async () => {
