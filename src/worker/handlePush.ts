@@ -11,10 +11,11 @@ import { isForeground, windowClients } from './windowClients.js';
 import type { WorkerContext } from './WorkerContext.js';
 
 /**
- * The push pipeline: decode, (unseal, fetch), guard, route, then make sure something is
- * visible, then flush the outbox, all inside `waitUntil` (see WorkerContext.run).
- * Nothing escapes: every failure becomes a `failed` event. With `ignoreForeign`, a push that is not a tidings envelope
- * is left to the worker's other listeners before `waitUntil` is called.
+ * The push pipeline: decode, (unseal, fetch), guard, route (a first delivery's
+ * notification goes before the guard has spoken), then make sure something is visible,
+ * then flush the outbox, all inside `waitUntil` (see WorkerContext.run). Nothing escapes:
+ * every failure becomes a `failed` event. With `ignoreForeign`, a push that is not a
+ * tidings envelope is left to the worker's other listeners before `waitUntil` is called.
  */
 export function handlePush(w: WorkerContext, event: PushEvent): void {
   let first: Envelope | TidingsError;
