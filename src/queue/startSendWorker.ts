@@ -92,7 +92,8 @@ export async function startSendWorker(options: SendWorkerOptions): Promise<SendW
       const found = new Set(entries.map((entry) => entry.id));
       for (const member of todo) if (!found.has(member)) await ledger.count(id, member, 'gone');
       const result: SendResult = { id, sent: 0, gone: 0, failed: 0, pruned: 0, errors: [] };
-      await sender.sendTo(message, entries.values(), result, (entry, outcome) => ledger.count(id, entry.id, outcome.outcome));
+      // A batch run again may repeat pushes of the run before (markRetry).
+      await sender.sendTo(fresh ? message : { ...message, retry: true }, entries.values(), result, (entry, outcome) => ledger.count(id, entry.id, outcome.outcome));
     }
     await ledger.complete(id, k);
   }

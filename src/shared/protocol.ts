@@ -76,6 +76,14 @@ export interface Envelope {
   sealed?: string;
   /** A same-origin (or allowlisted) URL that returns the full envelope. */
   fetch?: string;
+  /**
+   * This delivery may repeat an earlier one of the same `id` (a queued batch run again,
+   * an id the sender's caller chose): the worker reads its seen ids before it shows
+   * anything. Without it a delivery is taken for the first and shown at once, under its
+   * id as tag, and a repeat is caught before anything else runs. Read where the push
+   * carries it, outside `sealed` and `fetch`.
+   */
+  retry?: boolean;
 }
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };

@@ -138,6 +138,7 @@ const envelope = shape({
   analytics: bool,
   sealed: text(TEXT, 1),
   fetch: url,
+  retry: bool,
 });
 
 /**

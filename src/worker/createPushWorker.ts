@@ -35,8 +35,9 @@ export function createPushWorker(options?: PushWorkerOptions): PushWorker {
           // Rejects while events are left, so the browser tries the sync again later.
           if (event.tag === SYNC_TAG) event.waitUntil(w.flush(true));
         });
-        // Read while the worker starts, so a cold start's first push waits for it less.
-        void w.seen.load();
+        // Opened while the worker starts, so what needs it first waits less: a sealed
+        // push's key, a retried push's seen ids. What is read waits for the push to show.
+        void w.db();
       }
       return worker;
     },

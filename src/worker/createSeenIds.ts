@@ -4,8 +4,6 @@ import type { TidingsDatabase } from './db.js';
 export const SEEN_LIMIT = 500;
 
 export interface SeenIds {
-  /** Reads the ids once per worker (`listen()` starts it early); later calls share that read. */
-  load(): Promise<Set<string>>;
   /**
    * Resolves true when `id` was seen before, and remembers it. The write to IndexedDB runs
    * meanwhile, kept alive by `event.waitUntil`, so the push does not wait for it.
@@ -15,8 +13,8 @@ export interface SeenIds {
 
 /**
  * Remembers message ids: the `seen` store in IndexedDB, bounded to SEEN_LIMIT, is read
- * once per worker (one readonly getAllKeys of the store: the primary keys, which is
- * faster on a cold start than going through the `at` index) and kept in a Set for the
+ * once per worker, at its first check (one readonly getAllKeys of the store: the primary
+ * keys, which is faster on a cold start than going through the `at` index) and kept in a Set for the
  * worker's lifetime, so a warm push never waits on IndexedDB to learn it is not a
  * replay. Checking and remembering touch only the Set, with no await between them, so
  * two deliveries of one id never both pass. A new id goes to IndexedDB once the
@@ -27,14 +25,11 @@ export interface SeenIds {
  */
 export function createSeenIds(db: () => Promise<TidingsDatabase | undefined>, settled: () => Promise<void>): SeenIds {
   let ids: Promise<Set<string>> | undefined;
-  const load = () =>
-    (ids ??= db()
-      .then(async (database) => new Set(await database?.getAllKeys('seen')))
-      .catch(() => new Set<string>()));
   return {
-    load,
     async check(id, event) {
-      const seen = await load();
+      const seen = await (ids ??= db()
+        .then(async (database) => new Set(await database?.getAllKeys('seen')))
+        .catch(() => new Set<string>()));
       if (seen.has(id)) return true;
       seen.add(id);
       event.waitUntil(

@@ -95,12 +95,12 @@ export type TidingsDatabase = IDBPDatabase<TidingsDB>;
  * TidingsError `storage-failed` where IndexedDB is missing or refused (private modes).
  * Callers open it lazily, when a function needs it: nothing is opened at import.
  */
-export async function openTidingsDB(factory: IDBFactory | undefined = globalThis.indexedDB): Promise<TidingsDatabase> {
-  if (!factory) throw new TidingsError('storage-failed', { reason: 'IndexedDB is not available' });
+export async function openTidingsDB(): Promise<TidingsDatabase> {
   try {
     // idb's wrap() of the open request, not openDB(): openDB only adds the blocked,
     // blocking and terminated callbacks, which tidings never passes, and they were bytes in
     // the worker. The stores are made on the raw database, whose API idb's merely mirrors.
+    // Where IndexedDB is missing, reading `open` throws, and that is the error reported.
     const request = indexedDB.open(DB_NAME, DB_VERSION);
     request.onupgradeneeded = () => {
       const db = request.result;
@@ -114,19 +114,18 @@ export async function openTidingsDB(factory: IDBFactory | undefined = globalThis
   }
 }
 
+// The three below return the request's promise as it is: an async wrapper would be
+// bytes in the worker for nothing.
+
 /** Reads one named value, typed by its key. */
-export async function getValue<K extends keyof KeyValues>(db: TidingsDatabase, key: K): Promise<KeyValues[K] | undefined> {
-  return (await db.get('kv', key)) as KeyValues[K] | undefined;
-}
+export const getValue = <K extends keyof KeyValues>(db: TidingsDatabase, key: K): Promise<KeyValues[K] | undefined> =>
+  db.get('kv', key) as Promise<KeyValues[K] | undefined>;
 
 /** Writes one named value, typed by its key. */
-export async function setValue<K extends keyof KeyValues>(db: TidingsDatabase, key: K, value: KeyValues[K]): Promise<void> {
-  await db.put('kv', value, key);
-}
+export const setValue = <K extends keyof KeyValues>(db: TidingsDatabase, key: K, value: KeyValues[K]): Promise<unknown> =>
+  db.put('kv', value, key);
 
-export async function deleteValue(db: TidingsDatabase, key: keyof KeyValues): Promise<void> {
-  await db.delete('kv', key);
-}
+export const deleteValue = (db: TidingsDatabase, key: keyof KeyValues): Promise<void> => db.delete('kv', key);
 
 /** Runs `task` with the database open, and closes it after, so no connection blocks a later upgrade. */
 export async function withTidingsDB<T>(task: (db: TidingsDatabase) => Promise<T>): Promise<T> {

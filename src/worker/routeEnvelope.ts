@@ -7,13 +7,17 @@ import { showEnvelopeNotification } from './showEnvelopeNotification.js';
 import type { PushContext } from './types.js';
 import { isForeground } from './windowClients.js';
 import type { WorkerContext } from './WorkerContext.js';
+import type { Skipped } from './guardMessage.js';
 import { withTimeout } from './withTimeout.js';
 
 /**
- * Sends a checked envelope to every handler it names, at once: `notification` (subject
- * to `foreground`, except where every push must notify), `appBadge`, `cache`, the
- * `on(type)` handler, and `data` to the site's open tabs. A declarative notification the
- * browser shows itself is not shown again, and its badge is the browser's to set.
+ * Sends an envelope to every handler it names, at once: `notification` (subject to
+ * `foreground`, except where every push must notify), `appBadge`, `cache`, the `on(type)`
+ * handler, and `data` to the site's open tabs. A declarative notification the browser
+ * shows itself is not shown again, and its badge is the browser's to set.
+ * Nothing runs for a message the guard stops, so a repeat runs no handler twice and
+ * counts nothing twice; only the notification of a first delivery (not `wait`) goes
+ * before the guard has spoken (a repeat of it replaces itself, under its tag).
  * Each is bounded by the timeout; one failing is recorded and does not stop the others.
  * Resolves true when a notification was shown.
  */
@@ -22,6 +26,8 @@ export async function routeEnvelope(
   event: PushEvent,
   envelope: Envelope,
   windows: Promise<WindowClient[]>,
+  guard: Promise<Skipped>,
+  wait?: boolean,
 ): Promise<boolean> {
   let shown = false;
   const foreground = windows.then((list) => (list.some(isForeground) ? w.options.foreground : undefined));
@@ -45,9 +51,9 @@ export async function routeEnvelope(
       (async () => {
         if (byBrowser) {
           shown = true;
-          if (analytics) void w.outbox.record('shown', envelope.id);
+          if (analytics && !(await guard)) void w.outbox.record('shown', envelope.id);
         } else if (w.options.foreground !== 'message' || notifiesEveryPush() || !(await foreground)) {
-          shown = (await showEnvelopeNotification(w, envelope)) || shown;
+          shown = (await showEnvelopeNotification(w, envelope, guard)) || shown;
         }
       }),
     appBadge !== undefined && !byBrowser && (() => setAppBadge(appBadge)),
@@ -62,8 +68,13 @@ export async function routeEnvelope(
   ];
   await Promise.all(
     tasks.map(
-      (task) =>
-        task && withTimeout(Promise.resolve().then(task), w.options.timeout).catch((error) => w.fail(error, envelope.id)),
+      (task, i) =>
+        task &&
+        withTimeout(
+          // The first task, the notification, waits only when told to.
+          Promise.resolve((i || wait) && guard).then((skipped) => skipped || task()),
+          w.options.timeout,
+        ).catch((error) => w.fail(error, envelope.id)),
     ),
   );
   return shown;

@@ -104,16 +104,29 @@ describe('dist/tidings-worker.iife.js in Chromium', () => {
     await until(() => !!eventOf('failed', undefined, 'json'), 'failed json');
   });
 
-  it('ignores a replayed id', async () => {
+  it('ignores a replayed id its sender marked as a retry', async () => {
     const envelope = { v: 1, id: 'dup', notification: { title: 'Dup', tag: 'dup' } };
     await send(envelope);
     await shownCount(++expected);
-    await send(envelope);
+    await send({ ...envelope, retry: true });
     await until(() => !!eventOf('failed', 'dup', 'replayed'), 'failed replayed');
     // The probe reports every show: the replay showed nothing, not even the default.
     const titles = (await shownList()).map((s) => s.title);
     expect(titles.filter((t) => t === 'Dup')).toHaveLength(1);
     expect(titles).toHaveLength(expected);
+  });
+
+  it('leaves one copy of an unmarked repeat on screen, counted once', async () => {
+    const envelope = { v: 1, id: 'twice', notification: { title: 'Twice' } };
+    await send(envelope);
+    await shownCount(++expected);
+    await send(envelope);
+    await shownCount(++expected);
+    await until(() => !!eventOf('failed', 'twice', 'replayed'), 'failed replayed');
+    // Listed once the worker is done with it: the copy shown before the guard knew is closed.
+    await until(() => events.filter((e) => e.messageId === 'twice').length >= 3, 'the events of both copies');
+    expect((await notifications()).filter((n) => n.title === 'Twice')).toHaveLength(1);
+    expect(events.filter((e) => e.messageId === 'twice').map((e) => e.type).sort()).toEqual(['delivered', 'failed', 'shown']);
   });
 
   it('puts a URL in Cache Storage', async () => {

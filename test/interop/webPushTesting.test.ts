@@ -56,7 +56,8 @@ describe('send() against web-push-testing', () => {
     const result = await server.send({ v: 1, id: 'interop', notification: { title: 'From tidings' } });
     expect(result).toMatchObject({ sent: 1, failed: 0 });
     const { body } = await call<{ data: { messages: string[] } }>('/get-notifications', { clientHash });
-    expect(body.data.messages.map((text) => JSON.parse(text))).toEqual([{ v: 1, id: 'interop', notification: { title: 'From tidings' } }]);
+    // The id is the caller's, so the push says it may repeat one sent before (markRetry).
+    expect(body.data.messages.map((text) => JSON.parse(text))).toEqual([{ v: 1, id: 'interop', notification: { title: 'From tidings' }, retry: true }]);
   });
 
   it('is refused (not pruned) when the subscription is restricted to another key', async () => {

@@ -4,6 +4,7 @@ import { validateEnvelope } from '../../shared/validateEnvelope.js';
 import { deliver, type DeliveryOutcome, type DeliveryPolicy, type PushHeaders } from './deliver.js';
 import { newId, newMessageId } from '../crypto/newId.js';
 import { seal } from '../crypto/seal.js';
+import { markRetry } from './markRetry.js';
 import { toDeclarative } from './toDeclarative.js';
 import type { StoredSubscription, SubscriptionStore } from '../stores/SubscriptionStore.js';
 import type { SendError, SendOptions, SendResult } from './sendTypes.js';
@@ -30,6 +31,12 @@ export interface PreparedMessage {
   expiresAt: number;
   /** With `declarative`: the one payload every subscriber gets. */
   declarative?: string;
+  /**
+   * Mark every payload as a delivery that may repeat an earlier one (markRetry), so the
+   * worker checks its seen ids before it shows the message. Set for an id the caller chose
+   * (it may send that id again), and by the queue for a batch that runs again.
+   */
+  retry?: boolean;
 }
 
 /**
@@ -62,14 +69,17 @@ export interface Sender {
 export function createSender({ store, publicPath, concurrency, policy, siteUrl }: SenderOptions): Sender {
   function prepare(message: Envelope, options: SendOptions = {}): PreparedMessage {
     const envelope = validateEnvelope(message);
-    envelope.id ??= newMessageId();
     const headers = pushHeaders(options);
     const prepared: PreparedMessage = {
       envelope: envelope as Envelope & { id: string },
       headers,
       seal: options.seal !== false,
       expiresAt: Date.now() + Math.max(headers.ttl, 86_400) * 1000,
+      // Only an id made here is known to be new: one the caller chose may have gone out
+      // before (the caller's own retries), unless the envelope says `retry: false`.
+      retry: envelope.retry ?? envelope.id !== undefined,
     };
+    envelope.id ??= newMessageId();
     if (options.declarative) {
       // A browser that shows the message itself can neither open a seal nor follow a pointer.
       if (options.seal === true) invalid('seal', 'a sealed message cannot be declarative');
@@ -87,7 +97,11 @@ export function createSender({ store, publicPath, concurrency, policy, siteUrl }
   ): Promise<void> {
     const { envelope, headers } = message;
     const id = envelope.id;
-    const plain = JSON.stringify(envelope);
+    // A delivery that may repeat an earlier one says so (markRetry).
+    const mark = (payload: string): string => (message.retry ? markRetry(payload) : payload);
+    const text = JSON.stringify(envelope);
+    const plain = mark(text);
+    const declarative = message.declarative && mark(message.declarative);
 
     // Too large for a push: store it once and push a pointer the worker fetches.
     const pointer = async (body: string): Promise<string> => {
@@ -96,17 +110,18 @@ export function createSender({ store, publicPath, concurrency, policy, siteUrl }
       const ref: Envelope = { v: 1, id, fetch: `${publicPath}/messages/${key}` };
       if (envelope.ts !== undefined) ref.ts = envelope.ts;
       if (envelope.ttl !== undefined) ref.ttl = envelope.ttl;
-      return JSON.stringify(ref);
+      return mark(JSON.stringify(ref));
     };
     let shared: Promise<string> | undefined;
     const payloadFor = (entry: StoredSubscription): Promise<string> | string => {
-      if (message.declarative) return message.declarative;
+      if (declarative) return declarative;
       if (entry.sealKey && message.seal) {
         const sealed = JSON.stringify({ v: 1, id, sealed: seal(envelope, entry.sealKey) });
-        return fits(sealed) ? sealed : pointer(sealed);
+        const payload = mark(sealed);
+        return fits(payload) ? payload : pointer(sealed);
       }
       if (fits(plain)) return plain;
-      return (shared ??= pointer(plain));
+      return (shared ??= pointer(text));
     };
 
     // The workers share one reader of the targets; an async generator answers their

@@ -1,5 +1,6 @@
 import { Queue } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createSendLedger, type LedgerClient } from '../../../src/queue/createSendLedger.js';
 import { batchJobId } from '../../../src/queue/queueSetup.js';
 import { createSendQueue, startSendWorker, type SendQueue, type SendStatus, type SendWorker } from '../../../src/queue/index.js';
 import { generateVapidKeys, memoryStore, type SubscriptionStore } from '../../../src/server/index.js';
@@ -59,6 +60,8 @@ describe.runIf(up)('createSendQueue and startSendWorker', () => {
     expect(final).toEqual({ id, state: 'done', total: 23, sent: 23, gone: 0, failed: 0 });
     expect(progress.at(-1)).toEqual(final);
     for (const endpoint of endpoints) expect(await ids(endpoint)).toEqual([id]);
+    // A first run: nothing says the worker should wait for its seen ids.
+    for (const endpoint of endpoints) expect(await pushService.received(endpoint)).not.toContainEqual(expect.stringContaining('"retry"'));
   });
 
   it('sends to attributes, counts gone and failed subscribers once, and prunes the gone', async () => {
@@ -94,6 +97,24 @@ describe.runIf(up)('createSendQueue and startSendWorker', () => {
     await bull.close();
     expect(await queue.status(id)).toEqual(first);
     for (const endpoint of endpoints) expect(await ids(endpoint)).toEqual([]);
+  });
+
+  it('marks the pushes of a batch that runs again as possible repeats (retry), skipping those already counted', async () => {
+    const endpoints = await setup(4, 10);
+    const { id } = await queue.send({ v: 1, notification: { title: 'Again' } });
+    // What a sender killed mid-batch leaves: the batch planned, one subscriber counted.
+    const bull = new Queue(name, { connection: { url: redisUrl } });
+    const ledger = createSendLedger((await bull.client) as unknown as LedgerClient, name);
+    const members = (await store.findSubscriptions()).map((entry) => entry.id);
+    await ledger.plan(id, 0, members, true);
+    await ledger.count(id, members[0]!, 'sent');
+    await bull.close();
+    await sender();
+    expect(await queue.wait(id, { interval: 20 })).toMatchObject({ state: 'done', total: 4, sent: 4 });
+    const received = await Promise.all(endpoints.map(async (endpoint) => (await pushService.received(endpoint)).map((text) => JSON.parse(text))));
+    const first = endpoints.indexOf((await store.findSubscriptions({ ids: [members[0]!] }))[0]!.subscription.endpoint);
+    expect(received[first]).toEqual([]);
+    expect(received.filter((_, i) => i !== first)).toEqual(Array(3).fill([{ v: 1, id, notification: { title: 'Again' }, retry: true }]));
   });
 
   it('keeps one send per message id: queuing the same envelope again sends nothing new', async () => {

@@ -33,6 +33,8 @@ describe('send(…, { declarative: true })', () => {
       app_badge: 2,
       mutable: true,
       notification: { title: 'Hi', navigate: 'https://site.example/articles/1', app_badge: 2, mutable: true },
+      // The caller's id: marked as a possible repeat (markRetry).
+      retry: true,
     });
   });
 

@@ -56,7 +56,8 @@ describe('send() through the local push service', () => {
     expect(result).toEqual({ id: 'm1', sent: 3, gone: 0, failed: 0, pruned: 0, errors: [] });
     for (const { endpoint } of subscriptions) {
       expect(service.messages(endpoint)[0]).toMatchObject({ urgency: 'high', topic: 'greeting', ttl: 2_419_200 });
-      expect(await receivedEnvelopes(endpoint)).toEqual([{ v: 1, id: 'm1', notification: { title: 'Hello' } }]);
+      // An id the caller chose may have gone out before: marked so (markRetry).
+      expect(await receivedEnvelopes(endpoint)).toEqual([{ v: 1, id: 'm1', notification: { title: 'Hello' }, retry: true }]);
     }
   });
 
@@ -93,7 +94,7 @@ describe('send() through the local push service', () => {
     const envelope: Envelope = { v: 1, id: 'secret', notification: { title: 'For your eyes', body: 'only' } };
     await server.send(envelope);
     const [outer] = await receivedEnvelopes(subscription.endpoint);
-    expect(Object.keys(outer!).sort()).toEqual(['id', 'sealed', 'v']);
+    expect(Object.keys(outer!).sort()).toEqual(['id', 'retry', 'sealed', 'v']);
     expect(JSON.parse(await openText(outer!.sealed!, seal.receiver))).toEqual(envelope);
   });
 
@@ -102,7 +103,7 @@ describe('send() through the local push service', () => {
     await register(subscription, { sealKey: (await sealKeyPair()).sealKey });
     const envelope: Envelope = { v: 1, id: 'public', notification: { title: 'Public news' } };
     expect((await server.send(envelope, { seal: false })).sent).toBe(1);
-    expect(await receivedEnvelopes(subscription.endpoint)).toEqual([envelope]);
+    expect(await receivedEnvelopes(subscription.endpoint)).toEqual([{ ...envelope, retry: true }]);
   });
 
   it('stores an envelope too large to push and sends a fetch pointer the handler serves', async () => {
@@ -112,7 +113,7 @@ describe('send() through the local push service', () => {
     const result = await server.send(envelope);
     expect(result.sent).toBe(1);
     const [pointer] = await receivedEnvelopes(subscription.endpoint);
-    expect(pointer).toEqual({ v: 1, id: 'big', ts: 1, fetch: expect.stringMatching(/^\/api\/push\/messages\/[A-Za-z0-9_-]{22}$/) });
+    expect(pointer).toEqual({ v: 1, id: 'big', ts: 1, fetch: expect.stringMatching(/^\/api\/push\/messages\/[A-Za-z0-9_-]{22}$/), retry: true });
     expect(JSON.parse(await fetchEnvelope(pointer!.fetch!))).toEqual(envelope);
   });
 
@@ -126,6 +127,38 @@ describe('send() through the local push service', () => {
     const stored = JSON.parse(await fetchEnvelope(pointer!.fetch!)) as Envelope;
     expect(stored).toMatchObject({ v: 1, id: 'big-secret', sealed: expect.any(String) });
     expect(JSON.parse(await openText(stored.sealed!, seal.receiver))).toEqual(envelope);
+  });
+
+  it('marks nothing in a message whose id it made: the worker may show it at once', async () => {
+    const plain = await service.subscribe();
+    const sealed = await service.subscribe();
+    await register(plain);
+    await register(sealed, { sealKey: (await sealKeyPair()).sealKey });
+    const small = await server.send({ v: 1, notification: { title: 'New' } });
+    const large = await server.send({ v: 1, data: 'z'.repeat(4000) });
+    for (const { endpoint } of [plain, sealed]) {
+      const received = await receivedEnvelopes(endpoint);
+      expect(received.map((envelope) => envelope.id)).toEqual([small.id, large.id]);
+      for (const envelope of received) expect(envelope).not.toHaveProperty('retry');
+    }
+  });
+
+  it("marks every payload of a message whose id the caller chose, outside the seal and on the pointer, unless it says retry: false", async () => {
+    const subscription = await service.subscribe();
+    const seal = await sealKeyPair();
+    await register(subscription, { sealKey: seal.sealKey });
+    const envelope: Envelope = { v: 1, id: 'chosen', notification: { title: 'Maybe again' } };
+    await server.send(envelope);
+    await server.send({ ...envelope, id: 'chosen-large', data: 'z'.repeat(4000) });
+    await server.send({ ...envelope, id: 'known-new', retry: false });
+    const [outer, pointer, unmarked] = await receivedEnvelopes(subscription.endpoint);
+    expect(outer).toMatchObject({ id: 'chosen', retry: true });
+    // The sealed message carries the envelope as it was sent, unmarked.
+    expect(JSON.parse(await openText(outer!.sealed!, seal.receiver))).toEqual(envelope);
+    expect(pointer).toMatchObject({ id: 'chosen-large', fetch: expect.any(String), retry: true });
+    expect(JSON.parse(await fetchEnvelope(pointer!.fetch!))).not.toHaveProperty('retry');
+    expect(unmarked).toMatchObject({ id: 'known-new' });
+    expect(unmarked).not.toHaveProperty('retry');
   });
 
   it('never pushes a body over 4096 bytes', async () => {

@@ -97,6 +97,7 @@ describe('validateEnvelope: hostile input', () => {
       [{ v: 1, analytics: 'false' }, 'analytics'],
       [{ v: 1, sealed: 12 }, 'sealed'],
       [{ v: 1, fetch: {} }, 'fetch'],
+      [{ v: 1, retry: 1 }, 'retry'],
     ];
     for (const [input, field] of cases) expect(rejection(() => validateEnvelope(input)).field, field).toBe(field);
   });
@@ -168,6 +169,7 @@ describe('validateEnvelope: every field', () => {
       analytics: false,
       sealed: 'AAAA',
       fetch: '/api/push/messages/01JABCDEF',
+      retry: true,
     };
     expect(validateEnvelope(full)).toEqual(full);
   });
@@ -215,10 +217,14 @@ describe('declarative Web Push', () => {
   });
 
   it('keeps the tidings fields sent alongside, so the replay guard and routing see them', () => {
-    const input = declared({ title: 'T', navigate: 'https://example.com/' }, { id: 'm1', ts: 5, ttl: 60, type: 'chat', data: { n: 1 }, analytics: false });
+    const input = declared(
+      { title: 'T', navigate: 'https://example.com/' },
+      { id: 'm1', ts: 5, ttl: 60, type: 'chat', data: { n: 1 }, analytics: false, retry: true },
+    );
     expect(validateEnvelope(input)).toEqual({
       v: 1,
       id: 'm1',
+      retry: true,
       ts: 5,
       ttl: 60,
       type: 'chat',

@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createPushWorker } from '../../../src/worker/createPushWorker.js';
 import {
   dispatch,
@@ -61,9 +61,14 @@ describe('a declarative payload in a push event', () => {
 
   it('is shown once when the same id is pushed twice (the replay guard)', async () => {
     const worker = createPushWorker({ backend });
-    for (let i = 0; i < 2; i++) await dispatch(worker.handlePush, new FakePushEvent(declared({}, { id: 'd1' })));
+    await dispatch(worker.handlePush, new FakePushEvent(declared({}, { id: 'd1' })));
+    // Marked as a retry by the sender: nothing is shown before the seen ids are read.
+    await dispatch(worker.handlePush, new FakePushEvent(declared({}, { id: 'd1', retry: true })));
     expect(s.shownLog.map((n) => n.title)).toEqual(['Declared']);
-    expect(s.events().filter((e) => e.type === 'failed').map((e) => e.reason)).toEqual(['replayed']);
+    // Unmarked: shown again before the guard knew, then one copy is closed.
+    await dispatch(worker.handlePush, new FakePushEvent(declared({}, { id: 'd1' })));
+    expect(s.notifications.map((n) => n.title)).toEqual(['Declared']);
+    expect(s.events().filter((e) => e.type === 'failed').map((e) => e.reason)).toEqual(['replayed', 'replayed']);
   });
 
   it('invalid declarative JSON gets the default notification and a failed event', async () => {
@@ -168,11 +173,61 @@ describe("Safari's rule: every push shows a notification", () => {
       expect(s.notifications.map((n) => n.title)).toEqual(['site.example']);
     });
 
-    it('shows the default for a replay, though a tidings notification is up', async () => {
+    it('shows a replay again under its tag, silently, in place of itself: never the default beside it', async () => {
+      setup(browser);
+      const worker = createPushWorker({ backend });
+      const envelope = { v: 1, id: 'r', notification: { title: 'x', body: 'b', renotify: true, tag: 'r' } };
+      await dispatch(worker.handlePush, new FakePushEvent(envelope));
+      await dispatch(worker.handlePush, new FakePushEvent({ ...envelope, retry: true }));
+      expect(s.shownLog.map((n) => n.title)).toEqual(['x', 'x']);
+      expect(s.notifications.map((n) => [n.title, n.body, n.tag, n.data.__tidings.messageId])).toEqual([['x', 'b', 'r', 'r']]);
+      expect(s.shownLog[1]!.options).toMatchObject({ silent: true });
+      expect(s.shownLog[1]!.options.renotify).toBeFalsy();
+      expect(types()).toEqual(['delivered', 'shown', 'failed']);
+    });
+
+    it('closes the copy a new one should have replaced, where the engine keeps both (WebKitGTK)', async () => {
+      setup({ ...browser, keepsTagged: true });
+      const worker = createPushWorker();
+      const envelope = { v: 1, id: 'r', notification: { title: 'x' } };
+      await dispatch(worker.handlePush, new FakePushEvent(envelope));
+      const [first] = s.notifications;
+      await dispatch(worker.handlePush, new FakePushEvent({ ...envelope, retry: true }));
+      expect(first!.closed).toBe(true);
+      expect(s.notifications.map((n) => n.title)).toEqual(['x']);
+    });
+
+    it('shows a replay whose notification the user closed again from its envelope, silently', async () => {
+      setup(browser);
+      const didShow = vi.fn();
+      const worker = createPushWorker({ backend }).use({ notificationDidShow: didShow });
+      const envelope = { v: 1, id: 'r', notification: { title: 'x', url: '/r' } };
+      await dispatch(worker.handlePush, new FakePushEvent(envelope));
+      s.notifications[0]!.close();
+      await dispatch(worker.handlePush, new FakePushEvent({ ...envelope, retry: true }));
+      expect(s.notifications.map((n) => [n.title, n.data.__tidings.url])).toEqual([['x', '/r']]);
+      expect(s.shownLog[1]!.options).toMatchObject({ silent: true, renotify: false });
+      // Counted once: the replay records why, not a second `shown`.
+      expect(types()).toEqual(['delivered', 'shown', 'failed']);
+      expect(didShow).toHaveBeenCalledTimes(1);
+    });
+
+    it('a replay whose tag a newer message took shows that newer one again, not the old one', async () => {
       setup(browser);
       const worker = createPushWorker();
-      for (let i = 0; i < 2; i++) await dispatch(worker.handlePush, new FakePushEvent({ v: 1, id: 'r', notification: { title: 'x' } }));
-      expect(s.shownLog.map((n) => n.title)).toEqual(['x', 'site.example']);
+      await dispatch(worker.handlePush, new FakePushEvent({ v: 1, id: 'old', notification: { title: 'Old', tag: 'thread' } }));
+      await dispatch(worker.handlePush, new FakePushEvent({ v: 1, id: 'new', notification: { title: 'New', tag: 'thread' } }));
+      await dispatch(worker.handlePush, new FakePushEvent({ v: 1, id: 'old', retry: true, notification: { title: 'Old', tag: 'thread' } }));
+      expect(s.shownLog.map((n) => n.title)).toEqual(['Old', 'New', 'New']);
+      expect(s.notifications.map((n) => [n.title, n.data.__tidings.messageId])).toEqual([['New', 'new']]);
+    });
+
+    it('a replay of a data-only message shows the default, as its first delivery did', async () => {
+      setup(browser);
+      const worker = createPushWorker();
+      for (const retry of [false, true]) await dispatch(worker.handlePush, new FakePushEvent({ v: 1, id: 'd', data: 1, retry }));
+      expect(s.shownLog.map((n) => n.title)).toEqual(['site.example', 'site.example']);
+      expect(s.notifications).toHaveLength(1);
     });
   });
 

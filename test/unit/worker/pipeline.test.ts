@@ -193,23 +193,87 @@ describe('foreground', () => {
 });
 
 describe('guard', () => {
-  it('drops a replayed id: nothing new while its notification is up, the default once it is gone', async () => {
+  // `retry: true`: the sender says this delivery may repeat an earlier one (a queued batch
+  // run again, an id the caller chose), so the worker reads its seen ids before anything.
+  const retried = (envelope: object) => ({ ...envelope, retry: true });
+
+  it('drops a retried id it has seen: nothing new while its notification is up, the default once it is gone', async () => {
     const worker = createPushWorker({ backend, defaultNotification: { title: 'Default' } });
     const envelope = { v: 1, id: 'same', notification: { title: 'Once' } };
     await dispatch(worker.handlePush, new FakePushEvent(envelope));
-    await dispatch(worker.handlePush, new FakePushEvent(envelope));
+    await dispatch(worker.handlePush, new FakePushEvent(retried(envelope)));
     expect(s.shownLog.map((n) => n.title)).toEqual(['Once']);
     s.notifications[0]!.close();
-    await dispatch(worker.handlePush, new FakePushEvent(envelope));
+    await dispatch(worker.handlePush, new FakePushEvent(retried(envelope)));
     expect(s.shownLog.map((n) => n.title)).toEqual(['Once', 'Default']);
     expect(types()).toEqual(['delivered', 'shown', 'failed', 'failed']);
     expect(s.events().filter((e) => e.type === 'failed').map((e) => e.reason)).toEqual(['replayed', 'replayed']);
   });
 
+  it('an unmarked repeat, shown before the guard knew, leaves one copy on screen; handlers, tabs and events run once', async () => {
+    s = installScope({ routes: [eventsRoute()], windows: [{ url: '/' }] });
+    const handled: unknown[] = [];
+    const didShow = vi.fn();
+    const worker = createPushWorker({ backend })
+      .on('chat', (data) => void handled.push(data))
+      .use({ notificationDidShow: didShow });
+    const envelope = { v: 1, id: 'twice', type: 'chat', data: { n: 1 }, notification: { title: 'Once on screen' } };
+    await dispatch(worker.handlePush, new FakePushEvent(envelope));
+    await dispatch(worker.handlePush, new FakePushEvent(envelope));
+    expect(s.shownLog.map((n) => n.title)).toEqual(['Once on screen', 'Once on screen']);
+    expect(s.notifications.map((n) => n.title)).toEqual(['Once on screen']);
+    expect(handled).toEqual([{ n: 1 }]);
+    expect(s.windows[0]!.messages).toHaveLength(1);
+    expect(didShow).toHaveBeenCalledTimes(1);
+    expect(s.events().map((e) => [e.type, e.reason])).toEqual([
+      ['delivered', undefined],
+      ['shown', undefined],
+      ['failed', 'replayed'],
+    ]);
+  });
+
+  it("an unmarked repeat under the envelope's own tag replaced the first: nothing to close", async () => {
+    const worker = createPushWorker();
+    const envelope = { v: 1, id: 'tagged', notification: { title: 'Tagged', tag: 'thread' } };
+    await dispatch(worker.handlePush, new FakePushEvent(envelope));
+    await dispatch(worker.handlePush, new FakePushEvent(envelope));
+    expect(s.notifications.map((n) => [n.title, n.tag])).toEqual([['Tagged', 'thread']]);
+  });
+
+  it('shows a first delivery before the seen ids are read, and a retried one only after', async () => {
+    const order: string[] = [];
+    const getAllKeys = IDBObjectStore.prototype.getAllKeys;
+    const reads = vi.spyOn(IDBObjectStore.prototype, 'getAllKeys').mockImplementation(function (this: IDBObjectStore, ...args) {
+      const request = getAllKeys.apply(this, args);
+      request.addEventListener('success', () => order.push('seen ids read'));
+      return request;
+    });
+    const show = s.registration.showNotification;
+    s.registration.showNotification = (title, init) => (order.push(`show ${title}`), show(title, init));
+    // Cold starts: a new worker each, its ids read from IndexedDB from listen() on.
+    await dispatch(createPushWorker().listen().handlePush, new FakePushEvent({ v: 1, id: 'first', notification: { title: 'first' } }));
+    await dispatch(
+      createPushWorker().listen().handlePush,
+      new FakePushEvent(retried({ v: 1, id: 'again', notification: { title: 'again' } })),
+    );
+    expect(order).toEqual(['show first', 'seen ids read', 'seen ids read', 'show again']);
+    reads.mockRestore();
+  });
+
+  it('an unmarked repeat of a message the user closed shows it again: nothing tells it from a first delivery', async () => {
+    const worker = createPushWorker({ backend });
+    const envelope = { v: 1, id: 'closed', notification: { title: 'Back' } };
+    await dispatch(worker.handlePush, new FakePushEvent(envelope));
+    s.notifications[0]!.close();
+    await dispatch(worker.handlePush, new FakePushEvent(envelope));
+    expect(s.notifications.map((n) => n.title)).toEqual(['Back']);
+    expect(types()).toEqual(['delivered', 'shown', 'failed']);
+  });
+
   it('a replay is caught across workers (the seen ids live in IndexedDB)', async () => {
     const envelope = { v: 1, id: 'same', notification: { title: 'Once' } };
     await dispatch(createPushWorker().handlePush, new FakePushEvent(envelope));
-    await dispatch(createPushWorker().handlePush, new FakePushEvent(envelope));
+    await dispatch(createPushWorker().handlePush, new FakePushEvent(retried(envelope)));
     expect(s.shownLog.map((n) => n.title)).toEqual(['Once']);
   });
 
@@ -217,7 +281,7 @@ describe('guard', () => {
     const reads = vi.spyOn(IDBObjectStore.prototype, 'getAllKeys');
     const worker = createPushWorker().listen();
     for (let i = 0; i < 5; i++) await dispatch(worker.handlePush, new FakePushEvent({ v: 1, id: `r${i}`, notification: { title: `R${i}` } }));
-    await dispatch(worker.handlePush, new FakePushEvent({ v: 1, id: 'r2', notification: { title: 'Again' } }));
+    await dispatch(worker.handlePush, new FakePushEvent(retried({ v: 1, id: 'r2', notification: { title: 'Again' } })));
     expect(reads).toHaveBeenCalledTimes(1);
     expect(s.shownLog.map((n) => n.title)).toEqual(['R0', 'R1', 'R2', 'R3', 'R4']);
     // Every new id reached IndexedDB before its push event ended.
@@ -233,8 +297,8 @@ describe('guard', () => {
     const first = createPushWorker().listen();
     await dispatch(first.handlePush, new FakePushEvent(envelope));
     const restarted = createPushWorker({ defaultNotification: { title: 'Default' } }).listen();
-    await dispatch(restarted.handlePush, new FakePushEvent(envelope));
-    await dispatch(restarted.handlePush, new FakePushEvent({ v: 1, id: 'after-restart', notification: { title: 'New' } }));
+    await dispatch(restarted.handlePush, new FakePushEvent(retried(envelope)));
+    await dispatch(restarted.handlePush, new FakePushEvent(retried({ v: 1, id: 'after-restart', notification: { title: 'New' } })));
     // Nothing new for the replay while its notification is up; the new id passes.
     expect(s.shownLog.map((n) => n.title)).toEqual(['Once', 'New']);
   });
@@ -244,7 +308,7 @@ describe('guard', () => {
     const worker = createPushWorker({ defaultNotification: { title: 'Default' } });
     const envelope = { v: 1, id: 'private', notification: { title: 'Once' } };
     await dispatch(worker.handlePush, new FakePushEvent(envelope));
-    await dispatch(worker.handlePush, new FakePushEvent(envelope));
+    await dispatch(worker.handlePush, new FakePushEvent(retried(envelope)));
     expect(s.shownLog.map((n) => n.title)).toEqual(['Once']);
   });
 
@@ -252,15 +316,27 @@ describe('guard', () => {
     s = installScope({ noIndexedDB: true });
     const worker = createPushWorker();
     for (let i = 0; i < 501; i++) await dispatch(worker.handlePush, new FakePushEvent({ v: 1, id: `m${i}`, data: i }));
-    await dispatch(worker.handlePush, new FakePushEvent({ v: 1, id: 'm0', notification: { title: 'Forgotten' } }));
-    await dispatch(worker.handlePush, new FakePushEvent({ v: 1, id: 'm500', notification: { title: 'Remembered' } }));
+    await dispatch(worker.handlePush, new FakePushEvent(retried({ v: 1, id: 'm0', notification: { title: 'Forgotten' } })));
+    await dispatch(worker.handlePush, new FakePushEvent(retried({ v: 1, id: 'm500', notification: { title: 'Remembered' } })));
     expect(s.shownLog.map((n) => n.title)).toContain('Forgotten');
     expect(s.shownLog.map((n) => n.title)).not.toContain('Remembered');
   }, 20_000);
 
-  it('two deliveries of one id at once show it once', async () => {
+  it('two deliveries of one id at once: one notification on screen, routed and counted once', async () => {
+    const handled = vi.fn();
+    const worker = createPushWorker({ backend }).on('twin', handled);
+    const envelope = { v: 1, id: 'twin', type: 'twin', data: 1, notification: { title: 'Twin' } };
+    const events = [new FakePushEvent(envelope), new FakePushEvent(envelope)];
+    for (const event of events) worker.handlePush(event as never);
+    await Promise.all(events.map((event) => event.settled()));
+    expect(s.notifications.map((n) => n.title)).toEqual(['Twin']);
+    expect(handled).toHaveBeenCalledTimes(1);
+    expect(types().sort()).toEqual(['delivered', 'failed', 'shown']);
+  });
+
+  it('two retried deliveries of one id at once show it once', async () => {
     const worker = createPushWorker();
-    const envelope = { v: 1, id: 'twin', notification: { title: 'Twin' } };
+    const envelope = retried({ v: 1, id: 'twin', notification: { title: 'Twin' } });
     const events = [new FakePushEvent(envelope), new FakePushEvent(envelope)];
     for (const event of events) worker.handlePush(event as never);
     await Promise.all(events.map((event) => event.settled()));
@@ -307,6 +383,20 @@ describe('sealed and fetched envelopes', () => {
     await dispatch(createPushWorker({ backend }).handlePush, new FakePushEvent({ v: 1, sealed }));
     expect(titles()).toEqual(['Secret']);
     expect(s.events()[0]).toMatchObject({ type: 'delivered', messageId: 'inner' });
+  });
+
+  it('checks a sealed envelope marked retry (outside the seal) against the seen ids before it shows it', async () => {
+    const key = await storeKey();
+    const worker = createPushWorker({ backend });
+    const sealed = seal(key, { v: 1, id: 'inner', notification: { title: 'Secret' } });
+    await dispatch(worker.handlePush, new FakePushEvent({ v: 1, id: 'inner', sealed }));
+    await dispatch(worker.handlePush, new FakePushEvent({ v: 1, id: 'inner', sealed, retry: true }));
+    expect(s.shownLog.map((n) => n.title)).toEqual(['Secret']);
+    expect(s.events().map((e) => [e.type, e.reason])).toEqual([
+      ['delivered', undefined],
+      ['shown', undefined],
+      ['failed', 'replayed'],
+    ]);
   });
 
   it('fetches a same-origin envelope, which may itself be sealed', async () => {

@@ -101,6 +101,8 @@ export interface ScopeOptions {
   noBadging?: boolean;
   /** Have WebKit's `onpushnotification` (Safari 18.4+, Declarative Web Push). */
   pushNotificationEvent?: boolean;
+  /** Keep a notification that a later one with its tag should replace, as WebKitGTK lists it. */
+  keepsTagged?: boolean;
 }
 
 export const CHROMIUM_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36';
@@ -167,7 +169,7 @@ export function installScope(options: ScopeOptions = {}) {
           if (at >= 0) notifications.splice(at, 1);
         },
       };
-      const same = init.tag ? notifications.findIndex((n) => n.tag === init.tag) : -1;
+      const same = init.tag && !options.keepsTagged ? notifications.findIndex((n) => n.tag === init.tag) : -1;
       if (same >= 0) notifications.splice(same, 1);
       notifications.push(notification);
       shownLog.push(notification);
