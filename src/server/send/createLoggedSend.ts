@@ -47,8 +47,12 @@ export function createLoggedSend({ store, sender, onError, report }: LoggedSendO
     const seen = new Set<string>();
     async function* targets() {
       for await (const entry of pagedSubscriptions(store, query)) {
-        // Once per page: what the pushes handed out so far have come to.
-        if (targeted > 0 && targeted % PAGE_SIZE === 0) await write(tally.update(counts())).catch(onError);
+        // Once per page: what the pushes handed out so far have come to. A row cancelled
+        // meanwhile (issue 21's push.cancel) stops the send here, between pages.
+        if (targeted > 0 && targeted % PAGE_SIZE === 0) {
+          const row = await write(tally.update(counts())).catch(onError);
+          if (row?.state === 'cancelled') return;
+        }
         targeted++;
         if (query.ids) seen.add(entry.id);
         yield entry;

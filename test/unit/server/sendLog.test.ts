@@ -94,6 +94,25 @@ describe('the send log of push.send()', () => {
     expect(await push.stats.message('paged')).toMatchObject({ targeted: n, failed: n, errors: [{ cause: 'endpoint-refused', host: '', count: n }] });
   });
 
+  it('stops between pages when its row was cancelled meanwhile, and stays cancelled', async () => {
+    const n = 2 * PAGE_SIZE + 5;
+    for (let i = 0; i < n; i++) await store.saveSubscription({ subscription: { endpoint: `https://push.example.net/${i}`, keys: { p256dh: 'p', auth: 'a' } } });
+    const base = store;
+    let pages = 0;
+    const cancelling: SubscriptionStore = {
+      ...base,
+      updateSend: async (id, update) => {
+        // Someone cancels it while the first page goes out.
+        if (update.state === undefined && pages++ === 0) await base.updateSend(id, { state: 'cancelled', finishedAt: Date.now() });
+        return base.updateSend(id, update);
+      },
+    };
+    const server = createPushServer({ vapid, store: cancelling, onEvent: (e) => void events.push(e) });
+    const result = await server.send({ v: 1, id: 'cancel-me', notification: { title: 'x' } });
+    expect(result.failed).toBe(PAGE_SIZE);
+    expect(await server.stats.message('cancel-me')).toMatchObject({ state: 'cancelled', targeted: PAGE_SIZE, failed: PAGE_SIZE });
+  });
+
   it('adds a retried send of the same id to its row', async () => {
     const subscription = await service.subscribe(vapid.publicKey);
     await store.saveSubscription({ subscription });
