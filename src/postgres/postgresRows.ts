@@ -14,6 +14,9 @@ export interface SubscriptionRow {
   updated_at: string;
   failing_since: string | null;
   identity_keys: string[] | null;
+  service: string | null;
+  browser: string | null;
+  last_sent_at: string | null;
 }
 
 export function fromRow(row: SubscriptionRow): StoredSubscription {
@@ -31,5 +34,7 @@ export function fromRow(row: SubscriptionRow): StoredSubscription {
   if (row.seal_key) entry.sealKey = row.seal_key;
   if (row.failing_since !== null) entry.failingSince = Number(row.failing_since);
   if (row.identity_keys) entry.identityKeys = row.identity_keys;
+  entry.browser = row.browser ?? 'unknown';
+  if (row.last_sent_at !== null) entry.lastSentAt = Number(row.last_sent_at);
   return entry;
 }

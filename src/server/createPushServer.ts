@@ -5,7 +5,6 @@ import { createHandler, type Identify, type RequestInfo } from './http/createHan
 import { createSender } from './send/createSender.js';
 import { createDeliveryPolicy } from './send/createDeliveryPolicy.js';
 import { checkVapidDetails, type VapidDetails } from './crypto/generateVapidKeys.js';
-import { pagedSubscriptions } from './send/pagedSubscriptions.js';
 import { requestLimits } from './common/requestLimits.js';
 import { attributeKeyProblem } from './common/attributeRules.js';
 import { seal } from './crypto/seal.js';
@@ -14,6 +13,11 @@ import type { SubscriptionStore } from './stores/SubscriptionStore.js';
 import type { AttributeChanges, SendTarget } from './audience/Audience.js';
 import { checkAttributeChanges } from './audience/checkAudience.js';
 import { toSubscriptionQuery } from './audience/toSubscriptionQuery.js';
+import { createLoggedSend } from './send/createLoggedSend.js';
+import { createPushStats } from './stats/createPushStats.js';
+import { createReporter, type OnEvent } from './stats/createReporter.js';
+import type { InsightEvent, PushStats, SendRecord } from './stats/statsTypes.js';
+import { INSIGHT_METHODS } from './stores/insightRows.js';
 
 export type { SendError, SendOptions, SendResult } from './send/sendTypes.js';
 
@@ -107,8 +111,20 @@ export interface PushServerOptions {
    * @default the client's address, IPv6 by its /64
    */
   clientKey?: (request: Request, info: RequestInfo) => string | undefined;
-  /** Called with errors the handler answered 500 to (a store failure, a throwing `identify`). @default console.error */
+  /**
+   * Called with errors the handler answered 500 to (a store failure, a throwing
+   * `identify`), a send-log write that failed mid-send, and what `onEvent` threw.
+   * @default console.error
+   */
   onError?: (error: unknown) => void;
+  /**
+   * Called once for each counted event (a verified `delivered`, `shown`, `clicked`,
+   * `closed` or `failed`, the first of its message, subscription and type) and once for
+   * each send that finished, to forward them to a warehouse or a webhook (docs/insight.md
+   * has the shape). Never awaited: what it throws or rejects goes to `onError`, and the
+   * request or send goes on.
+   */
+  onEvent?: (event: InsightEvent) => void | Promise<void>;
   /**
    * Hosts subscription endpoints may name: exact names, `*.` for any subdomain of one,
    * `host:port` for another port than 443; `'any'` for every public host on 443. Checked
@@ -143,12 +159,16 @@ export interface PushServer {
   setAttributes(to: SendTarget, attributes: AttributeChanges): Promise<number>;
   /** Deletes every subscription `to` reaches (account deletion); `to` is required. Resolves to how many. */
   removeSubscriptions(to: SendTarget): Promise<number>;
+  /** The send log, each message's funnel, the timeline and the audience, from the store's rollups (docs/insight.md). */
+  stats: PushStats;
+  /** A send's row of the send log now (its state and counts), or undefined when unknown. */
+  status(id: string): Promise<SendRecord | undefined>;
 }
 
 /** Creates the backend half of tidings. Options are checked here, once; a bad one throws TidingsError `invalid-option`. */
 export function createPushServer(options: PushServerOptions): PushServer {
   const vapid = checkVapidDetails(options?.vapid);
-  const store = storeOption(options.store, ['saveSubscription', 'countSubscriptions', 'updateAttributes', 'deleteSubscriptions']);
+  const store = storeOption(options.store, ['saveSubscription', 'countSubscriptions', 'updateAttributes', 'deleteSubscriptions', ...INSIGHT_METHODS]);
   const basePath = pathOption(options.basePath, '/api/push', 'basePath');
   const routePath = pathOption(options.routePath, basePath, 'routePath');
   const concurrency = positive(options.concurrency, 50, 'concurrency');
@@ -157,25 +177,10 @@ export function createPushServer(options: PushServerOptions): PushServer {
 
   const siteUrl = httpUrlOption(options.siteUrl, 'siteUrl');
   const sender = createSender({ store, publicPath: basePath, concurrency, policy, siteUrl });
-
-  async function send(message: Envelope, sendOptions: SendOptions = {}): Promise<SendResult> {
-    const prepared = sender.prepare(message, sendOptions);
-    const result: SendResult = { id: prepared.envelope.id, sent: 0, gone: 0, failed: 0, pruned: 0, errors: [] };
-    const query = toSubscriptionQuery(sendOptions.to);
-    const seen = new Set<string>();
-    async function* targets() {
-      for await (const entry of pagedSubscriptions(store, query)) {
-        if (query.ids) seen.add(entry.id);
-        yield entry;
-      }
-    }
-    await sender.sendTo(prepared, targets(), result);
-    // A send to ids that reached nobody should say why, not just {sent: 0}.
-    if (query.ids) result.unknown = [...new Set(query.ids)].filter((id) => !seen.has(id));
-    return result;
-  }
-
   const onError = optionalFunction(options.onError, 'onError') ?? ((error) => console.error('tidings:', error));
+  const report = createReporter(optionalFunction<OnEvent>(options.onEvent, 'onEvent'), onError);
+  const send: (message: Envelope, sendOptions?: SendOptions) => Promise<SendResult> = createLoggedSend({ store, sender, onError, report });
+
   const trust = proxyTrustOption(options.trustProxy);
   // A warning, not an error the handler answered: onError keeps its meaning (500s).
   const noAddress = () =>
@@ -195,6 +200,7 @@ export function createPushServer(options: PushServerOptions): PushServer {
       eventRetentionMs: positive(options.eventRetentionDays, 30, 'eventRetentionDays') * 86_400_000,
       clientKey: optionalFunction(options.clientKey, 'clientKey') ?? clientKeyFor(trust, noAddress),
       onError,
+      report,
     }),
     send,
     seal,
@@ -207,6 +213,13 @@ export function createPushServer(options: PushServerOptions): PushServer {
     },
     async removeSubscriptions(to) {
       return store.deleteSubscriptions(toSubscriptionQuery(to, { everyone: false }));
+    },
+    stats: createPushStats(store),
+    async status(id) {
+      const send = await store.getSend(id);
+      if (!send) return undefined;
+      const { services: _services, ...record } = send;
+      return record;
     },
   };
 }

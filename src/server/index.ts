@@ -13,6 +13,13 @@ export { memoryStore } from './stores/memory/memoryStore.js';
 export { sqliteStore } from './stores/sqlite/sqliteStore.js';
 export { matchesAudience } from './audience/matchesAudience.js';
 
+// Insight: the stats over any store (push.stats without a push server)
+export { createPushStats } from './stats/createPushStats.js';
+// Insight: what a store of your own needs to keep the send log and rollups as tidings' do
+export { browserFamilyOf, pushServiceOf } from './stats/classify.js';
+export { mergeSendUpdate } from './stores/mergeSendUpdate.js';
+export { countedColumn } from './stores/insightRows.js';
+
 // Errors
 export { TidingsError, isTidingsError } from '../shared/TidingsError.js';
 
@@ -36,6 +43,42 @@ export type {
   SubscriptionStore,
 } from './stores/SubscriptionStore.js';
 export type { SendTarget } from './audience/Audience.js';
+export type {
+  EventCounts,
+  InsightEvent,
+  MessagePage,
+  MessageStats,
+  MessageSummary,
+  MessagesQuery,
+  PushStats,
+  SendCounts,
+  SendFailure,
+  SendRecord,
+  SendState,
+  ServiceOutcomes,
+  SubscriberStats,
+  SubscribersQuery,
+  SubscriptionSummary,
+  SubscriptionsQuery,
+  Timeline,
+  TimelinePoint,
+  TimelineQuery,
+} from './stats/statsTypes.js';
+export type {
+  CountedEvent,
+  EventBatch,
+  EventColumns,
+  HourRow,
+  MessageEventRow,
+  RecordedEvents,
+  SendListQuery,
+  SendUpdate,
+  SendUpdated,
+  StoredSend,
+  SubscriberCounts,
+  SubscriberCountsQuery,
+} from './stores/insightRows.js';
+export type { BrowserFamily, PushServiceName } from './stats/classify.js';
 export type { TidingsErrorCode, TidingsErrorDetails } from '../shared/TidingsError.js';
 export type {
   Attributes,

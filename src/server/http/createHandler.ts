@@ -9,6 +9,7 @@ import { handleRegistration } from './handleRegistration.js';
 import { json, notAllowed, tooManyRequests } from './json.js';
 import type { SubscriptionStore } from '../stores/SubscriptionStore.js';
 import { markUnrouted } from './unrouted.js';
+import type { Reporter } from '../stats/createReporter.js';
 
 /**
  * Who is asking, as the site's server knows it: attributes to store, `null` to refuse
@@ -67,6 +68,8 @@ export interface HandlerOptions {
   /** Names the client for the rate limits, undefined for none (createPushServer makes it from `clientKey` or `trustProxy`). */
   clientKey: (request: Request, info: RequestInfo) => string | undefined;
   onError: (error: unknown) => void;
+  /** Hands each counted event to the site's `onEvent`. */
+  report: Reporter;
 }
 
 /**

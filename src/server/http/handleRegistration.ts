@@ -5,6 +5,7 @@ import { json, readJson } from './json.js';
 import { identifyVisitor } from './identifyVisitor.js';
 import { registerSubscription } from './registerSubscription.js';
 import { validateRegisterRequest } from './validateRegisterRequest.js';
+import { browserFamilyOf } from '../stats/classify.js';
 
 /** `POST {backend}/subscriptions`: a checked registration, saved under the identity `identify` vouches for. */
 export async function handleRegistration(request: Request, info: RequestInfo, options: HandlerOptions): Promise<Response> {
@@ -16,7 +17,8 @@ export async function handleRegistration(request: Request, info: RequestInfo, op
   if (body.sealKey && !(await isP256Point(body.sealKey.p256dh))) fail('sealKey.p256dh', 'not-p256-point');
   const identity = await identifyVisitor(options.identify, request, info.context ?? {});
   if (identity === null) return json(401, { error: 'unauthorized' });
-  const saved = await registerSubscription(options.store, body, identity, options.clientAttributes);
+  const browser = browserFamilyOf(request.headers.get('user-agent'));
+  const saved = await registerSubscription(options.store, body, identity, options.clientAttributes, browser);
   if (saved.outcome === 'conflict') return json(409, { error: 'conflict', field: 'subscription.endpoint' });
   return json(saved.created ? 201 : 200, { id: saved.id });
 }

@@ -23,6 +23,11 @@ export interface SendOptions {
    * @default false
    */
   declarative?: boolean;
+  /**
+   * Who sent it, for the send log (a user name, a job's name): 1-200 characters of plain
+   * text. The dashboard passes whoever its `authorize` said is looking.
+   */
+  by?: string;
 }
 
 export interface SendError {

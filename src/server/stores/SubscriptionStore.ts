@@ -1,5 +1,18 @@
 import type { Attributes, EventType, RegisterRequest, SealKey, SubscriptionJSON, TidingsEvent } from '../../shared/protocol.js';
 import type { AttributeChanges, SubscriptionQuery } from '../audience/Audience.js';
+import type { SendRecord } from '../stats/statsTypes.js';
+import type {
+  EventBatch,
+  HourRow,
+  MessageEventRow,
+  RecordedEvents,
+  SendListQuery,
+  SendUpdate,
+  SendUpdated,
+  StoredSend,
+  SubscriberCounts,
+  SubscriberCountsQuery,
+} from './insightRows.js';
 
 export type { AttributeChanges, AttributeMatch, AttributeValue, Audience, SubscriptionQuery } from '../audience/Audience.js';
 
@@ -25,6 +38,13 @@ export interface StoredSubscription {
    * `identify` answer to tell a returning owner from a new one.
    */
   identityKeys?: string[];
+  /**
+   * The browser family of the last registration (browserFamilyOf its User-Agent: 'chrome',
+   * 'firefox'…, 'unknown' when it sent none). Figures are grouped by it; it proves nothing.
+   */
+  browser?: string;
+  /** ms since the epoch of the last push a push service accepted, when known (written once per page of a send). */
+  lastSentAt?: number;
 }
 
 /** What a registration writes over the row it finds (see `saveSubscription`). */
@@ -33,6 +53,8 @@ export interface SaveDecision {
   attributes: Attributes;
   /** Which of them `identify` gave (kept as `identityKeys`). */
   identityKeys?: string[];
+  /** The browser family (browserFamilyOf the request's User-Agent). @default the stored one, else 'unknown' */
+  browser?: string;
 }
 
 /**
@@ -59,6 +81,15 @@ export interface EventQuery {
  * Queries (`SubscriptionQuery`) reach a store already checked by tidings (checkAudience:
  * own keys only, bounded, never empty where "everyone" was not meant); a store still
  * binds every key and value as a parameter, never pastes them into SQL.
+ *
+ * Insight (docs/insight.md): beside subscriptions a store keeps a send log (one row per
+ * send), raw events (for `eventRetentionDays`), and rollups that outlive them: per
+ * message (verified events by push service and browser family, unverified apart) and
+ * per UTC hour (sends started, pushes accepted, each event type, subscriptions created
+ * and removed). Rollups change only in the transaction that changes what they count
+ * (an event stored, a subscription created or removed, a send-log row updated), so the
+ * figures never need a scan of raw events. Every subscription keeps its push service
+ * (pushServiceOf its endpoint) and browser family, so counting an event needs no parsing.
  */
 export interface SubscriptionStore {
   /**
@@ -71,12 +102,14 @@ export interface SubscriptionStore {
    * transaction (or one statement), so no other registration of that endpoint can come
    * between the read and the write; if `decide` throws, nothing is written and the call
    * rejects with its error. Registration relies on this to decide who owns an endpoint.
+   * A new row adds one to the `subscribed` of the current hour's rollup, in the same
+   * transaction.
    */
   saveSubscription(request: RegisterRequest, decide?: DecideSave): Promise<{ id: string; created: boolean }>;
   getSubscription(id: string): Promise<StoredSubscription | undefined>;
   /** The subscription with this endpoint. */
   getSubscriptionByEndpoint(endpoint: string): Promise<StoredSubscription | undefined>;
-  /** True when something was deleted. */
+  /** True when something was deleted. Each row deleted (here and by deleteSubscriptions) adds one to the `unsubscribed` of the current hour's rollup. */
   deleteSubscription(id: string): Promise<boolean>;
   /**
    * The subscriptions that match `query` (in the ids, if given, and matching its audience):
@@ -101,11 +134,52 @@ export interface SubscriptionStore {
    * when it is not set yet; `failed: false` clears it. Unknown ids are ignored.
    */
   markDelivery(id: string, failed: boolean, at: number): Promise<void>;
-  /** Stores events, ignoring ids already stored. Resolves to how many were new. */
+  /** Stores events as they are, ignoring ids already stored, counting none (recordEvents counts). Resolves to how many were new. */
   addEvents(events: TidingsEvent[]): Promise<number>;
+  /**
+   * Stores a batch of events and updates the rollups, in one transaction. Events whose id
+   * is stored already are skipped. Of the new ones, those of a counted type (delivered,
+   * shown, clicked, closed, failed but for reason `replayed`), naming a `messageId` that is
+   * in the send log, with `at >= countSince`, are counted:
+   * - verified (`subscriptionId`, which must exist: else nothing is counted): each
+   *   (message, subscription, type) once ever (a second one is stored, never counted),
+   *   into the message's row for the subscription's push service and browser family and
+   *   into the hour of its `at`; resolved in `counted`;
+   * - unverified: into the message's unverified row only (never the hours).
+   */
+  recordEvents(batch: EventBatch): Promise<RecordedEvents>;
   listEvents(query?: EventQuery): Promise<TidingsEvent[]>;
-  /** Deletes events whose `at` is before `before` (ms since the epoch): retention. Resolves to how many. */
+  /**
+   * Deletes raw events whose `at` is before `before` (ms since the epoch): retention, with
+   * what recordEvents keeps to count each (message, subscription, type) once. Rollups and
+   * the send log stay. Resolves to how many events.
+   */
   deleteEventsBefore(before: number): Promise<number>;
+  /**
+   * Adds a row to the send log; false (and nothing written) when a send with this id is
+   * there already. A row created `running` with `startedAt` adds one to that hour's
+   * `messages`.
+   */
+  createSend(send: SendRecord): Promise<boolean>;
+  /**
+   * Writes a sender's progress into a send-log row, in one transaction (see SendUpdate:
+   * absolute counts, each kept at the larger of stored and given; states only forward;
+   * times kept once set). What `sent` grew by is added to the current hour's `sent`, and
+   * a `startedAt` set for the first time adds one to its hour's `messages`. Undefined
+   * when there is no such row.
+   */
+  updateSend(id: string, update: SendUpdate): Promise<SendUpdated | undefined>;
+  getSend(id: string): Promise<StoredSend | undefined>;
+  /** Send-log rows, newest first (createdAt, then id, both descending), created in [since, until). */
+  listSends(query: SendListQuery): Promise<StoredSend[]>;
+  /** Records that pushes to these subscriptions were accepted at `at` (their `lastSentAt`): one write per page, never per push. */
+  markSent(ids: string[], at: number): Promise<void>;
+  /** The rollup rows of these messages' events. */
+  messageEvents(messageIds: string[]): Promise<MessageEventRow[]>;
+  /** The hourly rollup rows in [since, until), by hour; hours with nothing may be missing. */
+  hourlyStats(since: number, until: number): Promise<HourRow[]>;
+  /** How many subscriptions there are, by push service and browser family, and with `by`, by that attribute's values. */
+  subscriberCounts(query?: SubscriberCountsQuery): Promise<SubscriberCounts>;
   /** Keeps a message body (envelope JSON) until `expiresAt` (ms since the epoch). */
   saveMessage(id: string, body: string, expiresAt: number): Promise<void>;
   /** The body, or undefined when unknown or expired. */
