@@ -58,9 +58,11 @@ export async function startSendWorker(options: SendWorkerOptions): Promise<SendW
     const record = checkRecord(stored, id);
     if (typeof record === 'string') throw new UnrecoverableError(record);
     const { message, query, batchSize } = record;
-    // A job left over from a finished send (a retry after the send completed) has nothing to do.
+    // A job left over from a finished send (a retry after the send completed) pushes
+    // nothing; it only brings the send log to Redis's final counts, in case the run that
+    // finished the send could not write them.
     const { state } = await ledger.status(id);
-    if (state === 'done' || state === 'failed') return;
+    if (state === 'done' || state === 'failed') return syncSendLog(id);
     // Batch k follows a full batch k - 1 and starts after its last member: a job that says
     // otherwise was not queued by a sender, and would push to whoever its cursor names.
     if (k > 0) {

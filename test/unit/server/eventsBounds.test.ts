@@ -57,7 +57,7 @@ describe.each(stores)('events on %s', (_name, create) => {
       { id: 'fraction', type: 'failed', at: now - 3000, dropped: 2.5 },
     ]);
     expect(response.status).toBe(202);
-    expect(await response.json()).toEqual({ received: 7, stored: 7 });
+    expect(await response.json()).toEqual({ received: 7, stored: 7, counted: 0 });
     expect(onError).not.toHaveBeenCalled();
     const stored = Object.fromEntries((await store.listEvents()).map((event) => [event.id, event]));
     expect(stored.good!.at).toBe(now - 1000);
