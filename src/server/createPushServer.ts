@@ -101,6 +101,17 @@ export interface PushServerOptions {
   circuitBreakerCoolDown?: number;
   /** Days a subscription may keep failing (never `gone`) before a send deletes it. @default 7 */
   pruneFailingAfterDays?: number;
+  /**
+   * ms a connection to a push service may stay idle before it is closed (HTTP/1.1
+   * keep-alive sockets; at most 256 idle ones are kept across every push service).
+   * @default 30000
+   */
+  idleTimeout?: number;
+  /**
+   * Certificates (PEM) of authorities to trust for push services over https, beside
+   * Node's own: the `ca` of `startPushService({ tls: true })` in tests. @default none
+   */
+  ca?: string | string[];
 }
 
 export interface PushServer {

@@ -1,7 +1,8 @@
 import { MAX_PLAINTEXT_BYTES, URGENCIES, type Envelope } from '../../shared/protocol.js';
 import { invalidOption as invalid } from '../common/checkOptions.js';
 import { validateEnvelope } from '../../shared/validateEnvelope.js';
-import { deliver, type DeliveryOutcome, type DeliveryPolicy, type PushHeaders } from './deliver.js';
+import type { DeliveryOutcome, DeliveryPolicy, PushHeaders } from './deliver.js';
+import { runDeliveries } from './runDeliveries.js';
 import { newId, newMessageId } from '../crypto/newId.js';
 import { seal } from '../crypto/seal.js';
 import { toDeclarative } from './toDeclarative.js';
@@ -99,6 +100,7 @@ export function createSender({ store, publicPath, concurrency, policy, siteUrl }
       return JSON.stringify(ref);
     };
     let shared: Promise<string> | undefined;
+    // A store or sealing error fails this subscription, not the whole send.
     const payloadFor = (entry: StoredSubscription): Promise<string> | string => {
       if (message.declarative) return message.declarative;
       if (entry.sealKey && message.seal) {
@@ -109,34 +111,25 @@ export function createSender({ store, publicPath, concurrency, policy, siteUrl }
       return (shared ??= pointer(plain));
     };
 
-    // The workers share one reader of the targets; an async generator answers their
-    // next() calls one after another, so each subscription goes to exactly one worker.
-    const worker = async (): Promise<void> => {
-      for (let next = await targets.next(); !next.done; next = await targets.next()) {
-        const entry = next.value;
-        // A store or sealing error fails this subscription, not the whole send.
-        const outcome: DeliveryOutcome = await Promise.resolve()
-          .then(() => payloadFor(entry))
-          .then((payload) => deliver(entry, payload, headers, policy))
-          .catch((cause: unknown) => ({ outcome: 'failed', reason: String(cause), ours: true }));
-        if (onOutcome) await onOutcome(entry, outcome);
-        if (outcome.outcome === 'sent') {
-          result.sent++;
-          // Only a subscription that was failing needs a write when it works again.
-          if (entry.failingSince !== undefined) await bookkeeping(store.markDelivery(entry.id, false, Date.now()));
-        } else if (outcome.outcome === 'gone') {
-          result.gone++;
-          await store.deleteSubscription(entry.id);
-        } else {
-          result.failed++;
-          const error: SendError = { subscriptionId: entry.id, endpoint: entry.subscription.endpoint, reason: outcome.reason };
-          if (outcome.status !== undefined) error.status = outcome.status;
-          result.errors.push(error);
-          if (!outcome.ours) await failing(entry, result);
-        }
+    // What becomes of each subscription, in the order outcomes arrive.
+    const done = async (entry: StoredSubscription, outcome: DeliveryOutcome): Promise<void> => {
+      if (onOutcome) await onOutcome(entry, outcome);
+      if (outcome.outcome === 'sent') {
+        result.sent++;
+        // Only a subscription that was failing needs a write when it works again.
+        if (entry.failingSince !== undefined) await bookkeeping(store.markDelivery(entry.id, false, Date.now()));
+      } else if (outcome.outcome === 'gone') {
+        result.gone++;
+        await store.deleteSubscription(entry.id);
+      } else {
+        result.failed++;
+        const error: SendError = { subscriptionId: entry.id, endpoint: entry.subscription.endpoint, reason: outcome.reason };
+        if (outcome.status !== undefined) error.status = outcome.status;
+        result.errors.push(error);
+        if (!outcome.ours) await failing(entry, result);
       }
     };
-    await Promise.all(Array.from({ length: concurrency }, worker));
+    await runDeliveries(targets, { concurrency, policy, headers, payloadFor, done });
   }
 
   /**

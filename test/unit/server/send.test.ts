@@ -172,6 +172,8 @@ describe('send() against a misbehaving push service', () => {
     hits = 0;
     fake = createServer((request, response) => {
       request.resume();
+      // What a push service answers to a request that is not a push (the sender's check that a silent host is up).
+      if (request.method === 'HEAD') return response.writeHead(404).end();
       answer(request, response, ++hits);
     });
     await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
@@ -219,13 +221,25 @@ describe('send() against a misbehaving push service', () => {
     expect(result.errors[0]).toMatchObject({ status: 400, reason: 'bad' });
   });
 
-  it('gives up on a push service that hangs, after the timeout', async () => {
+  it('gives up on a push service that hangs, after the timeout, and tries it again only if it answered before', async () => {
     answer = () => {};
     const started = performance.now();
     const result = await sendOne({ timeout: 150, retries: 1, maxRetryDelay: 10 });
-    expect(hits).toBe(2);
+    // A host never heard from that does not answer is not worth a second timeout.
+    expect(hits).toBe(1);
     expect(result.errors[0]).toMatchObject({ reason: 'timeout' });
     expect(performance.now() - started).toBeLessThan(1500);
+
+    // One that answered before and then hangs is retried.
+    hits = 0;
+    const subscription = await service.subscribe();
+    const store = memoryStore();
+    const local = createPushServer({ vapid, store, retries: 1, maxRetryDelay: 10, timeout: 150, allowLoopbackEndpoints: true });
+    for (const path of ['/a', '/b']) await store.saveSubscription({ subscription: { ...subscription, endpoint: url + path } });
+    answer = (_req, res, hit) => (hit === 2 ? undefined : res.writeHead(201).end());
+    const again = await local.send({ v: 1, id: 'm' });
+    expect(again).toMatchObject({ sent: 2, failed: 0 });
+    expect(hits).toBe(3);
   });
 
   it('sends VAPID aes128gcm requests with TTL, Urgency and Topic', async () => {

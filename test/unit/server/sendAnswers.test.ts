@@ -144,10 +144,12 @@ describe('send() reports what a push service said, safely', () => {
     });
     const store = memoryStore();
     const sender = createPushServer({ vapid, store, allowLoopbackEndpoints: true, concurrency: 1 });
+    const first = await store.saveSubscription({ subscription: { endpoint: `${push.origin}/push/first`, expirationTime: null, keys: (await newReceiver()).keys } });
+    expect(await sender.send({ v: 1 }, { to: first.id })).toMatchObject({ sent: 1 });
     for (let i = 0; i < 5; i++) {
       await store.saveSubscription({ subscription: { endpoint: `${push.origin}/push/${i}`, expirationTime: null, keys: (await newReceiver()).keys } });
     }
-    expect(await sender.send({ v: 1 })).toMatchObject({ sent: 5 });
+    expect(await sender.send({ v: 1 })).toMatchObject({ sent: 6 });
     expect(sockets.size).toBe(1);
   });
 });
