@@ -102,8 +102,15 @@ export interface PushServerOptions {
   /** Days a subscription may keep failing (never `gone`) before a send deletes it. @default 7 */
   pruneFailingAfterDays?: number;
   /**
-   * ms a connection to a push service may stay idle before it is closed (HTTP/1.1
-   * keep-alive sockets; at most 256 idle ones are kept across every push service).
+   * Speak HTTP/2 with push services that offer it (ALPN `h2` over https: FCM, Mozilla,
+   * Apple): one connection per push service carries every push in flight, each as its own
+   * stream. `false`: HTTP/1.1 keep-alive only. Plain-http endpoints (a local push service)
+   * always use HTTP/1.1. @default true
+   */
+  http2?: boolean;
+  /**
+   * ms a connection to a push service may stay idle before it is closed (at most 256
+   * idle HTTP/1.1 connections and 256 HTTP/2 sessions are kept across every push service).
    * @default 30000
    */
   idleTimeout?: number;

@@ -66,7 +66,9 @@ const ecdsaWithSha256 = () => seq(oid('1.2.840.10045.4.3.2'));
 
 function certificate(fields: CertificateFields): Buffer {
   const serial = randomBytes(16);
-  serial[0]! &= 0x7f; // a positive INTEGER
+  // A positive INTEGER in its shortest DER form: a first byte of 0 (then < 0x80) is a
+  // non-minimal encoding, and OpenSSL then drops the CA (1 certificate in about 250).
+  serial[0] = serial[0]! & 0x7f || 1;
   const tbs = seq(
     der(0xa0, der(0x02, Buffer.of(2))), // version v3
     der(0x02, serial),

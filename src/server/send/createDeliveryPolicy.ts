@@ -20,6 +20,7 @@ export interface DeliveryOptions {
   pruneFailingAfterDays?: number;
   idleTimeout?: number;
   ca?: string | readonly string[];
+  http2?: boolean;
 }
 
 /**
@@ -40,7 +41,8 @@ export function createDeliveryPolicy(vapid: VapidDetails, options: DeliveryOptio
   const pruneFailingAfter = integer(options.pruneFailingAfterDays, 7, 'pruneFailingAfterDays', 1) * DAY;
   const idleTimeout = integer(options.idleTimeout, 30_000, 'idleTimeout', 1);
   const ca = certificates(options.ca);
-  const transport = createNodeTransport({ allowLoopback: endpoints.allowLoopbackEndpoints, idleTimeout, ca });
+  if (options.http2 !== undefined && typeof options.http2 !== 'boolean') invalid('http2', 'must be true or false');
+  const transport = createNodeTransport({ allowLoopback: endpoints.allowLoopbackEndpoints, idleTimeout, ca, http2: options.http2 !== false });
   return {
     authorization: createVapidSigner(vapid),
     timeout,

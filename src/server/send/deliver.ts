@@ -111,9 +111,10 @@ export async function deliver(
   if (!policy.breaker.end(ticket, result, retryAfter) && (result === 'no-answer' || result === 'unresolved')) retry = undefined;
   if (outcome.outcome !== 'failed') return { outcome };
   delivery.last = outcome;
-  if (retry === 'unread' && delivery.unread < UNREAD_RETRIES) {
-    delivery.unread++;
-    return { retry: 0 };
+  if (retry === 'unread') {
+    if (delivery.unread++ < UNREAD_RETRIES) return { retry: 0 };
+    // Turned away again and again: from now on it spends the retry budget like any failure.
+    retry = 'backoff';
   }
   if (retry !== 'backoff' || delivery.attempts >= policy.retries) return { outcome };
   return { retry: retryDelay(delivery.attempts++, retryAfter, policy.maxRetryDelay) };

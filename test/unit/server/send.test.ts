@@ -6,6 +6,7 @@ import { createPushServer, generateVapidKeys, memoryStore, type PushServer, type
 import type { Envelope, SubscriptionJSON } from '../../../src/shared/protocol.js';
 import { startPushService, type PushService } from '../../../src/testing/index.js';
 import { PAGE_SIZE } from '../../../src/server/send/pagedSubscriptions.js';
+import { protocols } from '../../support/pushHost.js';
 
 const vapid = { ...generateVapidKeys(), subject: 'mailto:ops@site.example' };
 const origin = 'https://site.example';
@@ -15,10 +16,15 @@ let server: PushServer;
 beforeEach(async () => {
   service = await startPushService();
   store = memoryStore();
-  // A generous timeout: a retry after a timeout the push service did answer is a duplicate, and a loaded machine is slow.
-  server = createPushServer({ vapid, store, retries: 1, maxRetryDelay: 50, timeout: 10_000, allowLoopbackEndpoints: true, clientAttributes: ['lang'] });
+  server = pushServer();
 });
 afterEach(() => service.close());
+
+function pushServer() {
+  // A generous timeout: a retry after a timeout the push service did answer is a duplicate, and a loaded machine is slow.
+  const options = { vapid, store, retries: 1, maxRetryDelay: 50, timeout: 10_000, allowLoopbackEndpoints: true, clientAttributes: ['lang'] };
+  return createPushServer(service.ca ? { ...options, ca: service.ca } : options);
+}
 
 /** Registers through the handler, as the page would. */
 async function register(subscription: SubscriptionJSON, extra: object = {}): Promise<string> {
@@ -48,118 +54,128 @@ async function fetchEnvelope(path: string): Promise<string> {
   return response.text();
 }
 
-describe('send() through the local push service', () => {
-  it('delivers to every headless subscriber, VAPID-restricted to our key', async () => {
-    const subscriptions = await Promise.all([1, 2, 3].map(() => service.subscribe(vapid.publicKey)));
-    for (const subscription of subscriptions) await register(subscription);
-    const result = await server.send({ v: 1, id: 'm1', notification: { title: 'Hello' } }, { urgency: 'high', topic: 'greeting' });
-    expect(result).toEqual({ id: 'm1', sent: 3, gone: 0, failed: 0, pruned: 0, errors: [] });
-    for (const { endpoint } of subscriptions) {
-      expect(service.messages(endpoint)[0]).toMatchObject({ urgency: 'high', topic: 'greeting', ttl: 2_419_200 });
-      expect(await receivedEnvelopes(endpoint)).toEqual([{ v: 1, id: 'm1', notification: { title: 'Hello' } }]);
-    }
-  });
+describe.each(protocols)('over %s', (which) => {
+  describe('send() through the local push service', () => {
+    beforeEach(async () => {
+      if (which === 'HTTP/1.1') return;
+      // The local push service over TLS speaks HTTP/2, as autopush does.
+      await service.close();
+      service = await startPushService({ tls: true });
+      server = pushServer();
+    });
 
-  it('reaches each subscriber of an audience longer than a page once, pruning gone ones on the way', async () => {
-    const count = PAGE_SIZE + 50;
-    const subscriptions = await Promise.all(Array.from({ length: count }, () => service.subscribe()));
-    for (const subscription of subscriptions) await store.saveSubscription({ subscription });
-    const gone = subscriptions.filter((_, i) => i % 100 == 0);
-    for (const { endpoint } of gone) service.expire(endpoint);
-    const result = await server.send({ v: 1, id: 'wide', data: 1 });
-    expect(result).toMatchObject({ sent: count - gone.length, gone: gone.length, failed: 0 });
-    for (const [i, { endpoint }] of subscriptions.entries()) expect(service.messages(endpoint)).toHaveLength(i % 100 == 0 ? 0 : 1);
-    expect(await store.findSubscriptions()).toHaveLength(count - gone.length);
-  }, 30_000);
+    it('delivers to every headless subscriber, VAPID-restricted to our key', async () => {
+      const subscriptions = await Promise.all([1, 2, 3].map(() => service.subscribe(vapid.publicKey)));
+      for (const subscription of subscriptions) await register(subscription);
+      const result = await server.send({ v: 1, id: 'm1', notification: { title: 'Hello' } }, { urgency: 'high', topic: 'greeting' });
+      expect(result).toEqual({ id: 'm1', sent: 3, gone: 0, failed: 0, pruned: 0, errors: [] });
+      for (const { endpoint } of subscriptions) {
+        expect(service.messages(endpoint)[0]).toMatchObject({ urgency: 'high', topic: 'greeting', ttl: 2_419_200, httpVersion: which === 'HTTP/2' ? '2.0' : '1.1' });
+        expect(await receivedEnvelopes(endpoint)).toEqual([{ v: 1, id: 'm1', notification: { title: 'Hello' } }]);
+      }
+    });
 
-  it('targets ids and attributes, and names the message when the envelope has no id', async () => {
-    const en = await service.subscribe();
-    const fr = await service.subscribe();
-    const enId = await register(en, { attributes: { lang: 'en' } });
-    await register(fr, { attributes: { lang: 'fr' } });
-    const byAttribute = await server.send({ v: 1, data: 'fr only' }, { to: { attributes: { lang: 'fr' } } });
-    expect(byAttribute.sent).toBe(1);
-    expect(byAttribute.id).toMatch(/^[0-9a-z]{9}[A-Za-z0-9_-]+$/);
-    expect(await receivedEnvelopes(fr.endpoint)).toEqual([{ v: 1, id: byAttribute.id, data: 'fr only' }]);
-    expect((await server.send({ v: 1, data: 'en' }, { to: enId })).sent).toBe(1);
-    expect((await server.send({ v: 1, data: 'both' }, { to: [enId, 'unknown'] })).sent).toBe(1);
-    expect(await service.received(en.endpoint)).toHaveLength(2);
-  });
+    it('reaches each subscriber of an audience longer than a page once, pruning gone ones on the way', async () => {
+      const count = PAGE_SIZE + 50;
+      const subscriptions = await Promise.all(Array.from({ length: count }, () => service.subscribe()));
+      for (const subscription of subscriptions) await store.saveSubscription({ subscription });
+      const gone = subscriptions.filter((_, i) => i % 100 == 0);
+      for (const { endpoint } of gone) service.expire(endpoint);
+      const result = await server.send({ v: 1, id: 'wide', data: 1 });
+      expect(result).toMatchObject({ sent: count - gone.length, gone: gone.length, failed: 0 });
+      for (const [i, { endpoint }] of subscriptions.entries()) expect(service.messages(endpoint)).toHaveLength(i % 100 == 0 ? 0 : 1);
+      expect(await store.findSubscriptions()).toHaveLength(count - gone.length);
+    }, 30_000);
 
-  it('seals for a subscription with a seal key; the record opens with RFC 8291 decryption', async () => {
-    const subscription = await service.subscribe();
-    const seal = await sealKeyPair();
-    await register(subscription, { sealKey: seal.sealKey });
-    const envelope: Envelope = { v: 1, id: 'secret', notification: { title: 'For your eyes', body: 'only' } };
-    await server.send(envelope);
-    const [outer] = await receivedEnvelopes(subscription.endpoint);
-    expect(Object.keys(outer!).sort()).toEqual(['id', 'sealed', 'v']);
-    expect(JSON.parse(await openText(outer!.sealed!, seal.receiver))).toEqual(envelope);
-  });
+    it('targets ids and attributes, and names the message when the envelope has no id', async () => {
+      const en = await service.subscribe();
+      const fr = await service.subscribe();
+      const enId = await register(en, { attributes: { lang: 'en' } });
+      await register(fr, { attributes: { lang: 'fr' } });
+      const byAttribute = await server.send({ v: 1, data: 'fr only' }, { to: { attributes: { lang: 'fr' } } });
+      expect(byAttribute.sent).toBe(1);
+      expect(byAttribute.id).toMatch(/^[0-9a-z]{9}[A-Za-z0-9_-]+$/);
+      expect(await receivedEnvelopes(fr.endpoint)).toEqual([{ v: 1, id: byAttribute.id, data: 'fr only' }]);
+      expect((await server.send({ v: 1, data: 'en' }, { to: enId })).sent).toBe(1);
+      expect((await server.send({ v: 1, data: 'both' }, { to: [enId, 'unknown'] })).sent).toBe(1);
+      expect(await service.received(en.endpoint)).toHaveLength(2);
+    });
 
-  it('sends plain to a sealed subscription when told seal: false', async () => {
-    const subscription = await service.subscribe();
-    await register(subscription, { sealKey: (await sealKeyPair()).sealKey });
-    const envelope: Envelope = { v: 1, id: 'public', notification: { title: 'Public news' } };
-    expect((await server.send(envelope, { seal: false })).sent).toBe(1);
-    expect(await receivedEnvelopes(subscription.endpoint)).toEqual([envelope]);
-  });
+    it('seals for a subscription with a seal key; the record opens with RFC 8291 decryption', async () => {
+      const subscription = await service.subscribe();
+      const seal = await sealKeyPair();
+      await register(subscription, { sealKey: seal.sealKey });
+      const envelope: Envelope = { v: 1, id: 'secret', notification: { title: 'For your eyes', body: 'only' } };
+      await server.send(envelope);
+      const [outer] = await receivedEnvelopes(subscription.endpoint);
+      expect(Object.keys(outer!).sort()).toEqual(['id', 'sealed', 'v']);
+      expect(JSON.parse(await openText(outer!.sealed!, seal.receiver))).toEqual(envelope);
+    });
 
-  it('stores an envelope too large to push and sends a fetch pointer the handler serves', async () => {
-    const subscription = await service.subscribe();
-    await register(subscription);
-    const envelope: Envelope = { v: 1, id: 'big', ts: 1, notification: { title: 'Long read', body: 'x'.repeat(4000) } };
-    const result = await server.send(envelope);
-    expect(result.sent).toBe(1);
-    const [pointer] = await receivedEnvelopes(subscription.endpoint);
-    expect(pointer).toEqual({ v: 1, id: 'big', ts: 1, fetch: expect.stringMatching(/^\/api\/push\/messages\/[A-Za-z0-9_-]{22}$/) });
-    expect(JSON.parse(await fetchEnvelope(pointer!.fetch!))).toEqual(envelope);
-  });
+    it('sends plain to a sealed subscription when told seal: false', async () => {
+      const subscription = await service.subscribe();
+      await register(subscription, { sealKey: (await sealKeyPair()).sealKey });
+      const envelope: Envelope = { v: 1, id: 'public', notification: { title: 'Public news' } };
+      expect((await server.send(envelope, { seal: false })).sent).toBe(1);
+      expect(await receivedEnvelopes(subscription.endpoint)).toEqual([envelope]);
+    });
 
-  it('stores a sealed envelope too large to push, still sealed', async () => {
-    const subscription = await service.subscribe();
-    const seal = await sealKeyPair();
-    await register(subscription, { sealKey: seal.sealKey });
-    const envelope: Envelope = { v: 1, id: 'big-secret', data: { text: 'y'.repeat(3500) } };
-    await server.send(envelope);
-    const [pointer] = await receivedEnvelopes(subscription.endpoint);
-    const stored = JSON.parse(await fetchEnvelope(pointer!.fetch!)) as Envelope;
-    expect(stored).toMatchObject({ v: 1, id: 'big-secret', sealed: expect.any(String) });
-    expect(JSON.parse(await openText(stored.sealed!, seal.receiver))).toEqual(envelope);
-  });
+    it('stores an envelope too large to push and sends a fetch pointer the handler serves', async () => {
+      const subscription = await service.subscribe();
+      await register(subscription);
+      const envelope: Envelope = { v: 1, id: 'big', ts: 1, notification: { title: 'Long read', body: 'x'.repeat(4000) } };
+      const result = await server.send(envelope);
+      expect(result.sent).toBe(1);
+      const [pointer] = await receivedEnvelopes(subscription.endpoint);
+      expect(pointer).toEqual({ v: 1, id: 'big', ts: 1, fetch: expect.stringMatching(/^\/api\/push\/messages\/[A-Za-z0-9_-]{22}$/) });
+      expect(JSON.parse(await fetchEnvelope(pointer!.fetch!))).toEqual(envelope);
+    });
 
-  it('never pushes a body over 4096 bytes', async () => {
-    const subscription = await service.subscribe();
-    await register(subscription);
-    for (const size of [3900, 3960, 3993, 3994, 4100]) {
-      await server.send({ v: 1, id: `s${size}`, data: 'z'.repeat(size - 30) });
-    }
-    for (const message of service.messages(subscription.endpoint)) expect(message.body.length).toBeLessThanOrEqual(4096);
-    expect(service.messages(subscription.endpoint)).toHaveLength(5);
-  });
+    it('stores a sealed envelope too large to push, still sealed', async () => {
+      const subscription = await service.subscribe();
+      const seal = await sealKeyPair();
+      await register(subscription, { sealKey: seal.sealKey });
+      const envelope: Envelope = { v: 1, id: 'big-secret', data: { text: 'y'.repeat(3500) } };
+      await server.send(envelope);
+      const [pointer] = await receivedEnvelopes(subscription.endpoint);
+      const stored = JSON.parse(await fetchEnvelope(pointer!.fetch!)) as Envelope;
+      expect(stored).toMatchObject({ v: 1, id: 'big-secret', sealed: expect.any(String) });
+      expect(JSON.parse(await openText(stored.sealed!, seal.receiver))).toEqual(envelope);
+    });
 
-  it('prunes subscriptions the push service says are gone (410 and 404)', async () => {
-    const expired = await service.subscribe();
-    const expiredId = await register(expired);
-    const unknownId = await register({ ...(await service.subscribe()), endpoint: `${service.url}/wpush/v1/never-issued` });
-    service.expire(expired.endpoint);
-    expect(await server.send({ v: 1 })).toMatchObject({ sent: 0, gone: 2, failed: 0 });
-    expect(await store.getSubscription(expiredId)).toBeUndefined();
-    expect(await store.getSubscription(unknownId)).toBeUndefined();
-  });
+    it('never pushes a body over 4096 bytes', async () => {
+      const subscription = await service.subscribe();
+      await register(subscription);
+      for (const size of [3900, 3960, 3993, 3994, 4100]) {
+        await server.send({ v: 1, id: `s${size}`, data: 'z'.repeat(size - 30) });
+      }
+      for (const message of service.messages(subscription.endpoint)) expect(message.body.length).toBeLessThanOrEqual(4096);
+      expect(service.messages(subscription.endpoint)).toHaveLength(5);
+    });
 
-  it('names the ids it does not know, instead of a bare {sent: 0}', async () => {
-    const known = await register(await service.subscribe());
-    const result = await server.send({ v: 1, id: 'to-ids' }, { to: [known, 'deleted-or-typo', known] });
-    expect(result).toMatchObject({ sent: 1, unknown: ['deleted-or-typo'] });
-    expect((await server.send({ v: 1 }, { to: 'nobody' })).unknown).toEqual(['nobody']);
-    expect((await server.send({ v: 1 })).unknown).toBeUndefined();
-  });
+    it('prunes subscriptions the push service says are gone (410 and 404)', async () => {
+      const expired = await service.subscribe();
+      const expiredId = await register(expired);
+      const unknownId = await register({ ...(await service.subscribe()), endpoint: `${service.url}/wpush/v1/never-issued` });
+      service.expire(expired.endpoint);
+      expect(await server.send({ v: 1 })).toMatchObject({ sent: 0, gone: 2, failed: 0 });
+      expect(await store.getSubscription(expiredId)).toBeUndefined();
+      expect(await store.getSubscription(unknownId)).toBeUndefined();
+    });
 
-  it('refuses an invalid envelope or options before sending anything', async () => {
-    await expect(server.send({ v: 2 } as unknown as Envelope)).rejects.toMatchObject({ code: 'invalid-envelope' });
-    await expect(server.send({ v: 1 }, { topic: 'bad topic!' })).rejects.toMatchObject({ code: 'invalid-option', details: { option: 'topic' } });
-    await expect(server.send({ v: 1 }, { ttl: -1 })).rejects.toMatchObject({ code: 'invalid-option', details: { option: 'ttl' } });
+    it('names the ids it does not know, instead of a bare {sent: 0}', async () => {
+      const known = await register(await service.subscribe());
+      const result = await server.send({ v: 1, id: 'to-ids' }, { to: [known, 'deleted-or-typo', known] });
+      expect(result).toMatchObject({ sent: 1, unknown: ['deleted-or-typo'] });
+      expect((await server.send({ v: 1 }, { to: 'nobody' })).unknown).toEqual(['nobody']);
+      expect((await server.send({ v: 1 })).unknown).toBeUndefined();
+    });
+
+    it('refuses an invalid envelope or options before sending anything', async () => {
+      await expect(server.send({ v: 2 } as unknown as Envelope)).rejects.toMatchObject({ code: 'invalid-envelope' });
+      await expect(server.send({ v: 1 }, { topic: 'bad topic!' })).rejects.toMatchObject({ code: 'invalid-option', details: { option: 'topic' } });
+      await expect(server.send({ v: 1 }, { ttl: -1 })).rejects.toMatchObject({ code: 'invalid-option', details: { option: 'ttl' } });
+    });
   });
 });
 
