@@ -40,7 +40,8 @@ export function createDnsCache(now: () => number = Date.now): DnsCache {
   const pending = new Map<string, Promise<LookupAddress[]>>();
 
   const peek = (hostname: string): LookupAddress[] | LookupError | undefined => {
-    const answer = answers.get(hostname);
+    // Not marked as used: every push reads it, and the TTL renews it anyway.
+    const answer = answers.peek(hostname);
     if (!answer) return undefined;
     if (answer.until <= now()) {
       answers.delete(hostname);

@@ -91,24 +91,23 @@ export function createSender({ store, publicPath, concurrency, policy, siteUrl }
     const plain = JSON.stringify(envelope);
 
     // Too large for a push: store it once and push a pointer the worker fetches.
-    const pointer = async (body: string): Promise<string> => {
+    const pointer = async (body: string): Promise<Uint8Array> => {
       const key = newId();
       await store.saveMessage(key, body, message.expiresAt);
       const ref: Envelope = { v: 1, id, fetch: `${publicPath}/messages/${key}` };
       if (envelope.ts !== undefined) ref.ts = envelope.ts;
       if (envelope.ttl !== undefined) ref.ttl = envelope.ttl;
-      return JSON.stringify(ref);
+      return Buffer.from(JSON.stringify(ref));
     };
-    let shared: Promise<string> | undefined;
-    // A store or sealing error fails this subscription, not the whole send.
-    const payloadFor = (entry: StoredSubscription): Promise<string> | string => {
-      if (message.declarative) return message.declarative;
-      if (entry.sealKey && message.seal) {
+    // What every subscription without a seal key gets: made into bytes once.
+    const shared = message.declarative ?? plain;
+    let sharedBytes: Promise<Uint8Array> | Uint8Array | undefined;
+    const payloadFor = (entry: StoredSubscription): Promise<Uint8Array> | Uint8Array => {
+      if (entry.sealKey && message.seal && !message.declarative) {
         const sealed = JSON.stringify({ v: 1, id, sealed: seal(envelope, entry.sealKey) });
-        return fits(sealed) ? sealed : pointer(sealed);
+        return fits(sealed) ? Buffer.from(sealed) : pointer(sealed);
       }
-      if (fits(plain)) return plain;
-      return (shared ??= pointer(plain));
+      return (sharedBytes ??= fits(shared) ? Buffer.from(shared) : pointer(shared));
     };
 
     // What becomes of each subscription, in the order outcomes arrive.

@@ -1,6 +1,6 @@
 import type { Urgency } from '../../shared/protocol.js';
 import { isTidingsError } from '../../shared/TidingsError.js';
-import { checkEndpoint, type EndpointPolicy } from '../endpoints/checkEndpoint.js';
+import { checkEndpoint, checkEndpointUrl, type EndpointPolicy } from '../endpoints/checkEndpoint.js';
 import { sanitizeText } from '../common/sanitizeText.js';
 import type { StoredSubscription } from '../stores/SubscriptionStore.js';
 import type { CircuitBreaker, RequestResult, Ticket } from './createCircuitBreaker.js';
@@ -46,7 +46,8 @@ export interface Delivery {
   /** Its origin and push service (pushServiceGroup): what the breaker keys on. */
   origin: string;
   group: string;
-  payload?: string;
+  /** The plaintext, made once its host is reached (`payloadFor`). */
+  payload?: Uint8Array;
   /** Encrypted once, sent as often as needed. */
   push?: PreparedPush;
   /** Attempts that failed so far, and retries of pushes the service turned away unread. */
@@ -69,7 +70,7 @@ const UNREAD_RETRIES = 3;
 /** The endpoint checked against the policy, or why it is refused. */
 export function checkDeliveryEndpoint(entry: StoredSubscription, endpoints: EndpointPolicy): URL | DeliveryOutcome {
   try {
-    return new URL(checkEndpoint(entry.subscription.endpoint, endpoints, 'endpoint'));
+    return checkEndpointUrl(entry.subscription.endpoint, endpoints, 'endpoint');
   } catch (cause) {
     return { outcome: 'failed', reason: `endpoint-refused: ${String((cause as { details?: { reason?: unknown } }).details?.reason)}` };
   }
@@ -92,16 +93,10 @@ interface Tried {
  * with backoff that honours Retry-After up to `maxRetryDelay` (when the breaker lets the
  * host be tried again); a push the service turned away unread at once.
  */
-export async function deliver(
-  delivery: Delivery,
-  ticket: Ticket,
-  headers: PushHeaders,
-  policy: DeliveryPolicy,
-  payloadFor: (entry: StoredSubscription) => Promise<string> | string,
-): Promise<Attempt> {
+export async function deliver(delivery: Delivery, ticket: Ticket, base: Readonly<Record<string, string>>, policy: DeliveryPolicy, payloadFor: PayloadFor): Promise<Attempt> {
   let tried: Tried;
   try {
-    tried = await attempt(delivery, headers, policy, payloadFor);
+    tried = await attempt(delivery, base, policy, payloadFor);
   } catch (cause) {
     tried = { result: 'neutral', outcome: { outcome: 'failed', reason: sanitizeText(String(cause)), ours: true } };
   }
@@ -120,12 +115,10 @@ export async function deliver(
   return { retry: retryDelay(delivery.attempts++, retryAfter, policy.maxRetryDelay) };
 }
 
-async function attempt(
-  delivery: Delivery,
-  headers: PushHeaders,
-  policy: DeliveryPolicy,
-  payloadFor: (entry: StoredSubscription) => Promise<string> | string,
-): Promise<Tried> {
+/** The plaintext of a subscription's push: sealed to it, shared by all, or a stored pointer (a promise then). */
+export type PayloadFor = (entry: StoredSubscription) => Promise<Uint8Array> | Uint8Array;
+
+async function attempt(delivery: Delivery, base: Readonly<Record<string, string>>, policy: DeliveryPolicy, payloadFor: PayloadFor): Promise<Tried> {
   const { transport } = policy;
   try {
     const reached = transport.reach?.(delivery.url, policy.timeout);
@@ -133,13 +126,14 @@ async function attempt(
     if (!delivery.push) {
       if (delivery.payload === undefined) {
         try {
-          delivery.payload = await payloadFor(delivery.entry);
+          const made = payloadFor(delivery.entry);
+          delivery.payload = made instanceof Promise ? await made : made;
         } catch (cause) {
           // A store or sealing error fails this subscription, not the whole send.
           return { result: 'neutral', outcome: { outcome: 'failed', reason: String(cause), ours: true } };
         }
       }
-      const prepared = preparePush(delivery, headers, policy);
+      const prepared = preparePush(delivery, base, delivery.payload, policy);
       if ('outcome' in prepared) return { result: 'neutral', outcome: prepared };
       delivery.push = prepared;
     }

@@ -1,7 +1,8 @@
 import type { StoredSubscription } from '../stores/SubscriptionStore.js';
 import { pushServiceGroup } from '../endpoints/pushServiceGroup.js';
 import type { Ticket } from './createCircuitBreaker.js';
-import { checkDeliveryEndpoint, deliver, type Delivery, type DeliveryOutcome, type DeliveryPolicy, type PushHeaders } from './deliver.js';
+import { checkDeliveryEndpoint, deliver, type Delivery, type DeliveryOutcome, type DeliveryPolicy, type PayloadFor, type PushHeaders } from './deliver.js';
+import { sendHeaders } from './preparePush.js';
 
 /** First requests to hosts not heard from yet (one per host) that may be out beside `concurrency`. */
 const PROBES = 256;
@@ -13,8 +14,8 @@ export interface RunOptions {
   concurrency: number;
   policy: DeliveryPolicy;
   headers: PushHeaders;
-  /** The payload for a subscription, asked for once its host is reached; a rejection fails that subscription (ours). */
-  payloadFor(entry: StoredSubscription): Promise<string> | string;
+  /** The plaintext for a subscription, asked for once its host is reached; a failure fails that subscription (ours). */
+  payloadFor: PayloadFor;
   /** Each subscription's outcome, once; a rejection fails the run. */
   done(entry: StoredSubscription, outcome: DeliveryOutcome): Promise<void> | void;
 }
@@ -41,6 +42,7 @@ interface Aside {
  * until some are done.
  */
 export function runDeliveries(targets: Targets, { concurrency, policy, headers, payloadFor, done }: RunOptions): Promise<void> {
+  const base = sendHeaders(headers);
   return new Promise<void>((resolve, reject) => {
     const ready: Delivery[] = [];
     let head = 0;
@@ -130,7 +132,7 @@ export function runDeliveries(targets: Targets, { concurrency, policy, headers, 
       const run = async (): Promise<void> => {
         let next;
         try {
-          next = await deliver(item, ticket, headers, policy, payloadFor);
+          next = await deliver(item, ticket, base, policy, payloadFor);
         } catch (cause) {
           next = { outcome: { outcome: 'failed', reason: String(cause), ours: true } as DeliveryOutcome };
         }

@@ -258,6 +258,24 @@ describe('send() against a misbehaving push service', () => {
     expect(hits).toBe(3);
   });
 
+  it('fails a stored subscription whose keys cannot be encrypted to, without a request, and goes on', async () => {
+    answer = (_req, res) => res.writeHead(201).end();
+    const bad = [
+      { p256dh: 'AAAA', auth: 'BTBZMqHH6r4Tts7J_aSIgg' },
+      // 65 bytes, but not a point on the curve.
+      { p256dh: `BA${'A'.repeat(85)}`, auth: 'BTBZMqHH6r4Tts7J_aSIgg' },
+      { p256dh: (await newReceiver()).keys.p256dh, auth: 'c2hvcnQ' },
+    ];
+    const store = memoryStore();
+    const sender = createPushServer({ vapid, store, allowLoopbackEndpoints: true, retries: 0 });
+    for (const keys of bad) await store.saveSubscription({ subscription: { endpoint: `${url}/${keys.auth}${keys.p256dh.length}`, expirationTime: null, keys } });
+    await store.saveSubscription({ subscription: { endpoint: `${url}/good`, expirationTime: null, keys: (await newReceiver()).keys } });
+    const result = await sender.send({ v: 1 });
+    expect(result).toMatchObject({ sent: 1, failed: 3 });
+    expect(result.errors.every((error) => error.reason.startsWith('keys: '))).toBe(true);
+    expect(hits).toBe(1);
+  });
+
   it('sends VAPID aes128gcm requests with TTL, Urgency and Topic', async () => {
     let seen: IncomingMessage | undefined;
     answer = (req, res) => {

@@ -78,7 +78,16 @@ export function createHttp1Client({ lookup, secureContext, idleTimeout, maxIdle 
         clearTimeout(timer);
         fn();
       };
-      const request = (secure ? https : http).request(url, { method: 'POST', headers, agent: agents[secure ? 'https:' : 'http:'], lookup });
+      const request = (secure ? https : http).request({
+        protocol: url.protocol,
+        hostname: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
+        port: url.port,
+        path: url.pathname + url.search,
+        method: 'POST',
+        headers,
+        agent: agents[secure ? 'https:' : 'http:'],
+        lookup,
+      });
       // One clock for connect, headers and the bounded body.
       const timer = setTimeout(() => {
         request.destroy();

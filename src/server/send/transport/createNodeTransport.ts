@@ -1,5 +1,6 @@
 import { createSecureContext, rootCertificates } from 'node:tls';
 import { isIP } from 'node:net';
+import type { LookupAddress } from 'node:dns';
 import { createDnsCache, type LookupError } from '../../endpoints/createDnsCache.js';
 import { checkAddress, checkAddresses, guardedLookup, lookupFailed } from '../../endpoints/guardedLookup.js';
 import { createBoundedMap } from '../../common/createBoundedMap.js';
@@ -58,15 +59,52 @@ export function createNodeTransport({ allowLoopback, ca, idleTimeout, http2 }: N
     });
   };
 
-  /** The host of a URL without IPv6 brackets, and whether it is an IP literal (which node:net does not look up). */
-  const hostOf = (url: URL) => url.hostname.replace(/^\[(.*)\]$/, '$1');
+  /** The host of a URL without IPv6 brackets (an IP literal is not looked up by node:net: it is checked here). */
+  const hostOf = (url: URL) => (url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname);
+  const verdicts = new WeakMap<LookupAddress[], Error | null>();
+  // IP literals (node:net does not look them up): checked once each, not once per push.
+  const literals = createBoundedMap<string, Error | null>(1024);
+  /** Throws when `host` is an IP literal sends must not reach; false for a name. */
+  const checkLiteral = (host: string): boolean => {
+    let verdict = literals.peek(host);
+    if (verdict === undefined) {
+      if (!isIP(host)) return false;
+      try {
+        checkAddress(host, allowLoopback);
+        verdict = null;
+      } catch (refused) {
+        verdict = refused as Error;
+      }
+      literals.set(host, verdict);
+    }
+    if (verdict) throw verdict;
+    return true;
+  };
+  const resolving = (host: string, timeout: number) =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(transportFailure('timeout')), timeout);
+      dns.resolve(host).then(
+        (addresses) => {
+          clearTimeout(timer);
+          try {
+            checkAddresses(addresses, allowLoopback);
+            resolve();
+          } catch (refused) {
+            reject(refused);
+          }
+        },
+        (error: LookupError) => {
+          clearTimeout(timer);
+          reject(lookupFailed(error, host));
+        },
+      );
+    });
 
   return {
     post(request: PushRequest) {
-      const host = hostOf(request.url);
       try {
         // node:net skips `lookup` for an IP literal, so that address is checked here.
-        if (isIP(host)) checkAddress(host, allowLoopback);
+        checkLiteral(hostOf(request.url));
       } catch (refused) {
         return Promise.reject(refused);
       }
@@ -81,28 +119,22 @@ export function createNodeTransport({ allowLoopback, ca, idleTimeout, http2 }: N
     },
     reach(url, timeout) {
       const host = hostOf(url);
-      if (isIP(host)) return checkAddress(host, allowLoopback);
+      if (checkLiteral(host)) return;
       const known = dns.peek(host);
-      if (Array.isArray(known)) return checkAddresses(known, allowLoopback);
-      if (known) throw lookupFailed(known, host);
-      return new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(transportFailure('timeout')), timeout);
-        dns.resolve(host).then(
-          (addresses) => {
-            clearTimeout(timer);
-            try {
-              checkAddresses(addresses, allowLoopback);
-              resolve();
-            } catch (refused) {
-              reject(refused);
-            }
-          },
-          (error: LookupError) => {
-            clearTimeout(timer);
-            reject(lookupFailed(error, host));
-          },
-        );
-      });
+      if (known === undefined) return resolving(host, timeout);
+      if (!Array.isArray(known)) throw lookupFailed(known, host);
+      // Checked once per answer, not once per push.
+      let verdict = verdicts.get(known);
+      if (verdict === undefined) {
+        try {
+          checkAddresses(known, allowLoopback);
+          verdict = null;
+        } catch (refused) {
+          verdict = refused as Error;
+        }
+        verdicts.set(known, verdict);
+      }
+      if (verdict) throw verdict;
     },
     alive(origin, timeout) {
       const host = hostOf(new URL(origin));
