@@ -87,8 +87,9 @@ describe('a failure budget per push-service host', () => {
     expect(reasons.filter((reason) => reason === 'circuit-open').length).toBeGreaterThanOrEqual(50);
     // The first wave (concurrency 50) timed out once; nothing was retried or sent after.
     expect(hosts[0]!.connections() + hosts[1]!.connections()).toBeLessThanOrEqual(50);
-    // Before the budget: 2 waves x 3 attempts x 1 s, over 6 s.
-    expect(elapsed).toBeLessThan(2500);
+    // Before the budget: 2 waves x 3 attempts x 1 s, over 6 s. Now: one timeout, then one
+    // for the check that the hosts answer at all (they never answered, so nothing else).
+    expect(elapsed).toBeLessThan(3500);
 
     // While the circuit is open the hosts are skipped at once, without a connection.
     const connections = hosts[0]!.connections() + hosts[1]!.connections();
