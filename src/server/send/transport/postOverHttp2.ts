@@ -7,9 +7,9 @@ const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM, HTTP2_HEADER_METHOD, HTTP2_HEADE
 
 /**
  * One push as one stream of a session. The same rules as HTTP/1.1: one clock (`timeout`)
- * for the stream's headers and bounded body, a 2xx settled at its headers and its body
- * never read, at most ANSWER_BYTES of any other; what is not read is cancelled with the
- * stream alone (RST_STREAM), and the session goes on carrying the others. A stream the
+ * for the stream's headers and bounded body, a 2xx settled at its headers, at most
+ * ANSWER_BYTES of any answer read; what is past that is cancelled with the stream alone
+ * (RST_STREAM), and the session goes on carrying the others. A stream the
  * server refused unread (REFUSED_STREAM, or past a GOAWAY's last stream) fails as
  * `unprocessed`: sending it again is no duplicate.
  */
@@ -57,14 +57,9 @@ export function postOverHttp2(entry: Http2Session, { url, headers, body, timeout
       const { location, 'retry-after': retryAfter } = answerHeaders;
       if (typeof location === 'string') answer.location = location;
       if (typeof retryAfter === 'string') answer.retryAfter = retryAfter;
-      if (answer.status >= 200 && answer.status < 300) {
-        settle(() => resolve(answer));
-        // Its body says nothing a sender needs: not a byte of it is waited for. (Most have
-        // none: then the stream just ends, and costs no RST_STREAM.)
-        if (stream.endAfterHeaders) stream.resume();
-        else cancel();
-        return;
-      }
+      // A 2xx settles at its headers: its body says nothing a sender needs.
+      const success = answer.status >= 200 && answer.status < 300;
+      if (success) settle(() => resolve(answer));
       const chunks: Buffer[] = [];
       let size = 0;
       const finish = () =>
@@ -72,9 +67,14 @@ export function postOverHttp2(entry: Http2Session, { url, headers, body, timeout
           answer.text = Buffer.concat(chunks).toString('utf8');
           resolve(answer);
         });
+      // The body is read to its end when it is short (push services send none, or a line
+      // of error): a stream reset after every answer would look like an attack to the
+      // server (HTTP/2 "rapid reset", which servers answer with GOAWAY). Past ANSWER_BYTES,
+      // or past the timeout, the stream is cancelled.
+      const drain = setTimeout(cancel, timeout);
       stream.on('data', (chunk: Buffer) => {
         if (size >= ANSWER_BYTES) return;
-        chunks.push(chunk.subarray(0, ANSWER_BYTES - size));
+        if (!success) chunks.push(chunk.subarray(0, ANSWER_BYTES - size));
         size += chunk.length;
         if (size >= ANSWER_BYTES) {
           finish();
@@ -82,6 +82,7 @@ export function postOverHttp2(entry: Http2Session, { url, headers, body, timeout
         }
       });
       stream.on('end', finish);
+      stream.on('close', () => clearTimeout(drain));
     });
     if (body !== null) stream.end(body);
   });
