@@ -108,9 +108,11 @@ async function main() {
     for (const cleanup of cleanups) await cleanup().catch((error) => console.error('cleanup:', error.message));
     for (const sink of Object.values(sinks)) sink.child.kill('SIGTERM');
   }
+  // The report adds what it derives (each protocol's two-sender ceiling) before the JSON is written.
+  const table = report(results);
   writeFileSync(resolve(here, 'results/scale.json'), `${JSON.stringify(results, null, 2)}\n`);
-  writeFileSync(resolve(here, 'results/scale.md'), report(results));
-  process.stdout.write(report(results));
+  writeFileSync(resolve(here, 'results/scale.md'), table);
+  process.stdout.write(table);
 }
 
 /** GET or POST to a sink, trusting the TLS one's CA (fetch cannot be given one). */
@@ -325,7 +327,8 @@ function medianOf(values) {
 function commit() {
   try {
     const git = (...args) => execFileSync('git', args, { cwd: resolve(here, '..'), encoding: 'utf8' }).trim();
-    return git('rev-parse', '--short', 'HEAD') + (git('status', '--porcelain') ? ' (uncommitted changes)' : '');
+    // Untracked files (a worktree's node_modules link) are not changes to what is measured.
+    return git('rev-parse', '--short', 'HEAD') + (git('status', '--porcelain', '--untracked-files=no') ? ' (uncommitted changes)' : '');
   } catch {
     return 'unknown';
   }
