@@ -5,7 +5,9 @@ const { startSendWorker } = await import('../dist/queue.js');
 const { postgresStore } = await import('../dist/postgres.js');
 const vapid = JSON.parse(process.env.BENCH_VAPID);
 const store = postgresStore({ connectionString, schema });
-const worker = await startSendWorker({ redis, store, vapid, name, allowLoopbackEndpoints: true, lockDuration: 3000, stalledInterval: 3000 });
+// BENCH_DELIVERY: the delivery options for the sink (its CA, HTTP/2 on or off).
+const delivery = JSON.parse(process.env.BENCH_DELIVERY ?? '{}');
+const worker = await startSendWorker({ redis, store, vapid, name, allowLoopbackEndpoints: true, lockDuration: 3000, stalledInterval: 3000, ...delivery });
 const idleRss = process.memoryUsage().rss;
 console.log('ready');
 process.once('SIGTERM', async () => {

@@ -50,6 +50,9 @@ export type DeliveryOptions = Pick<
   | 'circuitBreakerFailures'
   | 'circuitBreakerCoolDown'
   | 'pruneFailingAfterDays'
+  | 'http2'
+  | 'idleTimeout'
+  | 'ca'
 >;
 
 /** What the queue and its senders share: where the queue lives and what it sends with. */

@@ -139,6 +139,24 @@ export interface PushServerOptions {
   circuitBreakerCoolDown?: number;
   /** Days a subscription may keep failing (never `gone`) before a send deletes it. @default 7 */
   pruneFailingAfterDays?: number;
+  /**
+   * Speak HTTP/2 with push services that offer it (ALPN `h2` over https: FCM, Mozilla,
+   * Apple): one connection per push service carries every push in flight, each as its own
+   * stream. `false`: HTTP/1.1 keep-alive only. Plain-http endpoints (a local push service)
+   * always use HTTP/1.1. @default true
+   */
+  http2?: boolean;
+  /**
+   * ms a connection to a push service may stay idle before it is closed (at most 256
+   * idle HTTP/1.1 connections and 256 HTTP/2 sessions are kept across every push service).
+   * @default 30000
+   */
+  idleTimeout?: number;
+  /**
+   * Certificates (PEM) of authorities to trust for push services over https, beside
+   * Node's own: the `ca` of `startPushService({ tls: true })` in tests. @default none
+   */
+  ca?: string | string[];
 }
 
 export interface PushServer {

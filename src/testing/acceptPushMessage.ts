@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import type { Http2ServerRequest } from 'node:http2';
 import { MAX_PUSH_BYTES, URGENCIES } from '../shared/protocol.js';
 import { toBase64Url } from '../shared/base64url.js';
 import { liveMessages, type PushState, type QueuedMessage } from './pushState.js';
@@ -18,7 +19,7 @@ const MAX_TTL = 30 * 24 * 60 * 60;
  * The RFC 8030 push resource: `POST` of an encrypted message to a subscription's
  * endpoint, with the checks a real push service makes (PUSH-FACTS.md §1, §3.3).
  */
-export async function acceptPushMessage(state: PushState, token: string, request: IncomingMessage): Promise<PushAnswer> {
+export async function acceptPushMessage(state: PushState, token: string, request: IncomingMessage | Http2ServerRequest): Promise<PushAnswer> {
   const channel = state.channels.get(token);
   if (!channel) return error(404, 102, 'Not Found', 'No such subscription');
   if (channel.gone) return error(410, 106, 'Gone', 'Subscription has expired or was unsubscribed');
@@ -72,6 +73,7 @@ export async function acceptPushMessage(state: PushState, token: string, request
     topic,
     receivedAt: now,
     expiresAt: now + ttl * 1000,
+    httpVersion: request.httpVersion,
   };
   const queue = liveMessages(state, channel);
   if (topic !== undefined) channel.queue = queue.filter((old) => old.topic !== topic);
@@ -95,7 +97,7 @@ function verifiedKey(state: PushState, authorization: string): string | { reason
 }
 
 /** Reads at most `limit` bytes; null when the body is longer. */
-function readLimited(request: IncomingMessage, limit: number): Promise<Buffer | null> {
+function readLimited(request: IncomingMessage | Http2ServerRequest, limit: number): Promise<Buffer | null> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

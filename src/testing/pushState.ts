@@ -15,6 +15,8 @@ export interface QueuedMessage {
   /** ms since the epoch. */
   receivedAt: number;
   expiresAt: number;
+  /** The HTTP version the application server pushed it over: `1.1` or `2.0`. */
+  httpVersion: string;
 }
 
 /** A push subscription on the local service: a headless subscriber's, or a Firefox channel's. */

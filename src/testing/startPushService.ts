@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { createSecureServer, type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
+import type { AddressInfo, Socket } from 'node:net';
 import { requireOptional } from '../server/common/requireOptional.js';
 import type { SubscriptionJSON, Urgency } from '../shared/protocol.js';
 import { fromP256Key, toBase64Url } from '../shared/base64url.js';
@@ -15,7 +15,11 @@ import { liveMessages, type Channel, type PushState, type QueuedMessage } from '
 export interface PushServiceOptions {
   /** @default 0 (any free port). The service listens on 127.0.0.1 only. */
   port?: number;
-  /** Serve https/wss with a certificate made at start; its CA is `ca`. @default false */
+  /**
+   * Serve https/wss with a certificate made at start (its CA is `ca`), speaking HTTP/2 to
+   * clients that offer it (ALPN `h2`, as autopush does) and HTTP/1.1 to the others.
+   * @default false (plain http, HTTP/1.1)
+   */
   tls?: boolean;
   /** Clock for TTL and VAPID expiry, ms since the epoch; tests pass a fake one. @default Date.now */
   now?: () => number;
@@ -30,6 +34,8 @@ export interface RawPushMessage {
   urgency: Urgency;
   topic: string | undefined;
   receivedAt: number;
+  /** The HTTP version it was pushed over: `1.1` or `2.0`. */
+  httpVersion: string;
 }
 
 export interface PushService {
@@ -77,15 +83,16 @@ export async function startPushService(options: PushServiceOptions = {}): Promis
     deliver: () => false,
   };
 
-  const onRequest = (request: IncomingMessage, response: ServerResponse): void => {
+  const onRequest = (request: IncomingMessage | Http2ServerRequest, response: ServerResponse | Http2ServerResponse): void => {
     route(request)
       .catch(() => error(500, 999, 'Internal Server Error', 'push service error'))
       .then((answer) => {
         response.writeHead(answer.status, answer.headers);
-        response.end(answer.body ? JSON.stringify(answer.body) : undefined);
+        if (answer.body) response.end(JSON.stringify(answer.body));
+        else response.end();
       });
   };
-  const route = async (request: IncomingMessage): Promise<PushAnswer> => {
+  const route = async (request: IncomingMessage | Http2ServerRequest): Promise<PushAnswer> => {
     const path = (request.url ?? '/').split('?')[0]!;
     const push = /^\/wpush\/v[12]\/([A-Za-z0-9_-]+)$/.exec(path);
     if (push) {
@@ -104,11 +111,18 @@ export async function startPushService(options: PushServiceOptions = {}): Promis
     return error(404, 102, 'Not Found', 'No such resource');
   };
 
-  const server: Server = certificate
-    ? createHttpsServer({ cert: certificate.cert, key: certificate.key }, onRequest)
+  const server: Server | Http2SecureServer = certificate
+    ? createSecureServer({ cert: certificate.cert, key: certificate.key, allowHTTP1: true }, onRequest)
     : createHttpServer(onRequest);
+  // Every connection, HTTP/1.1 and HTTP/2 alike, so close() can end them all.
+  const connections = new Set<Socket>();
+  server.on(certificate ? 'secureConnection' : 'connection', (socket: Socket) => {
+    connections.add(socket);
+    socket.once('close', () => connections.delete(socket));
+  });
   const sockets = new WebSocketServer({
-    server,
+    // An HTTP/2 server with allowHTTP1 emits the HTTP/1.1 upgrades as node:http's does.
+    server: server as Server,
     handleProtocols: (protocols) => (protocols.has('push-notification') ? 'push-notification' : false),
   });
   // ws repeats the HTTP server's errors (a port in use) on itself, where nobody would hear
@@ -203,7 +217,7 @@ export async function startPushService(options: PushServiceOptions = {}): Promis
     async close() {
       for (const socket of sockets.clients) socket.terminate();
       await new Promise<void>((resolve) => sockets.close(() => resolve()));
-      server.closeAllConnections();
+      for (const socket of connections) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
@@ -212,6 +226,6 @@ export async function startPushService(options: PushServiceOptions = {}): Promis
 }
 
 function raw(message: QueuedMessage): RawPushMessage {
-  const { id, body, encoding, ttl, urgency, topic, receivedAt } = message;
-  return { id, body: new Uint8Array(body), encoding, ttl, urgency, topic, receivedAt };
+  const { id, body, encoding, ttl, urgency, topic, receivedAt, httpVersion } = message;
+  return { id, body: new Uint8Array(body), encoding, ttl, urgency, topic, receivedAt, httpVersion };
 }

@@ -1,4 +1,4 @@
-import { createCipheriv, createECDH, createHmac, randomBytes } from 'node:crypto';
+import { createCipheriv, createECDH, createHmac, randomFillSync } from 'node:crypto';
 
 /**
  * RFC 8291 (Web Push message encryption) over RFC 8188 (aes128gcm), with node:crypto:
@@ -10,6 +10,8 @@ import { createCipheriv, createECDH, createHmac, randomBytes } from 'node:crypto
 const HEADER_BYTES = 86;
 const TAG_BYTES = 16;
 const DEFAULT_RECORD_SIZE = 4096;
+/** The padding delimiter of the one (last) record, RFC 8188 §2. */
+const LAST_RECORD = Buffer.of(2);
 
 /** Fixed inputs for golden tests (RFC 8291 Appendix A); normal callers leave them out. */
 export interface EncryptOptions {
@@ -27,10 +29,12 @@ export function encryptAes128gcm(
   options: EncryptOptions = {},
 ): Buffer {
   const sender = createECDH('prime256v1');
-  if (options.senderPrivateKey) sender.setPrivateKey(options.senderPrivateKey);
-  else sender.generateKeys();
-  const senderPublicKey = sender.getPublicKey();
-  const salt = options.salt ?? randomBytes(16);
+  let senderPublicKey: Buffer;
+  if (options.senderPrivateKey) {
+    sender.setPrivateKey(options.senderPrivateKey);
+    senderPublicKey = sender.getPublicKey();
+  } else senderPublicKey = sender.generateKeys();
+  const salt = options.salt ?? freshSalt();
   const secret = sender.computeSecret(receiverPublicKey);
   const { key, nonce } = deriveKeys(secret, authSecret, receiverPublicKey, senderPublicKey, salt);
 
@@ -44,9 +48,27 @@ export function encryptAes128gcm(
   header.set(senderPublicKey, 21);
 
   const cipher = createCipheriv('aes-128-gcm', key, nonce);
-  const body = Buffer.concat([cipher.update(plaintext), cipher.update(Buffer.of(2)), cipher.final()]);
-  return Buffer.concat([header, body, cipher.getAuthTag()]);
+  return Buffer.concat([header, cipher.update(plaintext), cipher.update(LAST_RECORD), cipher.final(), cipher.getAuthTag()]);
 }
+
+// Salts come from a pool filled 256 at a time: one call into OpenSSL's RNG, not one a push.
+// Each salt is handed out once (RFC 8188: never reused with the same keying material).
+let pool = Buffer.alloc(0);
+let taken = 0;
+function freshSalt(): Buffer {
+  if (taken === pool.length) {
+    pool = randomFillSync(Buffer.allocUnsafe(16 * 256));
+    taken = 0;
+  }
+  taken += 16;
+  return pool.subarray(taken - 16, taken);
+}
+
+// The fixed inputs of the key schedule, each with HKDF-Expand's one-block counter (0x01).
+const KEY_INFO = Buffer.from('WebPush: info\0');
+const ONE = Buffer.of(1);
+const CEK_INFO = Buffer.from('Content-Encoding: aes128gcm\0\x01');
+const NONCE_INFO = Buffer.from('Content-Encoding: nonce\0\x01');
 
 /** The key schedule of RFC 8291 §3.3-3.4 and RFC 8188 §2.2 (PUSH-FACTS.md §2.2). */
 export function deriveKeys(
@@ -56,17 +78,12 @@ export function deriveKeys(
   senderPublicKey: Uint8Array,
   salt: Uint8Array,
 ): { ikm: Buffer; key: Buffer; nonce: Buffer } {
-  const keyInfo = Buffer.concat([Buffer.from('WebPush: info\0'), receiverPublicKey, senderPublicKey]);
-  const ikm = hkdfStep(hmac(authSecret, ecdhSecret), keyInfo);
+  // HKDF-Expand for one block (L <= 32): T(1) = HMAC(PRK, info || 0x01).
+  const ikm = createHmac('sha256', hmac(authSecret, ecdhSecret)).update(KEY_INFO).update(receiverPublicKey).update(senderPublicKey).update(ONE).digest();
   const prk = hmac(salt, ikm);
-  const key = hkdfStep(prk, Buffer.from('Content-Encoding: aes128gcm\0')).subarray(0, 16);
-  const nonce = hkdfStep(prk, Buffer.from('Content-Encoding: nonce\0')).subarray(0, 12);
+  const key = hmac(prk, CEK_INFO).subarray(0, 16);
+  const nonce = hmac(prk, NONCE_INFO).subarray(0, 12);
   return { ikm, key, nonce };
-}
-
-// HKDF-Expand for one block (L <= 32): T(1) = HMAC(PRK, info || 0x01).
-function hkdfStep(prk: Uint8Array, info: Uint8Array): Buffer {
-  return createHmac('sha256', prk).update(info).update(Buffer.of(1)).digest();
 }
 
 function hmac(key: Uint8Array, data: Uint8Array): Buffer {

@@ -53,6 +53,11 @@ const LOCAL_SUFFIXES = ['local', 'internal', 'intranet', 'corp', 'lan', 'home', 
  * to the service), an empty path segment (`//`), and a query on the services that use none.
  */
 export function checkEndpoint(value: unknown, policy: EndpointPolicy, field = 'subscription.endpoint'): string {
+  return checkEndpointUrl(value, policy, field).href;
+}
+
+/** checkEndpoint, answering the parsed URL (a sender needs its parts, and parses once). */
+export function checkEndpointUrl(value: unknown, policy: EndpointPolicy, field = 'subscription.endpoint'): URL {
   if (typeof value !== 'string') fail(field, 'not-string');
   // A cheap bound before parsing; the one that counts is on the normalised href below,
   // since percent-encoding can make the stored URL nine times longer than what was sent.
@@ -75,12 +80,12 @@ export function checkEndpoint(value: unknown, policy: EndpointPolicy, field = 's
   const kind = hostKind(url.hostname);
   if (kind === 'loopback' && isCanonicalLoopback(url.hostname)) {
     if (!policy.allowLoopbackEndpoints) fail(field, 'loopback');
-    return url.href;
+    return url;
   }
   if (kind !== 'name' && kind !== 'public') fail(field, kind === 'loopback' ? 'loopback' : `${kind}-address`);
   if (url.protocol !== 'https:') fail(field, 'not-https');
   if (!isPushService(url, policy.pushServices)) fail(field, 'not-push-service');
-  return url.href;
+  return url;
 }
 
 /** Percent-escapes as RFC 3986 §6.2.2 normalises them: unreserved characters decoded, the rest in upper case. */

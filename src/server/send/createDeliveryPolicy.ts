@@ -1,7 +1,7 @@
 import { integerOption as integer, invalidOption as invalid } from '../common/checkOptions.js';
 import { DEFAULT_PUSH_SERVICES, type EndpointPolicy } from '../endpoints/checkEndpoint.js';
 import { createCircuitBreaker } from './createCircuitBreaker.js';
-import { createTransport } from './createTransport.js';
+import { createNodeTransport } from './transport/createNodeTransport.js';
 import { createVapidSigner } from './createVapidSigner.js';
 import type { DeliveryPolicy } from './deliver.js';
 import type { VapidDetails } from '../crypto/generateVapidKeys.js';
@@ -18,6 +18,9 @@ export interface DeliveryOptions {
   circuitBreakerFailures?: number;
   circuitBreakerCoolDown?: number;
   pruneFailingAfterDays?: number;
+  idleTimeout?: number;
+  ca?: string | readonly string[];
+  http2?: boolean;
 }
 
 /**
@@ -30,18 +33,26 @@ export function createDeliveryPolicy(vapid: VapidDetails, options: DeliveryOptio
     pushServices: pushServices(options.pushServices),
     allowLoopbackEndpoints: options.allowLoopbackEndpoints === true,
   };
+  const timeout = integer(options.timeout, 10_000, 'timeout', 1);
+  const retries = integer(options.retries, 2, 'retries', 0);
+  const maxRetryDelay = integer(options.maxRetryDelay, 30_000, 'maxRetryDelay', 0);
+  const failures = integer(options.circuitBreakerFailures, 10, 'circuitBreakerFailures', 1);
+  const coolDown = integer(options.circuitBreakerCoolDown, 60_000, 'circuitBreakerCoolDown', 0);
+  const pruneFailingAfter = integer(options.pruneFailingAfterDays, 7, 'pruneFailingAfterDays', 1) * DAY;
+  const idleTimeout = integer(options.idleTimeout, 30_000, 'idleTimeout', 1);
+  const ca = certificates(options.ca);
+  if (options.http2 !== undefined && typeof options.http2 !== 'boolean') invalid('http2', 'must be true or false');
+  const transport = createNodeTransport({ allowLoopback: endpoints.allowLoopbackEndpoints, idleTimeout, ca, http2: options.http2 !== false });
   return {
     authorization: createVapidSigner(vapid),
-    timeout: integer(options.timeout, 10_000, 'timeout', 1),
-    retries: integer(options.retries, 2, 'retries', 0),
-    maxRetryDelay: integer(options.maxRetryDelay, 30_000, 'maxRetryDelay', 0),
+    timeout,
+    retries,
+    maxRetryDelay,
     endpoints,
-    transport: createTransport({ allowLoopback: endpoints.allowLoopbackEndpoints }),
-    breaker: createCircuitBreaker({
-      failures: integer(options.circuitBreakerFailures, 10, 'circuitBreakerFailures', 1),
-      coolDown: integer(options.circuitBreakerCoolDown, 60_000, 'circuitBreakerCoolDown', 0),
-    }),
-    pruneFailingAfter: integer(options.pruneFailingAfterDays, 7, 'pruneFailingAfterDays', 1) * DAY,
+    transport,
+    // Silence from a host is asked about (any answer to a request that is not a push) before it opens the circuit.
+    breaker: createCircuitBreaker({ failures, coolDown, ...(transport.alive && { alive: (origin: string) => transport.alive!(origin, timeout) }) }),
+    pruneFailingAfter,
   };
 }
 
@@ -58,3 +69,13 @@ function pushServices(value: DeliveryOptions['pushServices']): EndpointPolicy['p
   });
 }
 
+
+/** PEM certificates of extra authorities to trust, one or a list. */
+function certificates(value: DeliveryOptions['ca']): string[] | undefined {
+  if (value === undefined) return undefined;
+  const list = typeof value === 'string' ? [value] : value;
+  if (!Array.isArray(list) || list.some((pem) => typeof pem !== 'string' || !pem.includes('-----BEGIN CERTIFICATE-----'))) {
+    invalid('ca', 'must be a PEM certificate or a list of them');
+  }
+  return [...list];
+}

@@ -1,7 +1,8 @@
 import { MAX_PLAINTEXT_BYTES, URGENCIES, type Envelope } from '../../shared/protocol.js';
 import { invalidOption as invalid } from '../common/checkOptions.js';
 import { validateEnvelope } from '../../shared/validateEnvelope.js';
-import { deliver, type DeliveryOutcome, type DeliveryPolicy, type PushHeaders } from './deliver.js';
+import type { DeliveryOutcome, DeliveryPolicy, PushHeaders } from './deliver.js';
+import { runDeliveries } from './runDeliveries.js';
 import { newId, newMessageId } from '../crypto/newId.js';
 import { seal } from '../crypto/seal.js';
 import { markRetry } from './markRetry.js';
@@ -104,54 +105,45 @@ export function createSender({ store, publicPath, concurrency, policy, siteUrl }
     const declarative = message.declarative && mark(message.declarative);
 
     // Too large for a push: store it once and push a pointer the worker fetches.
-    const pointer = async (body: string): Promise<string> => {
+    const pointer = async (body: string): Promise<Uint8Array> => {
       const key = newId();
       await store.saveMessage(key, body, message.expiresAt);
       const ref: Envelope = { v: 1, id, fetch: `${publicPath}/messages/${key}` };
       if (envelope.ts !== undefined) ref.ts = envelope.ts;
       if (envelope.ttl !== undefined) ref.ttl = envelope.ttl;
-      return mark(JSON.stringify(ref));
+      return Buffer.from(mark(JSON.stringify(ref)));
     };
-    let shared: Promise<string> | undefined;
-    const payloadFor = (entry: StoredSubscription): Promise<string> | string => {
-      if (declarative) return declarative;
+    // What every subscription without a seal key gets: made into bytes once.
+    let sharedBytes: Promise<Uint8Array> | Uint8Array | undefined;
+    const payloadFor = (entry: StoredSubscription): Promise<Uint8Array> | Uint8Array => {
+      if (declarative) return (sharedBytes ??= Buffer.from(declarative));
       if (entry.sealKey && message.seal) {
         const sealed = JSON.stringify({ v: 1, id, sealed: seal(envelope, entry.sealKey) });
         const payload = mark(sealed);
-        return fits(payload) ? payload : pointer(sealed);
+        return fits(payload) ? Buffer.from(payload) : pointer(sealed);
       }
-      if (fits(plain)) return plain;
-      return (shared ??= pointer(text));
+      return (sharedBytes ??= fits(plain) ? Buffer.from(plain) : pointer(text));
     };
 
-    // The workers share one reader of the targets; an async generator answers their
-    // next() calls one after another, so each subscription goes to exactly one worker.
-    const worker = async (): Promise<void> => {
-      for (let next = await targets.next(); !next.done; next = await targets.next()) {
-        const entry = next.value;
-        // A store or sealing error fails this subscription, not the whole send.
-        const outcome: DeliveryOutcome = await Promise.resolve()
-          .then(() => payloadFor(entry))
-          .then((payload) => deliver(entry, payload, headers, policy))
-          .catch((cause: unknown) => ({ outcome: 'failed', reason: String(cause), ours: true }));
-        if (onOutcome) await onOutcome(entry, outcome);
-        if (outcome.outcome === 'sent') {
-          result.sent++;
-          // Only a subscription that was failing needs a write when it works again.
-          if (entry.failingSince !== undefined) await bookkeeping(store.markDelivery(entry.id, false, Date.now()));
-        } else if (outcome.outcome === 'gone') {
-          result.gone++;
-          await store.deleteSubscription(entry.id);
-        } else {
-          result.failed++;
-          const error: SendError = { subscriptionId: entry.id, endpoint: entry.subscription.endpoint, reason: outcome.reason };
-          if (outcome.status !== undefined) error.status = outcome.status;
-          result.errors.push(error);
-          if (!outcome.ours) await failing(entry, result);
-        }
+    // What becomes of each subscription, in the order outcomes arrive.
+    const done = async (entry: StoredSubscription, outcome: DeliveryOutcome): Promise<void> => {
+      if (onOutcome) await onOutcome(entry, outcome);
+      if (outcome.outcome === 'sent') {
+        result.sent++;
+        // Only a subscription that was failing needs a write when it works again.
+        if (entry.failingSince !== undefined) await bookkeeping(store.markDelivery(entry.id, false, Date.now()));
+      } else if (outcome.outcome === 'gone') {
+        result.gone++;
+        await store.deleteSubscription(entry.id);
+      } else {
+        result.failed++;
+        const error: SendError = { subscriptionId: entry.id, endpoint: entry.subscription.endpoint, reason: outcome.reason };
+        if (outcome.status !== undefined) error.status = outcome.status;
+        result.errors.push(error);
+        if (!outcome.ours) await failing(entry, result);
       }
     };
-    await Promise.all(Array.from({ length: concurrency }, worker));
+    await runDeliveries(targets, { concurrency, policy, headers, payloadFor, done });
   }
 
   /**

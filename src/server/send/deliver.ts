@@ -1,12 +1,11 @@
-import type webpush from 'web-push';
-import { MAX_PUSH_BYTES, type Urgency } from '../../shared/protocol.js';
-import { isTidingsError, type TidingsError } from '../../shared/TidingsError.js';
-import { checkEndpoint, type EndpointPolicy } from '../endpoints/checkEndpoint.js';
-import type { CircuitBreaker } from './createCircuitBreaker.js';
-import type { Transport } from './createTransport.js';
+import type { Urgency } from '../../shared/protocol.js';
+import { isTidingsError } from '../../shared/TidingsError.js';
+import { checkEndpoint, checkEndpointUrl, type EndpointPolicy } from '../endpoints/checkEndpoint.js';
 import { sanitizeText } from '../common/sanitizeText.js';
 import type { StoredSubscription } from '../stores/SubscriptionStore.js';
-import { requireOptional } from '../common/requireOptional.js';
+import type { CircuitBreaker, RequestResult, Ticket } from './createCircuitBreaker.js';
+import { preparePush, type PreparedPush } from './preparePush.js';
+import type { Transport } from './transport/Transport.js';
 
 /** Push-service headers of one send (RFC 8030 §5.2-5.4). */
 export interface PushHeaders {
@@ -16,8 +15,8 @@ export interface PushHeaders {
 }
 
 export interface DeliveryPolicy {
-  /** The VAPID Authorization header for an endpoint (see createVapidSigner). */
-  authorization(endpoint: string): string;
+  /** The VAPID Authorization header for a push-service origin (see createVapidSigner). */
+  authorization(origin: string): string;
   timeout: number;
   retries: number;
   maxRetryDelay: number;
@@ -39,111 +38,162 @@ export type DeliveryOutcome =
   | { outcome: 'gone'; status: number }
   | { outcome: 'failed'; status?: number; reason: string; ours?: boolean };
 
-/**
- * Encrypts and POSTs one payload to one subscription. web-push builds the request
- * (aes128gcm; VAPID through the signer's cache); the policy's transport sends it,
- * checking the address it connects to and reading little of any answer. 429, 5xx,
- * network errors and timeouts are retried with backoff, honouring Retry-After up to
- * `maxRetryDelay`, unless the host's circuit opens. No redirect is followed but a
- * 307/308 to the same push-service origin, once (the method and body stay, RFC 9110
- * 15.4.8, so it is the same push); 301/302/303 would turn the POST into a GET.
- */
-export async function deliver(
-  entry: StoredSubscription,
-  payload: string,
-  headers: PushHeaders,
-  policy: DeliveryPolicy,
-): Promise<DeliveryOutcome> {
-  const prepared = prepareRequest(entry, payload, headers, policy);
-  if ('outcome' in prepared) return prepared;
-  const { endpoint, requestHeaders, body } = prepared;
-  const host = new URL(endpoint).host;
-  // On a failing host, the requests in flight are heard first: when it is dead they open
-  // the circuit, and this one costs nothing. Each has its own timeout, so the wait is bounded.
-  await policy.breaker.settled(host);
-  if (!policy.breaker.allows(host)) return { outcome: 'failed', reason: 'circuit-open' };
+/** One subscription's push while it is being delivered: what lasts across its attempts. */
+export interface Delivery {
+  entry: StoredSubscription;
+  /** The checked endpoint. */
+  url: URL;
+  /** Its origin and push service (pushServiceGroup): what the breaker keys on. */
+  origin: string;
+  group: string;
+  /** The plaintext, made once its host is reached (`payloadFor`). */
+  payload?: Uint8Array;
+  /** Encrypted once, sent as often as needed. */
+  push?: PreparedPush;
+  /** Attempts that failed so far, and retries of pushes the service turned away unread. */
+  attempts: number;
+  unread: number;
+  /** Not to be tried before this time (a retry's backoff, an open circuit's end), ms. */
+  notBefore: number;
+  /** Set aside once already for an open circuit: a send waits for a host once. */
+  waited: boolean;
+  /** The last attempt's failure, reported if the push ends skipped. */
+  last?: DeliveryOutcome;
+}
 
-  let url = new URL(endpoint);
-  let redirected = false;
-  for (let attempt = 0; ; attempt++) {
-    let status: number | undefined;
-    let reason: string;
-    let retryAfter: number | undefined;
-    const ticket = policy.breaker.start(host);
-    try {
-      const answer = await policy.transport.post(url, requestHeaders, body, policy.timeout);
-      status = answer.status;
-      policy.breaker.end(host, ticket, status >= 500 ? 'failed' : 'ok');
-      if (status >= 200 && status < 300) return { outcome: 'sent', status };
-      if (status === 404 || status === 410) return { outcome: 'gone', status };
-      const text = sanitizeText(answer.text);
-      if (status >= 300 && status < 400) {
-        const next = redirected ? undefined : sameServiceRedirect(status, answer.location, url, policy.endpoints);
-        if (next) {
-          redirected = true;
-          url = next;
-          attempt--;
-          continue;
-        }
-        return { outcome: 'failed', status, reason: text ? `redirect: ${text}` : 'redirect' };
-      }
-      reason = text || `HTTP ${status}`;
-      if (status !== 429 && status < 500) return { outcome: 'failed', status, reason };
-      retryAfter = parseRetryAfter(answer.retryAfter ?? null);
-    } catch (cause) {
-      if (isTidingsError(cause, 'send-failed') && cause.details.reason === 'address') {
-        // The name resolved to this backend's own network: never retried, and no fault of the host's.
-        policy.breaker.end(host, ticket, 'neutral');
-        return { outcome: 'failed', reason: `address-refused: ${String(cause.details.kind)}` };
-      }
-      policy.breaker.end(host, ticket, 'failed');
-      const timedOut = isTidingsError(cause, 'send-failed') && cause.details.reason === 'timeout';
-      reason = timedOut ? 'timeout' : sanitizeText(`network: ${(cause as Error).message}`);
-    }
-    const failed: DeliveryOutcome = status === undefined ? { outcome: 'failed', reason } : { outcome: 'failed', status, reason };
-    // An open circuit ends the retries too: the host has had its chance.
-    if (attempt >= policy.retries || !policy.breaker.allows(host)) return failed;
-    await Promise.all([sleep(retryDelay(attempt, retryAfter, policy.maxRetryDelay)), policy.breaker.settled(host)]);
-    if (!policy.breaker.allows(host)) return failed;
+/** One attempt: an outcome, or try again in `retry` ms. */
+export type Attempt = { outcome: DeliveryOutcome; retry?: undefined } | { retry: number; outcome?: undefined };
+
+/** Retries at once, counting no attempt, of pushes a push service turned away unread (GOAWAY). */
+const UNREAD_RETRIES = 3;
+
+/** The endpoint checked against the policy, or why it is refused. */
+export function checkDeliveryEndpoint(entry: StoredSubscription, endpoints: EndpointPolicy): URL | DeliveryOutcome {
+  try {
+    return checkEndpointUrl(entry.subscription.endpoint, endpoints, 'endpoint');
+  } catch (cause) {
+    return { outcome: 'failed', reason: `endpoint-refused: ${String((cause as { details?: { reason?: unknown } }).details?.reason)}` };
   }
 }
 
-/** The checked endpoint, headers and encrypted body of one push, or why there is none. */
-function prepareRequest(
-  entry: StoredSubscription,
-  payload: string,
-  headers: PushHeaders,
-  policy: DeliveryPolicy,
-): { endpoint: string; requestHeaders: Record<string, string>; body: Uint8Array | null } | DeliveryOutcome {
-  let endpoint: string;
+/** What one attempt came to, before the breaker and the retry budget have their say. */
+interface Tried {
+  result: RequestResult;
+  outcome: DeliveryOutcome;
+  /** Worth trying again: after a backoff (or Retry-After), or at once (turned away unread). */
+  retry?: 'backoff' | 'unread';
+  retryAfter?: number;
+}
+
+/**
+ * One attempt to deliver a push the breaker let go (`ticket`), which this ends. The host
+ * is reached first (a cached lookup), then the payload made (`payloadFor`: sealing, a
+ * stored pointer), encrypted and signed, then POSTed by the transport. 404/410 are gone;
+ * 429, 5xx, and timeouts and network errors of a host that answered before are retried
+ * with backoff that honours Retry-After up to `maxRetryDelay` (when the breaker lets the
+ * host be tried again); a push the service turned away unread at once.
+ */
+export async function deliver(delivery: Delivery, ticket: Ticket, base: Readonly<Record<string, string>>, policy: DeliveryPolicy, payloadFor: PayloadFor): Promise<Attempt> {
+  let tried: Tried;
   try {
-    endpoint = checkEndpoint(entry.subscription.endpoint, policy.endpoints, 'endpoint');
+    tried = await attempt(delivery, base, policy, payloadFor);
   } catch (cause) {
-    return { outcome: 'failed', reason: `endpoint-refused: ${String((cause as TidingsError).details?.reason)}` };
+    tried = { result: 'neutral', outcome: { outcome: 'failed', reason: sanitizeText(String(cause)), ours: true } };
   }
-  let request: webpush.RequestDetails;
+  const { result, outcome, retryAfter } = tried;
+  let retry = tried.retry;
+  // Silence from a host that has never answered is not worth another timeout (junk names, tar pits).
+  if (!policy.breaker.end(ticket, result, retryAfter) && (result === 'no-answer' || result === 'unresolved')) retry = undefined;
+  if (outcome.outcome !== 'failed') return { outcome };
+  delivery.last = outcome;
+  if (retry === 'unread') {
+    if (delivery.unread++ < UNREAD_RETRIES) return { retry: 0 };
+    // Turned away again and again: from now on it spends the retry budget like any failure.
+    retry = 'backoff';
+  }
+  if (retry !== 'backoff' || delivery.attempts >= policy.retries) return { outcome };
+  return { retry: retryDelay(delivery.attempts++, retryAfter, policy.maxRetryDelay) };
+}
+
+/** The plaintext of a subscription's push: sealed to it, shared by all, or a stored pointer (a promise then). */
+export type PayloadFor = (entry: StoredSubscription) => Promise<Uint8Array> | Uint8Array;
+
+async function attempt(delivery: Delivery, base: Readonly<Record<string, string>>, policy: DeliveryPolicy, payloadFor: PayloadFor): Promise<Tried> {
+  const { transport } = policy;
   try {
-    request = requireOptional<typeof webpush>('web-push', '3').generateRequestDetails({ ...entry.subscription, endpoint }, payload, {
-      TTL: headers.ttl,
-      urgency: headers.urgency,
-      contentEncoding: 'aes128gcm',
-      ...(headers.topic === undefined ? {} : { topic: headers.topic }),
-    });
+    const reached = transport.reach?.(delivery.url, policy.timeout);
+    if (reached) await reached;
+    if (!delivery.push) {
+      if (delivery.payload === undefined) {
+        try {
+          const made = payloadFor(delivery.entry);
+          delivery.payload = made instanceof Promise ? await made : made;
+        } catch (cause) {
+          // A store or sealing error fails this subscription, not the whole send.
+          return { result: 'neutral', outcome: { outcome: 'failed', reason: String(cause), ours: true } };
+        }
+      }
+      const prepared = preparePush(delivery, base, delivery.payload, policy);
+      if ('outcome' in prepared) return { result: 'neutral', outcome: prepared };
+      delivery.push = prepared;
+    }
+    return await post(delivery.url, delivery.push, policy);
   } catch (cause) {
-    return { outcome: 'failed', reason: sanitizeText(`request: ${(cause as Error).message}`) };
+    return failed(cause);
   }
-  let authorization: string;
-  try {
-    authorization = policy.authorization(endpoint);
-  } catch (cause) {
-    return { outcome: 'failed', reason: sanitizeText(`vapid: ${(cause as Error).message}`), ours: true };
+}
+
+/**
+ * POSTs a prepared push and reads what the push service said. No redirect is followed
+ * but a 307/308 to the same push-service origin, once (the method and body stay, RFC
+ * 9110 15.4.8, so it is the same push); 301/302/303 would turn the POST into a GET.
+ */
+async function post(first: URL, push: PreparedPush, policy: DeliveryPolicy): Promise<Tried> {
+  let url = first;
+  for (let redirected = false; ; ) {
+    const answer = await policy.transport.post({ url, headers: push.headers, body: push.body, timeout: policy.timeout });
+    const { status } = answer;
+    if (status >= 200 && status < 300) return { result: 'answered', outcome: { outcome: 'sent', status } };
+    if (status === 404 || status === 410) return { result: 'answered', outcome: { outcome: 'gone', status } };
+    const text = sanitizeText(answer.text);
+    if (status >= 300 && status < 400) {
+      const next = redirected ? undefined : sameServiceRedirect(status, answer.location, url, policy.endpoints);
+      if (next) {
+        redirected = true;
+        url = next;
+        continue;
+      }
+      return { result: 'answered', outcome: { outcome: 'failed', status, reason: text ? `redirect: ${text}` : 'redirect' } };
+    }
+    const outcome: DeliveryOutcome = { outcome: 'failed', status, reason: text || `HTTP ${status}` };
+    if (status !== 429 && status < 500) return { result: 'answered', outcome };
+    const tried: Tried = { result: status === 429 ? 'throttled' : 'server-error', outcome, retry: 'backoff' };
+    const retryAfter = parseRetryAfter(answer.retryAfter ?? null);
+    if (retryAfter !== undefined) tried.retryAfter = Math.min(retryAfter, policy.maxRetryDelay);
+    return tried;
   }
-  if (request.body && request.body.length > MAX_PUSH_BYTES) return { outcome: 'failed', reason: 'too-large', ours: true };
-  const body = request.body === null ? null : new Uint8Array(request.body);
-  const requestHeaders: Record<string, string> = { Authorization: authorization };
-  for (const [name, value] of Object.entries(request.headers)) requestHeaders[name] = String(value);
-  if (body === null) requestHeaders['Content-Length'] = '0';
-  return { endpoint, requestHeaders, body };
+}
+
+/** A transport failure as the breaker and the send report it. */
+function failed(cause: unknown): Tried {
+  const details = isTidingsError(cause, 'send-failed') ? cause.details : { reason: 'network', message: String(cause) };
+  switch (details.reason) {
+    case 'address':
+      // The name resolved to this backend's own network: never retried, and no fault of the host's.
+      return { result: 'neutral', outcome: { outcome: 'failed', reason: `address-refused: ${String(details.kind)}` } };
+    case 'unprocessed':
+      return { result: 'neutral', outcome: { outcome: 'failed', reason: `network: ${String(details.code)}` }, retry: 'unread' };
+    case 'dns': {
+      const tried: Tried = { result: 'unresolved', outcome: { outcome: 'failed', reason: `dns: ${String(details.code)}` } };
+      // A name that does not exist will not exist a moment later; a resolver that failed may answer.
+      if (details.code !== 'ENOTFOUND' && details.code !== 'ENODATA') tried.retry = 'backoff';
+      return tried;
+    }
+    case 'timeout':
+      return { result: 'no-answer', outcome: { outcome: 'failed', reason: 'timeout' }, retry: 'backoff' };
+    default:
+      return { result: 'no-answer', outcome: { outcome: 'failed', reason: sanitizeText(`network: ${String(details.message)}`) }, retry: 'backoff' };
+  }
 }
 
 /**
@@ -175,8 +225,4 @@ export function retryDelay(attempt: number, retryAfter: number | undefined, max:
   if (retryAfter !== undefined) return Math.min(retryAfter, max);
   const base = 500 * 2 ** attempt;
   return Math.min(max, base / 2 + Math.random() * (base / 2));
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,0 +1,203 @@
+import type { StoredSubscription } from '../stores/SubscriptionStore.js';
+import { pushServiceGroup } from '../endpoints/pushServiceGroup.js';
+import type { Ticket } from './createCircuitBreaker.js';
+import { checkDeliveryEndpoint, deliver, type Delivery, type DeliveryOutcome, type DeliveryPolicy, type PayloadFor, type PushHeaders } from './deliver.js';
+import { sendHeaders } from './preparePush.js';
+
+/** First requests to hosts not heard from yet (one per host) that may be out beside `concurrency`. */
+const PROBES = 256;
+/** Subscriptions set aside at most (held for a host, waiting for a retry or an open circuit); past it no new one is read. */
+const SET_ASIDE = 10_000;
+
+export interface RunOptions {
+  /** Pushes (and their bookkeeping) in flight at once. */
+  concurrency: number;
+  policy: DeliveryPolicy;
+  headers: PushHeaders;
+  /** The plaintext for a subscription, asked for once its host is reached; a failure fails that subscription (ours). */
+  payloadFor: PayloadFor;
+  /** Each subscription's outcome, once; a rejection fails the run. */
+  done(entry: StoredSubscription, outcome: DeliveryOutcome): Promise<void> | void;
+}
+
+type Targets = AsyncIterator<StoredSubscription> | Iterator<StoredSubscription>;
+
+interface Aside {
+  deliveries: Delivery[];
+  until: number;
+  timer?: ReturnType<typeof setTimeout>;
+  watching: boolean;
+}
+
+/**
+ * Delivers to every subscription `targets` yields, `concurrency` at a time, asking the
+ * circuit breaker before each attempt. A push the breaker holds (its host is being
+ * probed, or asked to slow down), a retry in its backoff, and a push to a host whose
+ * circuit opened after it had answered are set aside, without taking a slot, and taken
+ * up again when the host's state changes or their time comes: so a send waits for a
+ * push service's cool-down once and finishes its subscriptions after it, and pushes to
+ * healthy hosts go on meanwhile. The first request to each host not heard from yet goes
+ * beside the slots (up to PROBES at once), so hosts that never answer cost the send one
+ * timeout, not one per slot's worth of them. At most SET_ASIDE pushes are set aside; past that no subscription is read
+ * until some are done.
+ */
+export function runDeliveries(targets: Targets, { concurrency, policy, headers, payloadFor, done }: RunOptions): Promise<void> {
+  const base = sendHeaders(headers);
+  return new Promise<void>((resolve, reject) => {
+    const ready: Delivery[] = [];
+    let head = 0;
+    const aside = new Map<string, Aside>();
+    const groups = new Map<string, string>();
+    let setAside = 0;
+    let active = 0;
+    let probes = 0;
+    let reading = false;
+    let exhausted = false;
+    let over = false;
+
+    const fail = (error: unknown) => {
+      if (over) return;
+      over = true;
+      for (const spot of aside.values()) clearTimeout(spot.timer);
+      reject(error);
+    };
+
+    const pump = (): void => {
+      while (!over && active < concurrency) {
+        if (head < ready.length) {
+          const next = ready[head++]!;
+          if (head === ready.length) ready.length = head = 0;
+          start(next);
+          continue;
+        }
+        if (exhausted || reading || setAside >= SET_ASIDE) break;
+        read();
+      }
+      if (!over && exhausted && !reading && active === 0 && probes === 0 && setAside === 0 && head === ready.length) {
+        over = true;
+        resolve();
+      }
+    };
+
+    const read = () => {
+      let next: IteratorResult<StoredSubscription> | Promise<IteratorResult<StoredSubscription>>;
+      try {
+        next = targets.next();
+      } catch (error) {
+        return fail(error);
+      }
+      const take = (result: IteratorResult<StoredSubscription>) => {
+        if (result.done) exhausted = true;
+        else start(delivery(result.value));
+      };
+      if (!(next instanceof Promise)) return take(next);
+      reading = true;
+      next.then((result) => {
+        reading = false;
+        take(result);
+        pump();
+      }, fail);
+    };
+
+    const delivery = (entry: StoredSubscription): Delivery => ({ entry, url: undefined!, origin: '', group: '', attempts: 0, unread: 0, notBefore: 0, waited: false });
+
+    const start = (item: Delivery) => {
+      if (!item.url) {
+        const checked = checkDeliveryEndpoint(item.entry, policy.endpoints);
+        if (!(checked instanceof URL)) return finish(item, checked);
+        item.url = checked;
+        item.origin = checked.origin;
+        let group = groups.get(item.origin);
+        if (group === undefined) groups.set(item.origin, (group = pushServiceGroup(checked.hostname, policy.endpoints.pushServices)));
+        item.group = group;
+      }
+      if (item.notBefore > Date.now()) return putAside(item, item.notBefore);
+      const admission = policy.breaker.admit(item.origin, item.group);
+      if (admission.verdict === 'go') return attempt(item, admission.ticket);
+      if (admission.verdict === 'hold') return putAside(item, admission.until);
+      if (admission.wait && !item.waited) {
+        item.waited = true;
+        item.notBefore = admission.until;
+        return putAside(item, admission.until);
+      }
+      // Skipped: a push that was tried keeps its own failure as the reason.
+      finish(item, item.last ?? { outcome: 'failed', reason: 'circuit-open' });
+    };
+
+    const attempt = (item: Delivery, ticket: Ticket) => {
+      const probe = ticket.unproven && probes < PROBES;
+      if (probe) probes++;
+      else active++;
+      const release = () => (probe ? probes-- : active--);
+      const run = async (): Promise<void> => {
+        let next;
+        try {
+          next = await deliver(item, ticket, base, policy, payloadFor);
+        } catch (cause) {
+          next = { outcome: { outcome: 'failed', reason: String(cause), ours: true } as DeliveryOutcome };
+        }
+        return settle(item, next);
+      };
+      const settle = async (item: Delivery, next: { outcome?: DeliveryOutcome; retry?: number }) => {
+        if (next.outcome) await done(item.entry, next.outcome);
+        else {
+          item.notBefore = Date.now() + next.retry!;
+          putAside(item, item.notBefore);
+        }
+      };
+      run().then(
+        () => {
+          release();
+          pump();
+        },
+        (error) => {
+          release();
+          fail(error);
+        },
+      );
+    };
+
+    /** An outcome without an attempt (refused endpoint, open circuit): its bookkeeping takes a slot too. */
+    const finish = (item: Delivery, outcome: DeliveryOutcome) => {
+      active++;
+      Promise.resolve()
+        .then(() => done(item.entry, outcome))
+        .then(
+          () => {
+            active--;
+            pump();
+          },
+          fail,
+        );
+    };
+
+    const putAside = (item: Delivery, until: number | undefined) => {
+      let spot = aside.get(item.origin);
+      if (!spot) aside.set(item.origin, (spot = { deliveries: [], until: Infinity, watching: false }));
+      spot.deliveries.push(item);
+      setAside++;
+      if (until !== undefined) {
+        if (until < spot.until) {
+          clearTimeout(spot.timer);
+          spot.until = until;
+          spot.timer = setTimeout(() => takeUp(item.origin), Math.max(0, until - Date.now()));
+        }
+      } else if (!spot.watching) {
+        spot.watching = true;
+        policy.breaker.changed(item.origin).then(() => takeUp(item.origin));
+      }
+    };
+
+    const takeUp = (origin: string) => {
+      const spot = aside.get(origin);
+      if (!spot || over) return;
+      aside.delete(origin);
+      clearTimeout(spot.timer);
+      setAside -= spot.deliveries.length;
+      for (const item of spot.deliveries) ready.push(item);
+      pump();
+    };
+
+    pump();
+  });
+}
