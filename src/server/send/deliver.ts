@@ -1,6 +1,7 @@
 import type { Urgency } from '../../shared/protocol.js';
 import { isTidingsError } from '../../shared/TidingsError.js';
 import { checkEndpoint, checkEndpointUrl, type EndpointPolicy } from '../endpoints/checkEndpoint.js';
+import { markRetry } from './markRetry.js';
 import { sanitizeText } from '../common/sanitizeText.js';
 import type { StoredSubscription } from '../stores/SubscriptionStore.js';
 import type { CircuitBreaker, RequestResult, Ticket } from './createCircuitBreaker.js';
@@ -59,6 +60,13 @@ export interface Delivery {
   waited: boolean;
   /** The last attempt's failure, reported if the push ends skipped. */
   last?: DeliveryOutcome;
+  /**
+   * An attempt went unanswered (a timeout, a connection lost mid-request): the push
+   * service may have taken it, so the next one is marked as a possible repeat (markRetry).
+   */
+  mayHaveArrived?: boolean;
+  /** The payload carries the retry mark already. */
+  marked?: boolean;
 }
 
 /** One attempt: an outcome, or try again in `retry` ms. */
@@ -101,6 +109,7 @@ export async function deliver(delivery: Delivery, ticket: Ticket, base: Readonly
     tried = { result: 'neutral', outcome: { outcome: 'failed', reason: sanitizeText(String(cause)), ours: true } };
   }
   const { result, outcome, retryAfter } = tried;
+  if (result === 'no-answer') delivery.mayHaveArrived = true;
   let retry = tried.retry;
   // Silence from a host that has never answered is not worth another timeout (junk names, tar pits).
   if (!policy.breaker.end(ticket, result, retryAfter) && (result === 'no-answer' || result === 'unresolved')) retry = undefined;
@@ -123,6 +132,13 @@ async function attempt(delivery: Delivery, base: Readonly<Record<string, string>
   try {
     const reached = transport.reach?.(delivery.url, policy.timeout);
     if (reached) await reached;
+    if (delivery.mayHaveArrived && delivery.payload !== undefined && !delivery.marked) {
+      // Sent again after an attempt that may have arrived: the worker must check its seen
+      // ids before showing it (markRetry), so encrypt the marked payload afresh.
+      delivery.marked = true;
+      delivery.payload = Buffer.from(markRetry(Buffer.from(delivery.payload).toString('utf8')));
+      delivery.push = undefined;
+    }
     if (!delivery.push) {
       if (delivery.payload === undefined) {
         try {
