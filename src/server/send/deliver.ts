@@ -91,6 +91,8 @@ interface Tried {
   /** Worth trying again: after a backoff (or Retry-After), or at once (turned away unread). */
   retry?: 'backoff' | 'unread';
   retryAfter?: number;
+  /** The push service may have taken the push though it said nothing of it (a reset stream). */
+  uncertain?: boolean;
 }
 
 /**
@@ -109,7 +111,7 @@ export async function deliver(delivery: Delivery, ticket: Ticket, base: Readonly
     tried = { result: 'neutral', outcome: { outcome: 'failed', reason: sanitizeText(String(cause)), ours: true } };
   }
   const { result, outcome, retryAfter } = tried;
-  if (result === 'no-answer') delivery.mayHaveArrived = true;
+  if (result === 'no-answer' || tried.uncertain) delivery.mayHaveArrived = true;
   let retry = tried.retry;
   // Silence from a host that has never answered is not worth another timeout (junk names, tar pits).
   if (!policy.breaker.end(ticket, result, retryAfter) && (result === 'no-answer' || result === 'unresolved')) retry = undefined;
@@ -205,6 +207,11 @@ function failed(cause: unknown): Tried {
       if (details.code !== 'ENOTFOUND' && details.code !== 'ENODATA') tried.retry = 'backoff';
       return tried;
     }
+    case 'reset':
+      // The server is alive and turned this one stream down: a failure of the host like a
+      // 5xx (it counts, and is retried even from a host that never answered), but the push
+      // may have been taken before the reset.
+      return { result: 'server-error', outcome: { outcome: 'failed', reason: sanitizeText(`network: ${String(details.message)}`) }, retry: 'backoff', uncertain: true };
     case 'timeout':
       return { result: 'no-answer', outcome: { outcome: 'failed', reason: 'timeout' }, retry: 'backoff' };
     default:

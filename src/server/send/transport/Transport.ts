@@ -34,9 +34,11 @@ export interface PushAnswer {
  * - `dns` (with `code`): the name did not resolve (`ENOTFOUND`: it does not exist); nothing was sent;
  * - `unprocessed`: the push service turned the request away unread (an HTTP/2 GOAWAY past
  *   its stream, REFUSED_STREAM), so sending it again is no duplicate;
+ * - `reset` (with `code`, `message`): the server reset this request's stream (HTTP/2
+ *   RST_STREAM other than REFUSED_STREAM): it is alive, and may or may not have taken the push;
  * - `network` (with `message`): anything else; the push may or may not have arrived.
  */
-export type TransportFailure = 'timeout' | 'address' | 'dns' | 'unprocessed' | 'network';
+export type TransportFailure = 'timeout' | 'address' | 'dns' | 'unprocessed' | 'reset' | 'network';
 
 export interface Transport {
   /**

@@ -46,7 +46,10 @@ export function postOverHttp2(entry: Http2Session, { url, headers, body, timeout
       entry.closed();
       settle(() => {
         const refused = stream.rstCode === NGHTTP2_REFUSED_STREAM;
-        reject(refused ? transportFailure('unprocessed', { code: 'REFUSED_STREAM' }) : transportFailure('network', { message: `stream closed (${stream.rstCode ?? 0})` }));
+        // A stream the server reset (any code but REFUSED_STREAM) came from a live server,
+        // which may or may not have taken the push: 'reset', unlike silence.
+        const code = stream.rstCode ?? 0;
+        reject(refused ? transportFailure('unprocessed', { code: 'REFUSED_STREAM' }) : code > 0 ? transportFailure('reset', { code, message: `stream reset (${code})` }) : transportFailure('network', { message: 'stream closed (0)' }));
       });
     });
     stream.on('error', (error: Error & { code?: string }) =>
