@@ -20,8 +20,10 @@ export function postgresSchema(schema: string): string {
       failing_since BIGINT,
       identity_keys JSONB
     );
-    -- Tables made before identity_keys existed.
+    -- Tables made before these columns existed.
     ALTER TABLE ${s}.subscriptions ADD COLUMN IF NOT EXISTS identity_keys JSONB;
+    -- Frequency caps: the newest pushes of capped sends, [[at, tag], ...] (see capSends).
+    ALTER TABLE ${s}.subscriptions ADD COLUMN IF NOT EXISTS recent_pushes JSONB;
     -- jsonb_path_ops serves attributes @> '{"k": v}': the equality and any-of tests of audiences.
     CREATE INDEX IF NOT EXISTS subscriptions_by_attributes ON ${s}.subscriptions USING GIN (attributes jsonb_path_ops);
     CREATE TABLE IF NOT EXISTS ${s}.events (

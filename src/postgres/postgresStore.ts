@@ -9,6 +9,7 @@ import { postgresWhere } from './postgresAudience.js';
 import { fromRow, type SubscriptionRow } from './postgresRows.js';
 import { postgresSchema } from './postgresSchema.js';
 import { saveInTransaction } from './postgresSaveSubscription.js';
+import { capInTransaction } from './postgresCaps.js';
 
 export interface PostgresStoreOptions {
   /** `postgres://user@host:5432/db`: a pool is made from it (and ended by `close()`). */
@@ -100,6 +101,10 @@ export function postgresStore(options: PostgresStoreOptions = {}): SubscriptionS
     async markDelivery(id, failed, at) {
       if (failed) await query(`UPDATE ${t('subscriptions')} SET failing_since = $2 WHERE id = $1 AND failing_since IS NULL`, [id, at]);
       else await query(`UPDATE ${t('subscriptions')} SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL`, [id]);
+    },
+    async capSends(ids, check) {
+      if (ids.length === 0) return [];
+      return transaction((client) => capInTransaction(client, t('subscriptions'), ids, check));
     },
     async deleteSubscription(id) {
       return ((await query(`DELETE FROM ${t('subscriptions')} WHERE id = $1`, [id])).rowCount ?? 0) > 0;

@@ -4,7 +4,10 @@ import { createHandler, type Identify, type RequestInfo } from './http/createHan
 import { createSender } from './send/createSender.js';
 import { createDeliveryPolicy } from './send/createDeliveryPolicy.js';
 import { checkVapidDetails, type VapidDetails } from './crypto/generateVapidKeys.js';
-import { pagedSubscriptions } from './send/pagedSubscriptions.js';
+import { checkCap, type FrequencyCap } from './controls/frequencyCap.js';
+import { checkSendControls, isScheduled, SEND_CONTROLS, type SendControl } from './controls/sendControls.js';
+import { createPacer, localBooking } from './controls/createPacer.js';
+import { noCounts, runSlice } from './schedule/runSlice.js';
 import { requestLimits } from './common/requestLimits.js';
 import { attributeKeyProblem } from './common/attributeRules.js';
 import { seal } from './crypto/seal.js';
@@ -104,6 +107,17 @@ export interface PushServerOptions {
   circuitBreakerCoolDown?: number;
   /** Days a subscription may keep failing (never `gone`) before a send deletes it. @default 7 */
   pruneFailingAfterDays?: number;
+  /**
+   * A frequency cap every send keeps unless it gives its own (or `cap: false`): a
+   * subscriber who got `max` pushes in the last `per` (`'1d'`) is skipped, counted
+   * `capped`. Needs a store with `capSends`. @default none
+   */
+  cap?: { max: number; per: string | number };
+  /**
+   * The clock sends and schedules read (ms since the epoch), for tests that move time
+   * instead of waiting for it. @default Date.now
+   */
+  now?: () => number;
 }
 
 export interface PushServer {
@@ -124,6 +138,8 @@ export interface PushServer {
   setAttributes(to: SendTarget, attributes: AttributeChanges): Promise<number>;
   /** Deletes every subscription `to` reaches (account deletion); `to` is required. Resolves to how many. */
   removeSubscriptions(to: SendTarget): Promise<number>;
+  /** The sending controls `send()` takes (docs/controls.md), for tools that offer them (the dashboard, the CLI). */
+  readonly controls: readonly SendControl[];
 }
 
 /** Creates the backend half of tidings. Options are checked here, once; a bad one throws TidingsError `invalid-option`. */
@@ -138,19 +154,35 @@ export function createPushServer(options: PushServerOptions): PushServer {
 
   const siteUrl = httpUrlOption(options.siteUrl, 'siteUrl');
   const sender = createSender({ store, publicPath: basePath, concurrency, policy, siteUrl });
+  const defaultCap = checkCap(options.cap, 'cap') || undefined;
+  if (defaultCap) storeOption(store, ['capSends']);
+  const now = optionalFunction(options.now, 'now') ?? Date.now;
 
   async function send(message: Envelope, sendOptions: SendOptions = {}): Promise<SendResult> {
     const prepared = sender.prepare(message, sendOptions);
-    const result: SendResult = { id: prepared.envelope.id, sent: 0, gone: 0, failed: 0, pruned: 0, errors: [] };
+    const controls = checkSendControls(sendOptions, now(), defaultCap);
     const query = toSubscriptionQuery(sendOptions.to);
+    if (controls.cap) storeOption(store, ['capSends']);
+    if (isScheduled(controls)) invalid('at', 'scheduled sends need the send log (not built yet)');
+    const result: SendResult = { id: prepared.envelope.id, sent: 0, gone: 0, failed: 0, pruned: 0, errors: [] };
     const seen = new Set<string>();
-    async function* targets() {
-      for await (const entry of pagedSubscriptions(store, query)) {
-        if (query.ids) seen.add(entry.id);
-        yield entry;
-      }
-    }
-    await sender.sendTo(prepared, targets(), result);
+    const { perSecond } = controls;
+    const final = await runSlice({
+      store,
+      sender,
+      message: prepared,
+      query,
+      slice: { at: now() },
+      controls,
+      progress: { counts: noCounts() },
+      deferred: false,
+      now,
+      pacer: perSecond ? createPacer(localBooking(perSecond), Math.min(perSecond, 100)) : undefined,
+      result,
+      commit: async () => {},
+      onRead: (page) => query.ids && page.forEach((entry) => seen.add(entry.id)),
+    });
+    if (controls.cap) result.capped = final.counts.capped;
     // A send to ids that reached nobody should say why, not just {sent: 0}.
     if (query.ids) result.unknown = [...new Set(query.ids)].filter((id) => !seen.has(id));
     return result;
@@ -182,6 +214,7 @@ export function createPushServer(options: PushServerOptions): PushServer {
     async removeSubscriptions(to) {
       return store.deleteSubscriptions(toSubscriptionQuery(to, { everyone: false }));
     },
+    controls: SEND_CONTROLS,
   };
 }
 

@@ -12,6 +12,7 @@ export { toNodeHandler } from './http/toNodeHandler.js';
 export { memoryStore } from './stores/memory/memoryStore.js';
 export { sqliteStore } from './stores/sqlite/sqliteStore.js';
 export { matchesAudience } from './audience/matchesAudience.js';
+export { applyCap } from './controls/frequencyCap.js';
 
 // Errors
 export { TidingsError, isTidingsError } from '../shared/TidingsError.js';
@@ -27,7 +28,10 @@ export type {
   AttributeMatch,
   AttributeValue,
   Audience,
+  CapCheck,
+  CapEntry,
   DecideSave,
+  FrequencyCap,
   EventQuery,
   SaveDecision,
   StoredSubscription,

@@ -5,6 +5,8 @@ import { deliver, type DeliveryOutcome, type DeliveryPolicy, type PushHeaders } 
 import { newId, newMessageId } from '../crypto/newId.js';
 import { seal } from '../crypto/seal.js';
 import { toDeclarative } from './toDeclarative.js';
+import { bestLanguage, localizedEnvelopes } from '../controls/locales.js';
+import type { Pacer } from '../controls/createPacer.js';
 import type { StoredSubscription, SubscriptionStore } from '../stores/SubscriptionStore.js';
 import type { SendError, SendOptions, SendResult } from './sendTypes.js';
 
@@ -30,6 +32,20 @@ export interface PreparedMessage {
   expiresAt: number;
   /** With `declarative`: the one payload every subscriber gets. */
   declarative?: string;
+  /**
+   * With `locales`: the message in each language (canonical BCP 47 tag), with the same id,
+   * and with `declarative` its declarative payload. Each subscriber gets the best match
+   * for their `language` attribute, else `envelope`.
+   */
+  locales?: Record<string, { envelope: Envelope & { id: string }; declarative?: string }>;
+}
+
+/** How one run of `sendTo` is held back: throttled by a pacer, stopped by a signal. */
+export interface SendControl {
+  /** Each push waits for its slot (perSecond). */
+  pacer?: Pacer | undefined;
+  /** Once aborted (a cancel), no further push starts; those in flight finish. */
+  signal?: AbortSignal | undefined;
 }
 
 /**
@@ -51,6 +67,7 @@ export interface Sender {
     targets: AsyncIterator<StoredSubscription> | Iterator<StoredSubscription>,
     result: SendResult,
     onOutcome?: OutcomeHook,
+    control?: SendControl,
   ): Promise<void>;
 }
 
@@ -73,10 +90,23 @@ export function createSender({ store, publicPath, concurrency, policy, siteUrl }
     if (options.declarative) {
       // A browser that shows the message itself can neither open a seal nor follow a pointer.
       if (options.seal === true) invalid('seal', 'a sealed message cannot be declarative');
-      prepared.declarative = JSON.stringify(toDeclarative(envelope, siteUrl));
-      if (!fits(prepared.declarative)) invalid('declarative', 'too large for one push, and a declarative message cannot be fetched');
+      prepared.declarative = declarativePayload(envelope, 'declarative');
+    }
+    if (options.locales !== undefined) {
+      prepared.locales = {};
+      for (const [tag, localized] of Object.entries(localizedEnvelopes(options.locales, envelope))) {
+        const variant: { envelope: Envelope & { id: string }; declarative?: string } = { envelope: localized as Envelope & { id: string } };
+        if (options.declarative) variant.declarative = declarativePayload(localized, `locales.${tag}`);
+        prepared.locales[tag] = variant;
+      }
     }
     return prepared;
+  }
+
+  function declarativePayload(envelope: Envelope, option: string): string {
+    const payload = JSON.stringify(toDeclarative(envelope, siteUrl));
+    if (!fits(payload)) invalid(option, 'too large for one push, and a declarative message cannot be fetched');
+    return payload;
   }
 
   async function sendTo(
@@ -84,13 +114,14 @@ export function createSender({ store, publicPath, concurrency, policy, siteUrl }
     targets: AsyncIterator<StoredSubscription> | Iterator<StoredSubscription>,
     result: SendResult,
     onOutcome?: OutcomeHook,
+    control: SendControl = {},
   ): Promise<void> {
-    const { envelope, headers } = message;
-    const id = envelope.id;
-    const plain = JSON.stringify(envelope);
+    const { headers } = message;
+    const id = message.envelope.id;
+    const languages = new Set(Object.keys(message.locales ?? {}));
 
     // Too large for a push: store it once and push a pointer the worker fetches.
-    const pointer = async (body: string): Promise<string> => {
+    const pointer = async (body: string, envelope: Envelope): Promise<string> => {
       const key = newId();
       await store.saveMessage(key, body, message.expiresAt);
       const ref: Envelope = { v: 1, id, fetch: `${publicPath}/messages/${key}` };
@@ -98,22 +129,33 @@ export function createSender({ store, publicPath, concurrency, policy, siteUrl }
       if (envelope.ttl !== undefined) ref.ttl = envelope.ttl;
       return JSON.stringify(ref);
     };
-    let shared: Promise<string> | undefined;
+    // Per language ('' for the envelope as given): its plain text, and the one stored copy
+    // its too-large plain pushes share.
+    const plain = new Map<string, { text: string; shared?: Promise<string> }>();
     const payloadFor = (entry: StoredSubscription): Promise<string> | string => {
-      if (message.declarative) return message.declarative;
+      const language = languages.size > 0 ? (bestLanguage(entry.attributes.language, languages) ?? '') : '';
+      const variant = language ? message.locales![language]! : message;
+      const envelope = variant.envelope;
+      if (variant.declarative) return variant.declarative;
       if (entry.sealKey && message.seal) {
         const sealed = JSON.stringify({ v: 1, id, sealed: seal(envelope, entry.sealKey) });
-        return fits(sealed) ? sealed : pointer(sealed);
+        return fits(sealed) ? sealed : pointer(sealed, envelope);
       }
-      if (fits(plain)) return plain;
-      return (shared ??= pointer(plain));
+      let text = plain.get(language);
+      if (!text) plain.set(language, (text = { text: JSON.stringify(envelope) }));
+      if (fits(text.text)) return text.text;
+      return (text.shared ??= pointer(text.text, envelope));
     };
 
     // The workers share one reader of the targets; an async generator answers their
     // next() calls one after another, so each subscription goes to exactly one worker.
+    const { pacer, signal } = control;
     const worker = async (): Promise<void> => {
-      for (let next = await targets.next(); !next.done; next = await targets.next()) {
+      for (let next = await targets.next(); !next.done && !signal?.aborted; next = await targets.next()) {
         const entry = next.value;
+        if (pacer) await pacer.take();
+        // A cancel heard while this push waited for its slot: it does not start.
+        if (signal?.aborted) return;
         // A store or sealing error fails this subscription, not the whole send.
         const outcome: DeliveryOutcome = await Promise.resolve()
           .then(() => payloadFor(entry))

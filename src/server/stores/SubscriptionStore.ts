@@ -1,7 +1,9 @@
 import type { Attributes, EventType, RegisterRequest, SealKey, SubscriptionJSON, TidingsEvent } from '../../shared/protocol.js';
 import type { AttributeChanges, SubscriptionQuery } from '../audience/Audience.js';
+import type { CapCheck, CapEntry } from '../controls/frequencyCap.js';
 
 export type { AttributeChanges, AttributeMatch, AttributeValue, Audience, SubscriptionQuery } from '../audience/Audience.js';
+export type { CapCheck, CapEntry, FrequencyCap } from '../controls/frequencyCap.js';
 
 /** A subscription as the store keeps it. */
 export interface StoredSubscription {
@@ -25,6 +27,11 @@ export interface StoredSubscription {
    * `identify` answer to tell a returning owner from a new one.
    */
   identityKeys?: string[];
+  /**
+   * The pushes of capped sends it got lately, oldest first: `[at, tag]` each, at most as
+   * many as the largest frequency cap's `max` (see `capSends`). Absent until the first.
+   */
+  recentPushes?: CapEntry[];
 }
 
 /** What a registration writes over the row it finds (see `saveSubscription`). */
@@ -101,6 +108,14 @@ export interface SubscriptionStore {
    * when it is not set yet; `failed: false` clears it. Unknown ids are ignored.
    */
   markDelivery(id: string, failed: boolean, at: number): Promise<void>;
+  /**
+   * Frequency caps, checked and written at once: for each id, `applyCap` (exported from
+   * tidings/server) decides from the subscription's `recentPushes` whether this push may
+   * go, and records it when it may. Runs under a lock or in one transaction, so two
+   * senders capping the same subscriber at the same moment cannot both pass the cap.
+   * Resolves to the ids refused (capped); unknown ids are neither refused nor recorded.
+   */
+  capSends(ids: string[], check: CapCheck): Promise<string[]>;
   /** Stores events, ignoring ids already stored. Resolves to how many were new. */
   addEvents(events: TidingsEvent[]): Promise<number>;
   listEvents(query?: EventQuery): Promise<TidingsEvent[]>;

@@ -11,7 +11,9 @@ export const sqliteSchema = `
     created_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL,
     failing_since INTEGER,
-    identity_keys TEXT
+    identity_keys TEXT,
+    -- Frequency caps: the newest pushes of capped sends, [[at, tag], ...] (see capSends).
+    recent_pushes TEXT
   );
   -- One row per attribute, so a send to {attributes: {...}} is an index lookup, not a scan.
   CREATE TABLE IF NOT EXISTS subscription_attributes (

@@ -8,6 +8,8 @@ import type { DecideSave, StoredSubscription, SubscriptionStore } from '../Subsc
 import { sqliteSchema } from './sqliteSchema.js';
 import { sqliteWhere } from './sqliteAudience.js';
 import { sqliteBulkWrites } from './sqliteBulkWrites.js';
+import { sqliteCaps } from './sqliteCaps.js';
+import type { CapEntry } from '../../controls/frequencyCap.js';
 
 interface SubscriptionRow {
   id: string;
@@ -21,6 +23,7 @@ interface SubscriptionRow {
   updated_at: number;
   failing_since: number | null;
   identity_keys: string | null;
+  recent_pushes: string | null;
 }
 
 /**
@@ -39,7 +42,7 @@ export function sqliteStore(file: string): SubscriptionStore {
     db.exec(sqliteSchema);
     // Files made before these columns existed: add them (SQLite has no ADD COLUMN IF NOT EXISTS).
     const columns = db.prepare<[], { name: string }>('SELECT name FROM pragma_table_info(\'subscriptions\')').all();
-    for (const column of ['failing_since INTEGER', 'identity_keys TEXT']) {
+    for (const column of ['failing_since INTEGER', 'identity_keys TEXT', 'recent_pushes TEXT']) {
       if (!columns.some(({ name }) => column.startsWith(`${name} `))) db.exec(`ALTER TABLE subscriptions ADD COLUMN ${column}`);
     }
   } catch (cause) {
@@ -73,6 +76,7 @@ export function sqliteStore(file: string): SubscriptionStore {
   };
 
   const { prepare, update, remove } = sqliteBulkWrites(db);
+  const caps = sqliteCaps(db);
 
   // IMMEDIATE: the write lock is taken before the row is read, so another process
   // registering the same endpoint waits instead of deciding on the same stale read.
@@ -119,6 +123,9 @@ export function sqliteStore(file: string): SubscriptionStore {
     async markDelivery(id, failed, at) {
       if (failed) statements.markFailed.run(at, id);
       else statements.markDelivered.run(id);
+    },
+    async capSends(ids, check) {
+      return caps.immediate(ids, check);
     },
     async deleteSubscription(id) {
       return statements.delete.run(id).changes > 0;
@@ -201,6 +208,7 @@ function fromRow(row: SubscriptionRow): StoredSubscription {
   if (row.seal_key) entry.sealKey = JSON.parse(row.seal_key) as SealKey;
   if (row.failing_since !== null) entry.failingSince = row.failing_since;
   if (row.identity_keys !== null) entry.identityKeys = JSON.parse(row.identity_keys) as string[];
+  if (row.recent_pushes) entry.recentPushes = JSON.parse(row.recent_pushes) as CapEntry[];
   return entry;
 }
 
