@@ -16,6 +16,7 @@ import type { SubscriptionStore } from './stores/SubscriptionStore.js';
 import type { AttributeChanges, SendTarget } from './audience/Audience.js';
 import { checkAttributeChanges } from './audience/checkAudience.js';
 import { toSubscriptionQuery } from './audience/toSubscriptionQuery.js';
+import { LOCALE_ATTRIBUTES } from './http/validateRegisterRequest.js';
 
 export type { SendError, SendOptions, SendResult } from './send/sendTypes.js';
 
@@ -68,8 +69,10 @@ export interface PushServerOptions {
    */
   identify?: Identify;
   /**
-   * Attribute keys a browser may set itself at registration (topics, language); any
-   * other key in the body is a 400 naming it. @default [] (none)
+   * Attribute keys a browser may set itself at registration (topics); any other key in
+   * the body is a 400 naming it. `timeZone` and `language`, which the page SDK records,
+   * are always allowed (checked, and left out when this server does not know them).
+   * @default [] (none but those two)
    */
   clientAttributes?: string[];
   /**
@@ -195,7 +198,13 @@ export function createPushServer(options: PushServerOptions): PushServer {
       maxBodyBytes,
       endpoints: policy.endpoints,
       identify: optionalFunction(options.identify, 'identify'),
-      clientAttributes: stringList(options.clientAttributes, 'clientAttributes', (key) => /^[A-Za-z0-9_.:-]{1,64}$/.test(key) && !attributeKeyProblem(key)),
+      // The locale keys are the visitor's to set everywhere (validateRegisterRequest checks their values).
+      clientAttributes: [
+        ...new Set([
+          ...stringList(options.clientAttributes, 'clientAttributes', (key) => /^[A-Za-z0-9_.:-]{1,64}$/.test(key) && !attributeKeyProblem(key)),
+          ...Object.keys(LOCALE_ATTRIBUTES),
+        ]),
+      ],
       allowedOrigins: stringList(options.allowedOrigins, 'allowedOrigins', isOrigin),
       eventRate: options.eventsPerMinute === false ? false : { limit: positive(options.eventsPerMinute, 1200, 'eventsPerMinute'), windowMs: 60_000 },
       eventRetentionMs: positive(options.eventRetentionDays, 30, 'eventRetentionDays') * 86_400_000,
