@@ -15,6 +15,9 @@ export interface SubscriptionRow {
   failing_since: string | null;
   identity_keys: string[] | null;
   recent_pushes: CapEntry[] | null;
+  service: string | null;
+  browser: string | null;
+  last_sent_at: string | null;
 }
 
 export function fromRow(row: SubscriptionRow): StoredSubscription {
@@ -33,5 +36,7 @@ export function fromRow(row: SubscriptionRow): StoredSubscription {
   if (row.failing_since !== null) entry.failingSince = Number(row.failing_since);
   if (row.identity_keys) entry.identityKeys = row.identity_keys;
   if (row.recent_pushes) entry.recentPushes = row.recent_pushes;
+  entry.browser = row.browser ?? 'unknown';
+  if (row.last_sent_at !== null) entry.lastSentAt = Number(row.last_sent_at);
   return entry;
 }

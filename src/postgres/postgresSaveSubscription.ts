@@ -4,6 +4,8 @@ import type { DecideSave } from '../server/stores/SubscriptionStore.js';
 import type { RegisterRequest } from '../shared/protocol.js';
 import { TidingsError } from '../shared/TidingsError.js';
 import { fromRow, type SubscriptionRow } from './postgresRows.js';
+import { pushServiceOf } from '../server/stats/classify.js';
+import { addToHours } from './postgresRollups.js';
 
 /**
  * `saveSubscription` inside the caller's transaction: the endpoint's row is read with
@@ -14,11 +16,12 @@ import { fromRow, type SubscriptionRow } from './postgresRows.js';
  */
 export async function saveInTransaction(
   client: PoolClient,
-  table: string,
+  t: (table: string) => string,
   request: RegisterRequest,
   decide: DecideSave | undefined,
 ): Promise<{ id: string; created: boolean }> {
   const { subscription, sealKey } = request;
+  const table = t('subscriptions');
   // A row inserted by one and deleted by another between our two reads sends us round
   // again; three rounds of that in one registration is no longer a race but a fault.
   for (let round = 0; round < 3; round++) {
@@ -33,10 +36,13 @@ export async function saveInTransaction(
       JSON.stringify(decision.attributes),
       decision.identityKeys ? JSON.stringify(decision.identityKeys) : null,
       Date.now(),
+      pushServiceOf(subscription.endpoint),
+      decision.browser ?? existing?.browser ?? 'unknown',
     ];
     if (existing) {
       await client.query(
-        `UPDATE ${table} SET p256dh = $2, auth = $3, expiration_time = $4, seal_key = $5, attributes = $6, identity_keys = $7, updated_at = $8
+        `UPDATE ${table} SET p256dh = $2, auth = $3, expiration_time = $4, seal_key = $5, attributes = $6, identity_keys = $7, updated_at = $8,
+           service = $9, browser = $10
          WHERE id = $1`,
         [existing.id, ...values],
       );
@@ -44,12 +50,15 @@ export async function saveInTransaction(
     }
     const id = newId();
     const inserted = await client.query(
-      `INSERT INTO ${table} (id, endpoint, p256dh, auth, expiration_time, seal_key, attributes, identity_keys, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
+      `INSERT INTO ${table} (id, endpoint, p256dh, auth, expiration_time, seal_key, attributes, identity_keys, created_at, updated_at, service, browser)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11)
        ON CONFLICT (endpoint) DO NOTHING`,
       [id, subscription.endpoint, ...values],
     );
-    if (inserted.rowCount === 1) return { id, created: true };
+    if (inserted.rowCount === 1) {
+      await addToHours(client, t, [{ at: Date.now(), column: 'subscribed', n: 1 }]);
+      return { id, created: true };
+    }
   }
   throw new TidingsError('store-failed', { reason: `the row of endpoint ${subscription.endpoint} kept changing during registration` });
 }

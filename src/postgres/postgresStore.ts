@@ -10,6 +10,13 @@ import { fromRow, type SubscriptionRow } from './postgresRows.js';
 import { postgresSchema } from './postgresSchema.js';
 import { saveInTransaction } from './postgresSaveSubscription.js';
 import { capInTransaction } from './postgresCaps.js';
+import { pushServiceOf } from '../server/stats/classify.js';
+import { hourOf } from '../server/stores/insightRows.js';
+import type { PostgresContext } from './postgresRollups.js';
+import { postgresSendLog } from './postgresSendLog.js';
+import { postgresSchedule } from './postgresSchedule.js';
+import { postgresEvents } from './postgresEvents.js';
+import { postgresStats } from './postgresStats.js';
 
 export interface PostgresStoreOptions {
   /** `postgres://user@host:5432/db`: a pool is made from it (and ended by `close()`). */
@@ -50,6 +57,14 @@ export function postgresStore(options: PostgresStoreOptions = {}): SubscriptionS
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`tidings:${schema}`]);
       await client.query(postgresSchema(schema));
+      // Rows from before insight: their push service, from the endpoint, once.
+      const { rows } = await client.query<{ id: string; endpoint: string }>(`SELECT id, endpoint FROM ${t('subscriptions')} WHERE service IS NULL`);
+      if (rows.length > 0) {
+        await client.query(`UPDATE ${t('subscriptions')} AS s SET service = u.service FROM unnest($1::text[], $2::text[]) AS u(id, service) WHERE s.id = u.id`, [
+          rows.map((row) => row.id),
+          rows.map((row) => pushServiceOf(row.endpoint)),
+        ]);
+      }
       await client.query('COMMIT');
     } catch (cause) {
       await client.query('ROLLBACK').catch(() => {});
@@ -86,9 +101,29 @@ export function postgresStore(options: PostgresStoreOptions = {}): SubscriptionS
     }
   };
 
+  const context: PostgresContext = { t, query, transaction };
+  const events = postgresEvents(context);
+  /**
+   * Deletes the rows `where` matches and counts them into the current hour's rollup, in
+   * one statement (so in one transaction). Resolves to how many.
+   */
+  const deleteCounted = async (where: string, params: unknown[]): Promise<number> => {
+    params.push(hourOf(Date.now()));
+    const { rows } = await query<{ n: string }>(
+      `WITH gone AS (DELETE FROM ${t('subscriptions')} ${where ? `WHERE ${where}` : ''} RETURNING 1),
+         counted AS (
+           INSERT INTO ${t('hourly_stats')} (hour, unsubscribed) SELECT $${params.length}::bigint, count(*) FROM gone HAVING count(*) > 0
+           ON CONFLICT (hour) DO UPDATE SET unsubscribed = ${t('hourly_stats')}.unsubscribed + excluded.unsubscribed
+         )
+       SELECT count(*) AS n FROM gone`,
+      params,
+    );
+    return Number(rows[0]!.n);
+  };
+
   return {
     async saveSubscription(request, decide) {
-      return transaction((client) => saveInTransaction(client, t('subscriptions'), request, decide));
+      return transaction((client) => saveInTransaction(client, t, request, decide));
     },
     async getSubscription(id) {
       const { rows } = await query<SubscriptionRow>(`SELECT * FROM ${t('subscriptions')} WHERE id = $1`, [id]);
@@ -107,7 +142,7 @@ export function postgresStore(options: PostgresStoreOptions = {}): SubscriptionS
       return transaction((client) => capInTransaction(client, t('subscriptions'), ids, check));
     },
     async deleteSubscription(id) {
-      return ((await query(`DELETE FROM ${t('subscriptions')} WHERE id = $1`, [id])).rowCount ?? 0) > 0;
+      return (await deleteCounted('id = $1', [id])) > 0;
     },
     async findSubscriptions(given) {
       const filter = checkSubscriptionQuery(given);
@@ -150,26 +185,14 @@ export function postgresStore(options: PostgresStoreOptions = {}): SubscriptionS
     },
     async deleteSubscriptions(given) {
       const params: unknown[] = [];
-      const where = postgresWhere(checkSubscriptionQuery(given), params);
-      return (await query(`DELETE FROM ${t('subscriptions')} ${where ? `WHERE ${where}` : ''}`, params)).rowCount ?? 0;
+      return deleteCounted(postgresWhere(checkSubscriptionQuery(given), params), params);
     },
-    async addEvents(list) {
-      if (list.length === 0) return 0;
-      // The whole batch in one statement, whatever its size; ids already stored are skipped.
-      const result = await query(
-        `INSERT INTO ${t('events')} (id, type, message_id, at, body)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::jsonb[])
-         ON CONFLICT (id) DO NOTHING`,
-        [
-          list.map((e) => e.id),
-          list.map((e) => e.type),
-          list.map((e) => e.messageId ?? null),
-          list.map((e) => e.at),
-          list.map((e) => JSON.stringify(e)),
-        ],
-      );
-      return result.rowCount ?? 0;
-    },
+    addEvents: events.addEvents,
+    recordEvents: events.recordEvents,
+    deleteEventsBefore: events.deleteEventsBefore,
+    ...postgresSendLog(context),
+    ...postgresSchedule(context),
+    ...postgresStats(context),
     async listEvents(filter = {}) {
       const where: string[] = [];
       const params: unknown[] = [];
@@ -184,9 +207,6 @@ export function postgresStore(options: PostgresStoreOptions = {}): SubscriptionS
       params.push(filter.limit ?? 1000);
       const sql = `SELECT body FROM ${t('events')} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq LIMIT $${params.length}`;
       return (await query<{ body: TidingsEvent }>(sql, params)).rows.map((row) => row.body);
-    },
-    async deleteEventsBefore(before) {
-      return (await query(`DELETE FROM ${t('events')} WHERE at < $1`, [before])).rowCount ?? 0;
     },
     async saveMessage(id, body, expiresAt) {
       await query(`DELETE FROM ${t('messages')} WHERE expires_at <= $1`, [Date.now()]);

@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { PreparedMessage } from '../server/send/createSender.js';
 import type { SubscriptionQuery } from '../server/stores/SubscriptionStore.js';
+import type { OutcomeFacts } from '../server/stats/createSendTally.js';
+import type { SendUpdate } from '../server/stores/insightRows.js';
+import type { SendFailure } from '../server/stats/statsTypes.js';
 import { TidingsError } from '../shared/TidingsError.js';
 import type { SendState, SendStatus } from './queueTypes.js';
 
@@ -21,6 +24,7 @@ export interface LedgerClient {
   hgetall(key: string): Promise<Record<string, string>>;
   hget(key: string, field: string): Promise<string | null>;
   hmget(key: string, ...fields: string[]): Promise<(string | null)[]>;
+  hincrby(key: string, field: string, increment: number): Promise<number>;
   get(key: string): Promise<string | null>;
   eval(script: string, numberOfKeys: number, ...args: (string | number)[]): Promise<unknown>;
   evalsha(sha: string, numberOfKeys: number, ...args: (string | number)[]): Promise<unknown>;
@@ -39,12 +43,22 @@ if ARGV[3] == '1' then redis.call('HSET', KEYS[1], 'lastBatch', ARGV[4]) end
 if redis.call('HGET', KEYS[1], 'state') == 'queued' then redis.call('HSET', KEYS[1], 'state', 'running', 'startedAt', ARGV[5]) end
 return ARGV[1]`;
 
-/** Counts each (subscriber, outcome) pair unless that subscriber was counted already. */
+/**
+ * Counts each (subscriber, outcome, push service, failure cause and host, sample reason)
+ * unless that subscriber was counted already: the outcome, the outcome per push service,
+ * and a failure per cause and host with its first sample, all at once, so the send log's
+ * figures are as exact as the counts.
+ */
 export const RECORD = `
 local counted = 0
-for i = 1, #ARGV, 2 do
+for i = 1, #ARGV, 5 do
   if redis.call('HSETNX', KEYS[2], ARGV[i], ARGV[i + 1]) == 1 then
     redis.call('HINCRBY', KEYS[1], ARGV[i + 1], 1)
+    if ARGV[i + 2] ~= '' then redis.call('HINCRBY', KEYS[1], 'service:' .. ARGV[i + 2] .. ':' .. ARGV[i + 1], 1) end
+    if ARGV[i + 3] ~= '' then
+      redis.call('HINCRBY', KEYS[1], 'failure:' .. ARGV[i + 3], 1)
+      redis.call('HSETNX', KEYS[1], 'sample:' .. ARGV[i + 3], ARGV[i + 4])
+    end
     counted = counted + 1
   end
 end
@@ -164,12 +178,13 @@ export function createSendLedger(client: LedgerClient, name: string) {
       return new Set(members.filter((_, i) => outcomes[i] !== null));
     },
 
-    /** Counts one subscriber's outcome, once; resolves when Redis has it. */
-    count(id: string, subscriptionId: string, outcome: Outcome): Promise<void> {
+    /** Counts one subscriber's outcome (with its push service and failure cause, when known), once; resolves when Redis has it. */
+    count(id: string, subscriptionId: string, outcome: Outcome, facts?: OutcomeFacts): Promise<void> {
       return new Promise((resolve, reject) => {
         let entry = pending.get(id);
         if (!entry) pending.set(id, (entry = { pairs: [], waiting: [] }));
-        entry.pairs.push(subscriptionId, outcome);
+        const failure = facts?.failure;
+        entry.pairs.push(subscriptionId, outcome, facts?.service ?? '', failure ? `${failure.cause} ${failure.host}` : '', failure?.sample ?? '');
         entry.waiting.push({ resolve, reject });
         if (!scheduled) {
           scheduled = true;
@@ -183,6 +198,43 @@ export function createSendLedger(client: LedgerClient, name: string) {
       const { status, outcomes, done, batchPrefix } = keys(id);
       const finished = await run(COMPLETE, 3, status, done, outcomes, k, Date.now(), batchPrefix, WORKING_KEYS_TTL, STATUS_TTL);
       return finished === 1;
+    },
+
+    /** Adds subscriptions a run of a batch pruned (each is deleted once, by one run, so none is added twice). */
+    async addPruned(id: string, pruned: number): Promise<void> {
+      if (pruned > 0) await client.hincrby(keys(id).status, 'pruned', pruned);
+    },
+
+    /**
+     * The send as the send log takes it: absolute counts, per push service and per
+     * failure, state and times, read in one call. Whoever writes it, whenever, the store
+     * keeps the larger of each count, so it can only bring the row up to date.
+     */
+    async progress(id: string): Promise<SendUpdate> {
+      const fields = await client.hgetall(keys(id).status);
+      const number = (name: string) => Number(fields[name] ?? 0);
+      const update: SendUpdate = {
+        counts: { targeted: number('planned'), sent: number('sent'), gone: number('gone'), failed: number('failed'), pruned: number('pruned') },
+        services: {},
+        failures: [],
+      };
+      for (const [field, value] of Object.entries(fields)) {
+        const service = /^service:([^:]*):(sent|gone|failed)$/.exec(field);
+        if (service) (update.services![service[1]!] ??= {})[service[2] as Outcome] = Number(value);
+        const failure = /^failure:(\S+) (\S*)$/.exec(field);
+        if (failure) {
+          const row: SendFailure = { cause: failure[1]!, host: failure[2]!, count: Number(value) };
+          const sample = fields[`sample:${failure[1]} ${failure[2]}`];
+          if (sample) row.sample = sample;
+          update.failures!.push(row);
+        }
+      }
+      const state = fields.state as SendState | undefined;
+      if (state) update.state = state;
+      if (fields.startedAt) update.startedAt = Number(fields.startedAt);
+      if (fields.finishedAt && (state === 'done' || state === 'failed')) update.finishedAt = Number(fields.finishedAt);
+      if (fields.error) update.error = fields.error;
+      return update;
     },
 
     async fail(id: string, reason: string): Promise<void> {

@@ -5,6 +5,8 @@ import { createSendLedger, type LedgerClient, type SendLedger } from './createSe
 import { integerOption as positive } from '../server/common/checkOptions.js';
 import { batchJobId, batchJobOptions, loadBullmq, queueSetup, type BatchJob } from './queueSetup.js';
 import type { SendQueue, SendQueueOptions, SendStatus } from './queueTypes.js';
+import { checkBy, sendRecordOf } from '../server/stats/sendRecordOf.js';
+import { createPushStats } from '../server/stats/createPushStats.js';
 
 /**
  * The producer side of durable sends (BullMQ on Redis): `send()` records the message and
@@ -43,9 +45,13 @@ export function createSendQueue(options: SendQueueOptions): SendQueue {
     async send(envelope, sendOptions = {}) {
       // Checked and given its id here, once: every batch and every retry sends this id.
       const message = sender.prepare(envelope, sendOptions);
+      const by = checkBy(sendOptions.by);
       const query = toSubscriptionQuery(sendOptions.to);
       const { id } = message.envelope;
       const { queue, ledger } = await open();
+      // The send log's row first: senders bring it up to date batch by batch. A call
+      // retried after a crash finds it there and goes on to queue what is missing.
+      await options.store.createSend(sendRecordOf(message, sendOptions, query, { via: 'queue', state: 'queued', now: Date.now(), by }));
       await ledger.create(id, { message, query, batchSize });
       // Added even when the send existed: a call retried after a crash between the two
       // writes still queues its first batch, and BullMQ keeps one job per id.
@@ -53,6 +59,7 @@ export function createSendQueue(options: SendQueueOptions): SendQueue {
       return { id };
     },
     status,
+    stats: createPushStats(options.store),
     async wait(id, { onProgress, interval = 250 } = {}) {
       let last = '';
       for (;;) {

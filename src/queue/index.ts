@@ -19,5 +19,6 @@ export type {
 } from './queueTypes.js';
 export type { TidingsErrorCode, TidingsErrorDetails } from '../shared/TidingsError.js';
 export type { SendOptions } from '../server/send/sendTypes.js';
+export type { InsightEvent, MessageStats, PushStats, SendRecord } from '../server/stats/statsTypes.js';
 export type { Envelope } from '../shared/protocol.js';
 export type { VapidDetails } from '../server/crypto/generateVapidKeys.js';

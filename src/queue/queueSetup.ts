@@ -4,6 +4,7 @@ import { createDeliveryPolicy } from '../server/send/createDeliveryPolicy.js';
 import { checkVapidDetails } from '../server/crypto/generateVapidKeys.js';
 import { requireOptional } from '../server/common/requireOptional.js';
 import { httpUrlOption, invalidOption as invalid, pathOption, storeOption } from '../server/common/checkOptions.js';
+import { INSIGHT_METHODS } from '../server/stores/insightRows.js';
 import type { QueueConnectionOptions } from './queueTypes.js';
 
 /** What createSendQueue and startSendWorker make of their shared options, checked once. */
@@ -20,7 +21,8 @@ export const loadBullmq = (): typeof import('bullmq') => requireOptional<typeof 
 export function queueSetup(options: QueueConnectionOptions & { siteUrl?: string }, concurrency: number): QueueSetup {
   if (!options || typeof options !== 'object') invalid('options', 'must be an object');
   const vapid = checkVapidDetails(options.vapid);
-  const store = storeOption(options.store);
+  // Every send is recorded in the store's send log, by the queue and by each sender.
+  const store = storeOption(options.store, [...INSIGHT_METHODS]);
   const name = options.name ?? 'tidings';
   // BullMQ keys are `bull:{name}:…`; a colon in the name would run into them.
   if (typeof name !== 'string' || !/^[A-Za-z0-9_.-]{1,100}$/.test(name)) invalid('name', 'must be 1-100 letters, digits, _ . -');

@@ -4,6 +4,7 @@ import type { VapidDetails } from '../server/crypto/generateVapidKeys.js';
 import type { SendOptions } from '../server/send/sendTypes.js';
 import type { SubscriptionStore } from '../server/stores/SubscriptionStore.js';
 import type { Envelope } from '../shared/protocol.js';
+import type { InsightEvent, PushStats } from '../server/stats/statsTypes.js';
 
 export type SendState = 'queued' | 'running' | 'done' | 'failed';
 
@@ -71,8 +72,13 @@ export interface SendQueue {
    * queues nothing new and returns that id, so a retried call cannot send twice.
    */
   send(envelope: Envelope, options?: SendOptions): Promise<{ id: string }>;
-  /** Progress and counts now. */
+  /** Progress and counts now, read from Redis (exact while the send runs). */
   status(id: string): Promise<SendStatus>;
+  /**
+   * The send log and the funnels, as `push.stats` gives them: one record per send,
+   * brought up to date by whichever sender ran each batch (docs/insight.md).
+   */
+  stats: PushStats;
   /** Resolves when the send is `done` or `failed`, calling `onProgress` as counts change. */
   wait(id: string, options?: { onProgress?(status: SendStatus): void; /** ms between reads. @default 250 */ interval?: number }): Promise<SendStatus>;
   close(): Promise<void>;
@@ -89,6 +95,14 @@ export interface SendWorkerOptions extends QueueConnectionOptions {
   lockDuration?: number;
   /** ms between checks for batches of senders that stopped (BullMQ's `stalledInterval`). @default 30000 */
   stalledInterval?: number;
+  /**
+   * Called once for each send that finished (state done or failed), as `createPushServer`'s
+   * `onEvent` is: by the sender whose batch finished it. Never awaited; what it throws or
+   * rejects goes to `onError`.
+   */
+  onEvent?: (event: InsightEvent) => void | Promise<void>;
+  /** Called with errors of the send log's bookkeeping and of `onEvent`. @default console.error */
+  onError?: (error: unknown) => void;
 }
 
 export interface SendWorker {

@@ -6,6 +6,8 @@ import { createSendLedger, type LedgerClient } from './createSendLedger.js';
 import { integerOption as positive } from '../server/common/checkOptions.js';
 import { batchJobId, batchJobOptions, loadBullmq, queueSetup, type BatchJob } from './queueSetup.js';
 import type { SendWorker, SendWorkerOptions } from './queueTypes.js';
+import { outcomeFacts } from '../server/stats/createSendTally.js';
+import { createReporter, finishedEvent, type OnEvent } from '../server/stats/createReporter.js';
 
 /**
  * A sender: takes batches of queued sends from Redis and delivers them, until closed.
@@ -21,6 +23,11 @@ export async function startSendWorker(options: SendWorkerOptions): Promise<SendW
   const stalledInterval = positive(options.stalledInterval, 30_000, 'stalledInterval', 1000);
   const { store } = options;
   const { Queue, Worker, UnrecoverableError } = loadBullmq();
+  for (const hook of ['onEvent', 'onError'] as const) {
+    if (options[hook] !== undefined && typeof options[hook] !== 'function') throw new TidingsError('invalid-option', { option: hook, reason: 'must be a function' });
+  }
+  const onError = options.onError ?? ((error: unknown) => console.error('tidings:', error));
+  const report = createReporter(options.onEvent as OnEvent | undefined, onError);
 
   // The worker adds each next batch itself, so it needs the producer's handle too.
   const queue = new Queue<BatchJob>(name, { connection });
@@ -57,6 +64,7 @@ export async function startSendWorker(options: SendWorkerOptions): Promise<SendW
 
     const reached = await ledger.reached(id, members);
     const todo = members.filter((member) => !reached.has(member));
+    const accepted: string[] = [];
     if (todo.length > 0) {
       const planned = new Set(members);
       // The page just read is the batch when this run planned it and nobody was reached yet.
@@ -66,9 +74,23 @@ export async function startSendWorker(options: SendWorkerOptions): Promise<SendW
       const found = new Set(entries.map((entry) => entry.id));
       for (const member of todo) if (!found.has(member)) await ledger.count(id, member, 'gone');
       const result: SendResult = { id, sent: 0, gone: 0, failed: 0, pruned: 0, errors: [] };
-      await sender.sendTo(message, entries.values(), result, (entry, outcome) => ledger.count(id, entry.id, outcome.outcome));
+      await sender.sendTo(message, entries.values(), result, (entry, outcome) => {
+        if (outcome.outcome === 'sent') accepted.push(entry.id);
+        return ledger.count(id, entry.id, outcome.outcome, outcomeFacts(entry, outcome));
+      });
+      await ledger.addPruned(id, result.pruned);
     }
     await ledger.complete(id, k);
+    // The send log, once per batch: what Redis says now, absolute. A rerun of the batch (or
+    // another sender's write) brings the row to the same place, never past it.
+    if (accepted.length > 0) await store.markSent(accepted, Date.now());
+    await syncSendLog(id);
+  }
+
+  /** Writes the ledger's counts of a send into the store's send log; reports its finish once. */
+  async function syncSendLog(id: string): Promise<void> {
+    const updated = await store.updateSend(id, await ledger.progress(id));
+    if (updated?.finished) report(finishedEvent(updated.send));
   }
 
   const worker = new Worker<BatchJob>(name, runBatch, {
@@ -84,7 +106,10 @@ export async function startSendWorker(options: SendWorkerOptions): Promise<SendW
     // The last attempt failed (or the job can never succeed): the send ends as failed.
     const final = error instanceof UnrecoverableError || /stalled more than allowable limit/.test(error.message);
     if (job && (final || job.attemptsMade >= (job.opts.attempts ?? 1))) {
-      ledger.fail(job.data.id, `batch ${job.data.k}: ${error.message}`).catch(() => {});
+      ledger
+        .fail(job.data.id, `batch ${job.data.k}: ${error.message}`)
+        .then(() => syncSendLog(job.data.id))
+        .catch(onError);
     }
   });
   // Without a listener an error event would throw; Redis hiccups are retried by ioredis.

@@ -4,10 +4,8 @@ import { createHandler, type Identify, type RequestInfo } from './http/createHan
 import { createSender } from './send/createSender.js';
 import { createDeliveryPolicy } from './send/createDeliveryPolicy.js';
 import { checkVapidDetails, type VapidDetails } from './crypto/generateVapidKeys.js';
-import { checkCap, type FrequencyCap } from './controls/frequencyCap.js';
-import { checkSendControls, isScheduled, SEND_CONTROLS, type SendControl } from './controls/sendControls.js';
-import { createPacer, localBooking } from './controls/createPacer.js';
-import { noCounts, runSlice } from './schedule/runSlice.js';
+import { checkCap } from './controls/frequencyCap.js';
+import { SEND_CONTROLS, type SendControl } from './controls/sendControls.js';
 import { requestLimits } from './common/requestLimits.js';
 import { attributeKeyProblem } from './common/attributeRules.js';
 import { seal } from './crypto/seal.js';
@@ -17,6 +15,13 @@ import type { AttributeChanges, SendTarget } from './audience/Audience.js';
 import { checkAttributeChanges } from './audience/checkAudience.js';
 import { toSubscriptionQuery } from './audience/toSubscriptionQuery.js';
 import { LOCALE_ATTRIBUTES } from './http/validateRegisterRequest.js';
+import { createLoggedSend } from './send/createLoggedSend.js';
+import { createPushStats } from './stats/createPushStats.js';
+import { createReporter, type OnEvent } from './stats/createReporter.js';
+import type { InsightEvent, PushStats, SendRecord } from './stats/statsTypes.js';
+import { FINAL_STATES, INSIGHT_METHODS } from './stores/insightRows.js';
+import { createScheduler } from './schedule/createScheduler.js';
+import { SCHEDULE_METHODS } from './schedule/scheduleTypes.js';
 
 export type { SendError, SendOptions, SendResult } from './send/sendTypes.js';
 
@@ -94,8 +99,20 @@ export interface PushServerOptions {
    * address of `X-Forwarded-For` when your own proxy sets it. @default the peer address
    */
   clientKey?: (request: Request, info: RequestInfo) => string;
-  /** Called with errors the handler answered 500 to (a store failure, a throwing `identify`). @default console.error */
+  /**
+   * Called with errors the handler answered 500 to (a store failure, a throwing
+   * `identify`), a send-log write that failed mid-send, and what `onEvent` threw.
+   * @default console.error
+   */
   onError?: (error: unknown) => void;
+  /**
+   * Called once for each counted event (a verified `delivered`, `shown`, `clicked`,
+   * `closed` or `failed`, the first of its message, subscription and type) and once for
+   * each send that finished, to forward them to a warehouse or a webhook (docs/insight.md
+   * has the shape). Never awaited: what it throws or rejects goes to `onError`, and the
+   * request or send goes on.
+   */
+  onEvent?: (event: InsightEvent) => void | Promise<void>;
   /**
    * Hosts subscription endpoints may name: exact names, `*.` for any subdomain of one,
    * `host:port` for another port than 443; `'any'` for every public host on 443. Checked
@@ -117,10 +134,28 @@ export interface PushServerOptions {
    */
   cap?: { max: number; per: string | number };
   /**
+   * Run the sends that wait in the store (`send(…, { at | localTime | quietHours })`) in
+   * this process when they are due. Any number of processes may: each send runs in one at
+   * a time (a lease in the store), and when that process dies another takes it over once
+   * the lease lapses. `true`, or `{ pollInterval, lease, parallel }`. Without a scheduler
+   * somewhere, scheduled sends wait. @default false
+   */
+  scheduler?: boolean | SchedulerSettings;
+  /**
    * The clock sends and schedules read (ms since the epoch), for tests that move time
    * instead of waiting for it. @default Date.now
    */
   now?: () => number;
+}
+
+/** How a push server's scheduler runs (`scheduler: { … }`). */
+export interface SchedulerSettings {
+  /** ms between looks for due sends. @default 1000 */
+  pollInterval?: number;
+  /** ms a lease lasts unless renewed: how long a send whose process died waits before another process takes it. @default 30000 */
+  lease?: number;
+  /** Sends run at once in this process. @default 2 */
+  parallel?: number;
 }
 
 export interface PushServer {
@@ -143,12 +178,25 @@ export interface PushServer {
   removeSubscriptions(to: SendTarget): Promise<number>;
   /** The sending controls `send()` takes (docs/controls.md), for tools that offer them (the dashboard, the CLI). */
   readonly controls: readonly SendControl[];
+  /** The send log, each message's funnel, the timeline and the audience, from the store's rollups (docs/insight.md). */
+  stats: PushStats;
+  /** A send's row of the send log now (its state and counts), or undefined when unknown. */
+  status(id: string): Promise<SendRecord | undefined>;
+  /**
+   * Cancels a send of this push server (`via: 'send'`): one that waits sends nothing; one
+   * that runs stops after its pushes in flight, in whatever process runs it (at its next
+   * page there), and its counts say how many went. Resolves to its row after (state
+   * `cancelled`; a send that had finished keeps its state), or undefined when unknown.
+   */
+  cancel(id: string): Promise<SendRecord | undefined>;
+  /** Stops this push server's scheduler, handing the sends it runs back to the store (after their pushes in flight) for another process. */
+  close(): Promise<void>;
 }
 
 /** Creates the backend half of tidings. Options are checked here, once; a bad one throws TidingsError `invalid-option`. */
 export function createPushServer(options: PushServerOptions): PushServer {
   const vapid = checkVapidDetails(options?.vapid);
-  const store = storeOption(options.store, ['saveSubscription', 'countSubscriptions', 'updateAttributes', 'deleteSubscriptions']);
+  const store = storeOption(options.store, ['saveSubscription', 'countSubscriptions', 'updateAttributes', 'deleteSubscriptions', ...INSIGHT_METHODS]);
   const basePath = pathOption(options.basePath, '/api/push', 'basePath');
   const routePath = pathOption(options.routePath, basePath, 'routePath');
   const concurrency = positive(options.concurrency, 50, 'concurrency');
@@ -160,35 +208,19 @@ export function createPushServer(options: PushServerOptions): PushServer {
   const defaultCap = checkCap(options.cap, 'cap') || undefined;
   if (defaultCap) storeOption(store, ['capSends']);
   const now = optionalFunction(options.now, 'now') ?? Date.now;
+  const onError = optionalFunction(options.onError, 'onError') ?? ((error) => console.error('tidings:', error));
+  const report = createReporter(optionalFunction<OnEvent>(options.onEvent, 'onEvent'), onError);
+  const running = new Map<string, AbortController>();
+  const send: (message: Envelope, sendOptions?: SendOptions) => Promise<SendResult> = createLoggedSend({ store, sender, onError, report, now, defaultCap, running });
+  const schedule = schedulerOption(options.scheduler);
+  if (schedule) storeOption(store, [...SCHEDULE_METHODS]);
+  const scheduler = schedule && createScheduler({ store, sender, report, onError, now, running, ...schedule });
 
-  async function send(message: Envelope, sendOptions: SendOptions = {}): Promise<SendResult> {
-    const prepared = sender.prepare(message, sendOptions);
-    const controls = checkSendControls(sendOptions, now(), defaultCap);
-    const query = toSubscriptionQuery(sendOptions.to);
-    if (controls.cap) storeOption(store, ['capSends']);
-    if (isScheduled(controls)) invalid('at', 'scheduled sends need the send log (not built yet)');
-    const result: SendResult = { id: prepared.envelope.id, sent: 0, gone: 0, failed: 0, pruned: 0, errors: [] };
-    const seen = new Set<string>();
-    const { perSecond } = controls;
-    const final = await runSlice({
-      store,
-      sender,
-      message: prepared,
-      query,
-      slice: { at: now() },
-      controls,
-      progress: { counts: noCounts() },
-      deferred: false,
-      now,
-      pacer: perSecond ? createPacer(localBooking(perSecond), Math.min(perSecond, 100)) : undefined,
-      result,
-      commit: async () => {},
-      onRead: (page) => query.ids && page.forEach((entry) => seen.add(entry.id)),
-    });
-    if (controls.cap) result.capped = final.counts.capped;
-    // A send to ids that reached nobody should say why, not just {sent: 0}.
-    if (query.ids) result.unknown = [...new Set(query.ids)].filter((id) => !seen.has(id));
-    return result;
+  async function status(id: string): Promise<SendRecord | undefined> {
+    const send = await store.getSend(id);
+    if (!send) return undefined;
+    const { services: _services, ...record } = send;
+    return record;
   }
 
   return {
@@ -209,7 +241,8 @@ export function createPushServer(options: PushServerOptions): PushServer {
       eventRate: options.eventsPerMinute === false ? false : { limit: positive(options.eventsPerMinute, 1200, 'eventsPerMinute'), windowMs: 60_000 },
       eventRetentionMs: positive(options.eventRetentionDays, 30, 'eventRetentionDays') * 86_400_000,
       clientKey: optionalFunction(options.clientKey, 'clientKey'),
-      onError: optionalFunction(options.onError, 'onError') ?? ((error) => console.error('tidings:', error)),
+      onError,
+      report,
     }),
     send,
     seal,
@@ -224,6 +257,34 @@ export function createPushServer(options: PushServerOptions): PushServer {
       return store.deleteSubscriptions(toSubscriptionQuery(to, { everyone: false }));
     },
     controls: SEND_CONTROLS,
+    stats: createPushStats(store),
+    status,
+    async cancel(id) {
+      const row = await status(id);
+      if (!row) return undefined;
+      if (row.via === 'queue') invalid('id', "names a queued send: cancel it with the queue's cancel()");
+      if (FINAL_STATES.includes(row.state)) return row;
+      // The row first: whichever process runs the send reads it at its next page.
+      await store.updateSend(id, { state: 'cancelled', finishedAt: now() });
+      if (typeof store.deleteScheduledSend === 'function') await store.deleteScheduledSend(id);
+      running.get(id)?.abort();
+      return status(id);
+    },
+    async close() {
+      if (scheduler) await scheduler.close();
+    },
+  };
+}
+
+/** `scheduler`: false, true (the defaults) or its settings, checked. */
+function schedulerOption(value: boolean | SchedulerSettings | undefined): Required<SchedulerSettings> | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value !== true && (typeof value !== 'object' || value === null)) invalid('scheduler', 'must be true, false or { pollInterval, lease, parallel }');
+  const settings = value === true ? {} : value;
+  return {
+    pollInterval: positive(settings.pollInterval, 1000, 'scheduler.pollInterval', 10),
+    lease: positive(settings.lease, 30_000, 'scheduler.lease', 1000),
+    parallel: positive(settings.parallel, 2, 'scheduler.parallel'),
   };
 }
 

@@ -14,10 +14,17 @@ export { sqliteStore } from './stores/sqlite/sqliteStore.js';
 export { matchesAudience } from './audience/matchesAudience.js';
 export { applyCap } from './controls/frequencyCap.js';
 
+// Insight: what a store of your own needs to keep the send log and rollups as tidings' do
+export { browserFamilyOf, pushServiceOf } from './stats/classify.js';
+export { mergeSendUpdate } from './stores/mergeSendUpdate.js';
+export { countedColumn } from './stores/insightRows.js';
+
 // Errors
 export { TidingsError, isTidingsError } from '../shared/TidingsError.js';
 
-export type { PushServer, PushServerOptions, SendError, SendOptions, SendResult } from './createPushServer.js';
+export type { PushServer, PushServerOptions, SchedulerSettings, SendError, SendOptions, SendResult } from './createPushServer.js';
+export type { LocaleOverride } from './controls/locales.js';
+export type { SendControl } from './controls/sendControls.js';
 export type { Identify, RequestContext, RequestInfo } from './http/createHandler.js';
 export type { FastifyReplyLike, FastifyRequestLike, FastifyScope } from './http/toFastifyPlugin.js';
 export type { NodeHandlerOptions } from './http/toNodeHandler.js';
@@ -32,6 +39,11 @@ export type {
   CapEntry,
   DecideSave,
   FrequencyCap,
+  PlannedSlice,
+  ScheduleClaim,
+  ScheduledSend,
+  ScheduleUpdate,
+  SendPlan,
   EventQuery,
   SaveDecision,
   StoredSubscription,
@@ -39,6 +51,42 @@ export type {
   SubscriptionStore,
 } from './stores/SubscriptionStore.js';
 export type { SendTarget } from './audience/Audience.js';
+export type {
+  EventCounts,
+  InsightEvent,
+  MessagePage,
+  MessageStats,
+  MessageSummary,
+  MessagesQuery,
+  PushStats,
+  SendCounts,
+  SendFailure,
+  SendRecord,
+  SendState,
+  ServiceOutcomes,
+  SubscriberStats,
+  SubscribersQuery,
+  SubscriptionSummary,
+  SubscriptionsQuery,
+  Timeline,
+  TimelinePoint,
+  TimelineQuery,
+} from './stats/statsTypes.js';
+export type {
+  CountedEvent,
+  EventBatch,
+  EventColumns,
+  HourRow,
+  MessageEventRow,
+  RecordedEvents,
+  SendListQuery,
+  SendUpdate,
+  SendUpdated,
+  StoredSend,
+  SubscriberCounts,
+  SubscriberCountsQuery,
+} from './stores/insightRows.js';
+export type { BrowserFamily, PushServiceName } from './stats/classify.js';
 export type { TidingsErrorCode, TidingsErrorDetails } from '../shared/TidingsError.js';
 export type {
   Attributes,

@@ -139,8 +139,14 @@ export interface RegisterResponse {
   id: string;
 }
 
-/** `POST {backend}/events` */
+/**
+ * `POST {backend}/events`. A worker that knows its subscription's backend id names it and
+ * signs the body: header `tidings-signature: v1=<base64url HMAC-SHA256 of the body bytes>`,
+ * keyed by HKDF-SHA256(the subscription's auth secret, empty salt, "tidings events v1", 32
+ * bytes). Only signed events count in the figures (docs/insight.md).
+ */
 export interface EventsRequest {
+  subscription?: string;
   events: TidingsEvent[];
 }
 

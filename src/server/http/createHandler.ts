@@ -9,6 +9,7 @@ import { handleRegistration } from './handleRegistration.js';
 import { json, notAllowed } from './json.js';
 import type { SubscriptionStore } from '../stores/SubscriptionStore.js';
 import { markUnrouted } from './unrouted.js';
+import type { Reporter } from '../stats/createReporter.js';
 
 /**
  * Who is asking, as the site's server knows it: attributes to store, `null` to refuse
@@ -61,6 +62,8 @@ export interface HandlerOptions {
   eventRetentionMs: number;
   clientKey: ((request: Request, info: RequestInfo) => string) | undefined;
   onError: (error: unknown) => void;
+  /** Hands each counted event to the site's `onEvent`. */
+  report: Reporter;
 }
 
 /**

@@ -1,14 +1,23 @@
 import type { HandlerOptions, RequestInfo } from './createHandler.js';
 import type { RateLimiter } from './createRateLimiter.js';
-import { json, readJson } from './json.js';
+import { json, readJsonBytes } from './json.js';
+import { signedBy } from './signedBy.js';
 import { validateEventsRequest } from './validateEventsRequest.js';
+import { countedEvent } from '../stats/createReporter.js';
 
 /** Retention runs at most this often, on the back of an events request. */
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
 
-/** `POST {backend}/events`, rate-limited per client, with the store's retention run now and then on its back. */
+/**
+ * `POST {backend}/events`: signed events are verified against their subscription and
+ * counted (each (message, subscription, type) once), unsigned ones stored as unverified,
+ * and a signature that does not verify is refused with 403 and changes nothing (the
+ * worker drops a batch refused with a 4xx, and keeps one that met a 5xx, 429 or no answer).
+ * Rate-limited per verified subscription, else per client; the store's retention runs now
+ * and then on its back.
+ */
 export function createEventsRoute(options: HandlerOptions, limiter: RateLimiter | undefined) {
-  const { store, onError } = options;
+  const { store, onError, report } = options;
   let prunedAt = 0;
 
   const pruneEvents = async (): Promise<void> => {
@@ -19,9 +28,12 @@ export function createEventsRoute(options: HandlerOptions, limiter: RateLimiter 
   };
 
   return async (request: Request, info: RequestInfo): Promise<Response> => {
-    const { events } = validateEventsRequest(await readJson(request, options.maxBodyBytes));
+    const { value, bytes } = await readJsonBytes(request, options.maxBodyBytes);
+    const { events, subscription } = validateEventsRequest(value);
+    const signer = await signedBy(store, request, subscription, bytes);
     if (limiter) {
-      const key = options.clientKey?.(request, info) ?? info.clientAddress ?? 'anonymous';
+      // A verified subscription has an allowance of its own, whoever shares its address.
+      const key = typeof signer === 'string' ? `subscription ${signer}` : (options.clientKey?.(request, info) ?? info.clientAddress ?? 'anonymous');
       const wait = limiter.take(key, events.length);
       if (wait > 0) {
         const response = json(429, { error: 'rate-limited' });
@@ -29,8 +41,12 @@ export function createEventsRoute(options: HandlerOptions, limiter: RateLimiter 
         return response;
       }
     }
-    const stored = await store.addEvents(events);
+    if (signer === false) return json(403, { error: 'forbidden', reason: 'signature' });
+    const now = Date.now();
+    // Events older than retention count no more: a body replayed after its counts were pruned adds nothing.
+    const recorded = await store.recordEvents({ events, countSince: now - options.eventRetentionMs, ...(signer ? { subscriptionId: signer } : {}) });
+    for (const counted of recorded.counted) report(countedEvent(counted));
     await pruneEvents();
-    return json(202, { received: events.length, stored });
+    return json(202, { received: events.length, stored: recorded.stored, counted: recorded.counted.length });
   };
 }

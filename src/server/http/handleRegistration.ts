@@ -5,6 +5,7 @@ import { json, readJson } from './json.js';
 import { identifyVisitor } from './identifyVisitor.js';
 import { registerSubscription } from './registerSubscription.js';
 import { validateRegisterRequest } from './validateRegisterRequest.js';
+import { browserFamilyOf } from '../stats/classify.js';
 
 /** `POST {backend}/subscriptions`: a checked registration, saved under the identity `identify` vouches for. */
 export async function handleRegistration(request: Request, info: RequestInfo, options: HandlerOptions): Promise<Response> {
@@ -16,10 +17,11 @@ export async function handleRegistration(request: Request, info: RequestInfo, op
   if (body.sealKey && !(await isP256Point(body.sealKey.p256dh))) fail('sealKey.p256dh', 'not-p256-point');
   const identity = await identifyVisitor(options.identify, request, info.context ?? {});
   if (identity === null) return json(401, { error: 'unauthorized' });
+  const browser = browserFamilyOf(request.headers.get('user-agent'));
   // After client.logout() the browser asks to be kept without anybody's identity, whoever
   // the session still names; a site that refuses anonymous visitors (null) refuses it too.
   const { anonymous, ...registration } = body;
-  const saved = await registerSubscription(options.store, registration, anonymous ? undefined : identity, options.clientAttributes);
+  const saved = await registerSubscription(options.store, registration, anonymous ? undefined : identity, options.clientAttributes, browser);
   if (saved.outcome === 'conflict') return json(409, { error: 'conflict', field: 'subscription.endpoint' });
   return json(saved.created ? 201 : 200, { id: saved.id });
 }

@@ -1,5 +1,5 @@
 import { fail } from '../common/invalidRequest.js';
-import { readBody } from './readBody.js';
+import { readBodyBytes } from './readBody.js';
 
 /** A JSON answer. */
 export function json(status: number, body: unknown): Response {
@@ -18,11 +18,16 @@ export function notAllowed(allow: string): Response {
  * with no type is what a cross-site form or a "simple" fetch sends without a preflight.
  */
 export async function readJson(request: Request, limit: number): Promise<unknown> {
+  return (await readJsonBytes(request, limit)).value;
+}
+
+/** readJson, with the body's bytes as they came (for a signature over them). */
+export async function readJsonBytes(request: Request, limit: number): Promise<{ value: unknown; bytes: Buffer }> {
   const type = request.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase();
   if (type !== 'application/json') fail('content-type', 'not-json-content-type');
-  const text = await readBody(request, limit);
+  const bytes = await readBodyBytes(request, limit);
   try {
-    return JSON.parse(text) as unknown;
+    return { value: JSON.parse(bytes.toString('utf8')) as unknown, bytes };
   } catch {
     return fail('body', 'json');
   }

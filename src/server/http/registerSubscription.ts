@@ -31,9 +31,14 @@ export async function registerSubscription(
   request: RegisterRequest,
   identity: Attributes | undefined,
   clientKeys: readonly string[],
+  /** The browser family of the request's User-Agent (browserFamilyOf), kept for the figures. */
+  browser?: string,
 ): Promise<Registration> {
   try {
-    const saved = await store.saveSubscription(request, (existing) => decide(existing, request, identity ?? {}, clientKeys));
+    const saved = await store.saveSubscription(request, (existing) => {
+      const decision = decide(existing, request, identity ?? {}, clientKeys);
+      return browser === undefined ? decision : { ...decision, browser };
+    });
     return { outcome: 'saved', ...saved };
   } catch (error) {
     if (error instanceof EndpointOwned || (error as Error | undefined)?.cause instanceof EndpointOwned) return { outcome: 'conflict' };

@@ -8,7 +8,10 @@ export function validateEventsRequest(body: unknown): EventsRequest {
   const list = body.events;
   if (!Array.isArray(list)) fail('events', 'not-array');
   if (list.length > requestLimits.events) fail('events', 'too-many');
-  return { events: list.map((item: unknown, i) => event(item, `events[${i}]`)) };
+  const request: EventsRequest = { events: list.map((item: unknown, i) => event(item, `events[${i}]`)) };
+  // The subscription the worker signs for (see verifyEvents); unsigned requests have none.
+  if (body.subscription !== undefined) request.subscription = text(body.subscription, 'subscription', requestLimits.eventId);
+  return request;
 }
 
 function event(value: unknown, field: string): TidingsEvent {

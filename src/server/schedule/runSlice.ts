@@ -4,6 +4,7 @@ import type { Pacer } from '../controls/createPacer.js';
 import { inSlice, sliceQuery, type SendSlice } from '../controls/planSlices.js';
 import type { SendControls } from '../controls/sendControls.js';
 import type { PreparedMessage, Sender } from '../send/createSender.js';
+import type { DeliveryOutcome } from '../send/deliver.js';
 import { PAGE_SIZE, subscriptionPages } from '../send/pagedSubscriptions.js';
 import type { SendResult } from '../send/sendTypes.js';
 import type { StoredSubscription, SubscriptionStore } from '../stores/SubscriptionStore.js';
@@ -47,14 +48,22 @@ export interface RunSliceOptions {
   signal?: AbortSignal | undefined;
   /** Gathers what SendResult reports beside the counts (errors; pruned, counted once for the send). */
   result: SendResult;
-  /** Saves progress; called in order, each time the cursor moves past a finished page, and at the end. */
-  commit(progress: SliceProgress, final: boolean): Promise<void>;
+  /**
+   * Saves progress; called in order, each time the cursor moves past a finished page
+   * (`last`: the slice's last page, the end follows), and at the end (`final`).
+   */
+  commit(progress: SliceProgress, when: { final: boolean; last: boolean }): Promise<void>;
   /** Sees each page as the store gave it (send() tells ids it did not find from it). */
   onRead?(page: StoredSubscription[]): void;
+  /** Sees each push's outcome (the send log's tally of push services and failure causes). */
+  onOutcome?(entry: StoredSubscription, outcome: DeliveryOutcome): void;
 }
 
 interface Page {
-  last: string;
+  /** Its last subscription id. */
+  lastId: string;
+  /** A short page: the slice's last. */
+  isLast: boolean;
   /** Pushes handed out and not yet finished, plus those still to hand out. */
   pending: number;
   counts: SliceCounts;
@@ -81,17 +90,17 @@ export async function runSlice(options: RunSliceOptions): Promise<SliceProgress>
 
   /** Folds the finished pages at the head into the cursor, and saves it (in order). */
   const advance = (): Promise<void> => {
-    let moved = false;
+    let moved: Page | undefined;
     while (pages.length > 0 && pages[0]!.pending === 0) {
-      const page = pages.shift()!;
-      add(committed.counts, page.counts);
-      committed.after = page.last;
-      moved = true;
+      moved = pages.shift()!;
+      add(committed.counts, moved.counts);
+      committed.after = moved.lastId;
     }
     if (!moved) return saving;
     committed.counts.pruned = options.progress.counts.pruned + result.pruned - pruned;
     const snapshot = structuredClone(committed);
-    return (saving = saving.then(() => options.commit(snapshot, false)));
+    const last = moved.isLast;
+    return (saving = saving.then(() => options.commit(snapshot, { final: false, last })));
   };
 
   async function* targets(): AsyncGenerator<StoredSubscription> {
@@ -101,7 +110,12 @@ export async function runSlice(options: RunSliceOptions): Promise<SliceProgress>
       if (read.length === 0) return;
       const members = read.filter((entry) => inSlice(entry, slice));
       const { allowed, capped } = await capPage(store, members, message.envelope.id, controls, now());
-      const page: Page = { last: read.at(-1)!.id, pending: allowed.length, counts: { ...noCounts(), capped, targeted: capped } };
+      const page: Page = {
+        lastId: read.at(-1)!.id,
+        isLast: read.length < PAGE_SIZE,
+        pending: allowed.length,
+        counts: { ...noCounts(), capped, targeted: capped },
+      };
       pages.push(page);
       for (const entry of allowed) pageOf.set(entry.id, page);
       if (allowed.length === 0) await advance();
@@ -114,6 +128,7 @@ export async function runSlice(options: RunSliceOptions): Promise<SliceProgress>
     targets(),
     result,
     (entry, outcome) => {
+      options.onOutcome?.(entry, outcome);
       const page = pageOf.get(entry.id)!;
       pageOf.delete(entry.id);
       page.counts[outcome.outcome]++;
@@ -129,7 +144,7 @@ export async function runSlice(options: RunSliceOptions): Promise<SliceProgress>
   const final: SliceProgress = structuredClone(committed);
   for (const page of pages) add(final.counts, page.counts);
   final.counts.pruned = options.progress.counts.pruned + result.pruned - pruned;
-  await options.commit(final, true);
+  await options.commit(final, { final: true, last: true });
   return final;
 }
 

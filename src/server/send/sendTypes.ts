@@ -24,6 +24,11 @@ export interface SendOptions {
    * @default false
    */
   declarative?: boolean;
+  /**
+   * Who sent it, for the send log (a user name, a job's name): 1-200 characters of plain
+   * text. The dashboard passes whoever its `authorize` said is looking.
+   */
+  by?: string;
 
   // Sending controls (docs/controls.md). Each is checked when send() is called.
 
@@ -86,6 +91,11 @@ export interface SendResult {
   errors: SendError[];
   /** Subscribers skipped by a frequency cap (present when the send had one). */
   capped?: number;
+  /**
+   * Present when the send waits (`at`, `localTime`, `quietHours`): when its first push is
+   * due, ms since the epoch. send() returned at once, counts zero; `push.status(id)` follows it.
+   */
+  scheduledAt?: number;
   /** With `to` naming ids: those the store does not know (deleted, gone, or never registered). */
   unknown?: string[];
 }

@@ -18,6 +18,7 @@ import {
 } from '../../../src/server/index.js';
 import { toBase64Url } from '../../../src/shared/base64url.js';
 import { startPushService } from '../../../src/testing/index.js';
+import { eventsKey, signEvents } from '../../../src/server/crypto/eventsSignature.js';
 
 declare module 'express-session' {
   interface SessionData {
@@ -60,6 +61,14 @@ async function exerciseContract(origin: string, store: SubscriptionStore): Promi
   expect((await store.getSubscription(id))?.attributes).toEqual({ user: 'u1' });
   expect((await post('/subscriptions', { subscription }, 'text/plain')).status).toBe(415);
   expect((await post('/events', { events: [{ id: 'e1', type: 'shown', at: Date.now() }] })).status).toBe(202);
+  // A signed request verifies over the bytes the worker sent, even where a body parser ran
+  // first (its JSON written out again is the same bytes): text with quotes, escapes, non-ASCII.
+  const signedBody = JSON.stringify({ subscription: id, events: [{ id: 'e2', type: 'failed', reason: 'caf\u00e9 "x" \\ \u2028 \ud83d\ude00 </script>', at: Date.now() }] });
+  const signature = signEvents(eventsKey(subscription.keys.auth)!, signedBody);
+  const signedPost = (body: string) =>
+    fetch(`${origin}/api/push/events`, { method: 'POST', headers: { 'content-type': 'application/json', 'tidings-signature': signature }, body });
+  expect((await signedPost(signedBody)).status).toBe(202);
+  expect((await signedPost(signedBody.replace('caf', 'cof'))).status).toBe(403);
 
   // A large message's pointer is `{basePath}/messages/{key}`: it must be reachable where the browser asks.
   await store.saveMessage('k1', '{"v":1,"id":"m1"}', Date.now() + 60_000);

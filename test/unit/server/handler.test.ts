@@ -174,15 +174,15 @@ describe('the handler serves the backend contract', () => {
     }
   });
 
-  it('stores events once per id and answers 202', async () => {
+  it('stores unsigned events once per id, as unverified (counted nowhere), and answers 202', async () => {
     const events = [
       { id: 'e1', type: 'delivered', messageId: 'm1', at: Date.now() - 2 },
       { id: 'e2', type: 'clicked', messageId: 'm1', action: 'open', at: Date.now() - 1 },
     ];
     const first = await post('/events', { events });
     expect(first.status).toBe(202);
-    expect(await first.json()).toEqual({ received: 2, stored: 2 });
-    expect(await (await post('/events', { events })).json()).toEqual({ received: 2, stored: 0 });
+    expect(await first.json()).toEqual({ received: 2, stored: 2, counted: 0 });
+    expect(await (await post('/events', { events })).json()).toEqual({ received: 2, stored: 0, counted: 0 });
     expect(await store.listEvents({ messageId: 'm1' })).toEqual(events);
   });
 

@@ -8,6 +8,7 @@ import { memoryStore, sqliteStore, type SubscriptionStore } from '../../../src/s
 import type { Attributes, RegisterRequest } from '../../../src/shared/protocol.js';
 import type { SubscriptionQuery } from '../../../src/server/index.js';
 import { freshName, postgresUrl, serviceAnswers } from '../../support/services.js';
+import { insightSuite } from '../../support/insightSuite.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tidings-store-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -341,6 +342,9 @@ describe.each(stores)('%s: saveSubscription decides inside its transaction', (_n
     }
   });
 });
+
+// The send log, the rollups and the stats (issue 19), on every store.
+describe.each(stores)('%s: insight', (_name, create) => insightSuite(create));
 
 describe('memoryStore', () => {
   it('keeps at most maxEvents, dropping the oldest', async () => {

@@ -4,7 +4,9 @@ import { newId } from '../../crypto/newId.js';
 import { checkAttributeChanges, checkSubscriptionQuery } from '../../audience/checkAudience.js';
 import { matchesAudience } from '../../audience/matchesAudience.js';
 import { applyCap } from '../../controls/frequencyCap.js';
+import { memorySchedule } from './memorySchedule.js';
 import type { StoredSubscription, SubscriptionQuery, SubscriptionStore } from '../SubscriptionStore.js';
+import { memoryInsight } from './memoryInsight.js';
 
 export interface MemoryStoreOptions {
   /** Events kept at most; past it the oldest are dropped, so a flood cannot grow the process. @default 100000 */
@@ -21,6 +23,20 @@ export function memoryStore(options: MemoryStoreOptions = {}): SubscriptionStore
   const byEndpoint = new Map<string, string>();
   const events = new Map<string, TidingsEvent>();
   const messages = new Map<string, { body: string; expiresAt: number }>();
+  const insight = memoryInsight(subscriptions);
+
+  /** Stores the events whose ids are new (bounded by maxEvents); resolves to those. */
+  const addEvents = (list: TidingsEvent[]): TidingsEvent[] => {
+    const added: TidingsEvent[] = [];
+    for (const event of list) {
+      if (events.has(event.id)) continue;
+      events.set(event.id, { ...event });
+      added.push(event);
+      // A Map iterates in insertion order: its first key is the oldest event.
+      if (events.size > maxEvents) events.delete(events.keys().next().value as string);
+    }
+    return added;
+  };
 
   /** The matches of a checked query, unpaged. */
   const matching = (query: SubscriptionQuery): StoredSubscription[] => {
@@ -47,8 +63,11 @@ export function memoryStore(options: MemoryStoreOptions = {}): SubscriptionStore
       if (sealKey) entry.sealKey = { ...sealKey };
       if (previous?.failingSince !== undefined) entry.failingSince = previous.failingSince;
       if (previous?.recentPushes) entry.recentPushes = previous.recentPushes;
+      if (previous?.lastSentAt !== undefined) entry.lastSentAt = previous.lastSentAt;
+      entry.browser = decision.browser ?? previous?.browser ?? 'unknown';
       subscriptions.set(id, entry);
       byEndpoint.set(subscription.endpoint, id);
+      if (!previous) insight.subscriptionsChanged(1, 0);
       return { id, created: previous === undefined };
     },
     async getSubscription(id) {
@@ -83,6 +102,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): SubscriptionStore
       if (!entry) return false;
       subscriptions.delete(id);
       byEndpoint.delete(entry.subscription.endpoint);
+      insight.subscriptionsChanged(0, 1);
       return true;
     },
     async findSubscriptions(given) {
@@ -120,18 +140,14 @@ export function memoryStore(options: MemoryStoreOptions = {}): SubscriptionStore
         subscriptions.delete(entry.id);
         byEndpoint.delete(entry.subscription.endpoint);
       }
+      insight.subscriptionsChanged(0, found.length);
       return found.length;
     },
     async addEvents(list) {
-      let added = 0;
-      for (const event of list) {
-        if (events.has(event.id)) continue;
-        events.set(event.id, { ...event });
-        added++;
-        // A Map iterates in insertion order: its first key is the oldest event.
-        if (events.size > maxEvents) events.delete(events.keys().next().value as string);
-      }
-      return added;
+      return addEvents(list).length;
+    },
+    async recordEvents(batch) {
+      return insight.countEvents(batch, addEvents(batch.events));
     },
     async deleteEventsBefore(before) {
       let deleted = 0;
@@ -140,8 +156,18 @@ export function memoryStore(options: MemoryStoreOptions = {}): SubscriptionStore
         events.delete(id);
         deleted++;
       }
+      insight.forgetCountedBefore(before);
       return deleted;
     },
+    createSend: insight.createSend,
+    updateSend: insight.updateSend,
+    getSend: insight.getSend,
+    listSends: insight.listSends,
+    markSent: insight.markSent,
+    messageEvents: insight.messageEvents,
+    hourlyStats: insight.hourlyStats,
+    subscriberCounts: insight.subscriberCounts,
+    ...memorySchedule(),
     async listEvents(query = {}) {
       const out: TidingsEvent[] = [];
       for (const event of events.values()) {

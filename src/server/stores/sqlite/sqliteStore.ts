@@ -5,11 +5,17 @@ import { newId } from '../../crypto/newId.js';
 import { missingDependency, requireOptional } from '../../common/requireOptional.js';
 import { checkAttributeChanges, checkSubscriptionQuery } from '../../audience/checkAudience.js';
 import type { DecideSave, StoredSubscription, SubscriptionStore } from '../SubscriptionStore.js';
-import { sqliteSchema } from './sqliteSchema.js';
+import { sqliteLateIndexes, sqliteSchema } from './sqliteSchema.js';
 import { sqliteWhere } from './sqliteAudience.js';
 import { sqliteBulkWrites } from './sqliteBulkWrites.js';
 import { sqliteCaps } from './sqliteCaps.js';
+import { sqliteSchedule } from './sqliteSchedule.js';
 import type { CapEntry } from '../../controls/frequencyCap.js';
+import { pushServiceOf } from '../../stats/classify.js';
+import { sqliteRollups } from './sqliteRollups.js';
+import { sqliteSendLog } from './sqliteSendLog.js';
+import { sqliteEvents } from './sqliteEvents.js';
+import { sqliteStats } from './sqliteStats.js';
 
 interface SubscriptionRow {
   id: string;
@@ -24,6 +30,9 @@ interface SubscriptionRow {
   failing_since: number | null;
   identity_keys: string | null;
   recent_pushes: string | null;
+  service: string | null;
+  browser: string | null;
+  last_sent_at: number | null;
 }
 
 /**
@@ -41,10 +50,13 @@ export function sqliteStore(file: string): SubscriptionStore {
     db.pragma('busy_timeout = 5000');
     db.exec(sqliteSchema);
     // Files made before these columns existed: add them (SQLite has no ADD COLUMN IF NOT EXISTS).
-    const columns = db.prepare<[], { name: string }>('SELECT name FROM pragma_table_info(\'subscriptions\')').all();
-    for (const column of ['failing_since INTEGER', 'identity_keys TEXT', 'recent_pushes TEXT']) {
-      if (!columns.some(({ name }) => column.startsWith(`${name} `))) db.exec(`ALTER TABLE subscriptions ADD COLUMN ${column}`);
-    }
+    addColumns(db, 'subscriptions', ['failing_since INTEGER', 'identity_keys TEXT', 'service TEXT', 'browser TEXT', 'last_sent_at INTEGER', 'recent_pushes TEXT']);
+    addColumns(db, 'events', ['subscription_id TEXT']);
+    db.exec(sqliteLateIndexes);
+    // Rows from before insight: their push service, from the endpoint, once.
+    const unclassified = db.prepare<[], { id: string; endpoint: string }>('SELECT id, endpoint FROM subscriptions WHERE service IS NULL').all();
+    const classify = db.prepare('UPDATE subscriptions SET service = ? WHERE id = ?');
+    db.transaction(() => unclassified.forEach(({ id, endpoint }) => classify.run(pushServiceOf(endpoint), id)))();
   } catch (cause) {
     // Installed with --ignore-scripts (or for another Node): the JavaScript loads but the
     // native addon does not, which better-sqlite3 reports only when a database is opened.
@@ -54,11 +66,12 @@ export function sqliteStore(file: string): SubscriptionStore {
 
   const statements = {
     upsert: db.prepare(
-      `INSERT INTO subscriptions (id, endpoint, p256dh, auth, expiration_time, seal_key, attributes, created_at, updated_at, failing_since, identity_keys)
-       VALUES (@id, @endpoint, @p256dh, @auth, @expiration_time, @seal_key, @attributes, @created_at, @updated_at, NULL, @identity_keys)
+      `INSERT INTO subscriptions (id, endpoint, p256dh, auth, expiration_time, seal_key, attributes, created_at, updated_at, failing_since, identity_keys, service, browser)
+       VALUES (@id, @endpoint, @p256dh, @auth, @expiration_time, @seal_key, @attributes, @created_at, @updated_at, NULL, @identity_keys, @service, @browser)
        ON CONFLICT(id) DO UPDATE SET p256dh = excluded.p256dh, auth = excluded.auth,
          expiration_time = excluded.expiration_time, seal_key = excluded.seal_key,
-         attributes = excluded.attributes, updated_at = excluded.updated_at, identity_keys = excluded.identity_keys`,
+         attributes = excluded.attributes, updated_at = excluded.updated_at, identity_keys = excluded.identity_keys,
+         service = excluded.service, browser = excluded.browser`,
     ),
     clearAttributes: db.prepare('DELETE FROM subscription_attributes WHERE subscription_id = ?'),
     addAttribute: db.prepare('INSERT INTO subscription_attributes (subscription_id, key, value) VALUES (?, ?, ?)'),
@@ -66,10 +79,8 @@ export function sqliteStore(file: string): SubscriptionStore {
     getByEndpoint: db.prepare<[string], SubscriptionRow>('SELECT * FROM subscriptions WHERE endpoint = ?'),
     markFailed: db.prepare('UPDATE subscriptions SET failing_since = ? WHERE id = ? AND failing_since IS NULL'),
     markDelivered: db.prepare('UPDATE subscriptions SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL'),
-    deleteEventsBefore: db.prepare('DELETE FROM events WHERE at < ?'),
     all: db.prepare<[], SubscriptionRow>('SELECT * FROM subscriptions ORDER BY created_at, id'),
     delete: db.prepare('DELETE FROM subscriptions WHERE id = ?'),
-    addEvent: db.prepare('INSERT OR IGNORE INTO events (id, type, message_id, at, body) VALUES (?, ?, ?, ?, ?)'),
     saveMessage: db.prepare('INSERT OR REPLACE INTO messages (id, body, expires_at) VALUES (?, ?, ?)'),
     pruneMessages: db.prepare('DELETE FROM messages WHERE expires_at <= ?'),
     getMessage: db.prepare<[string, number], { body: string }>('SELECT body FROM messages WHERE id = ? AND expires_at > ?'),
@@ -77,6 +88,10 @@ export function sqliteStore(file: string): SubscriptionStore {
 
   const { prepare, update, remove } = sqliteBulkWrites(db);
   const caps = sqliteCaps(db);
+  const rollups = sqliteRollups(db);
+  const sendLog = sqliteSendLog(db, rollups);
+  const events = sqliteEvents(db, rollups);
+  const stats = sqliteStats(db);
 
   // IMMEDIATE: the write lock is taken before the row is read, so another process
   // registering the same endpoint waits instead of deciding on the same stale read.
@@ -97,15 +112,24 @@ export function sqliteStore(file: string): SubscriptionStore {
       created_at: known?.created_at ?? now,
       updated_at: now,
       identity_keys: decision.identityKeys ? JSON.stringify(decision.identityKeys) : null,
+      service: pushServiceOf(subscription.endpoint),
+      browser: decision.browser ?? known?.browser ?? 'unknown',
     });
     statements.clearAttributes.run(id);
     for (const [key, value] of Object.entries(decision.attributes)) statements.addAttribute.run(id, key, JSON.stringify(value));
+    if (!known) rollups.addToHour(now, 'subscribed', 1);
     return { id, created: known === undefined };
   });
-  const addEvents = db.transaction((list: TidingsEvent[]) => {
-    let added = 0;
-    for (const e of list) added += statements.addEvent.run(e.id, e.type, e.messageId ?? null, e.at, JSON.stringify(e)).changes;
-    return added;
+  // Deletions count into the hour they happen in, in their own transaction.
+  const deleteOne = db.transaction((id: string): boolean => {
+    const deleted = statements.delete.run(id).changes;
+    rollups.addToHour(Date.now(), 'unsubscribed', deleted);
+    return deleted > 0;
+  });
+  const deleteMatches = db.transaction((query: Parameters<typeof remove.immediate>[0]): number => {
+    const deleted = remove.immediate(query);
+    rollups.addToHour(Date.now(), 'unsubscribed', deleted);
+    return deleted;
   });
 
   return {
@@ -128,7 +152,7 @@ export function sqliteStore(file: string): SubscriptionStore {
       return caps.immediate(ids, check);
     },
     async deleteSubscription(id) {
-      return statements.delete.run(id).changes > 0;
+      return deleteOne.immediate(id);
     },
     async findSubscriptions(given) {
       const query = checkSubscriptionQuery(given);
@@ -157,11 +181,14 @@ export function sqliteStore(file: string): SubscriptionStore {
       return update.immediate(query, checkAttributeChanges(changes, 'changes'));
     },
     async deleteSubscriptions(given) {
-      return remove.immediate(checkSubscriptionQuery(given));
+      return deleteMatches.immediate(checkSubscriptionQuery(given));
     },
-    async addEvents(list) {
-      return addEvents(list);
-    },
+    addEvents: events.addEvents,
+    recordEvents: events.recordEvents,
+    deleteEventsBefore: events.deleteEventsBefore,
+    ...sendLog,
+    ...sqliteSchedule(db),
+    ...stats,
     async listEvents(query = {}) {
       const where: string[] = [];
       const params: unknown[] = [];
@@ -176,9 +203,6 @@ export function sqliteStore(file: string): SubscriptionStore {
       const sql = `SELECT body FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY rowid LIMIT ?`;
       const rows = db.prepare(sql).all(...params, query.limit ?? 1000) as { body: string }[];
       return rows.map((row) => JSON.parse(row.body) as TidingsEvent);
-    },
-    async deleteEventsBefore(before) {
-      return statements.deleteEventsBefore.run(before).changes;
     },
     async saveMessage(id, body, expiresAt) {
       statements.pruneMessages.run(Date.now());
@@ -209,7 +233,17 @@ function fromRow(row: SubscriptionRow): StoredSubscription {
   if (row.failing_since !== null) entry.failingSince = row.failing_since;
   if (row.identity_keys !== null) entry.identityKeys = JSON.parse(row.identity_keys) as string[];
   if (row.recent_pushes) entry.recentPushes = JSON.parse(row.recent_pushes) as CapEntry[];
+  entry.browser = row.browser ?? 'unknown';
+  if (row.last_sent_at !== null) entry.lastSentAt = row.last_sent_at;
   return entry;
+}
+
+/** Adds the columns a file made by an older tidings lacks (SQLite has no ADD COLUMN IF NOT EXISTS). */
+function addColumns(db: BetterSqlite3.Database, table: string, columns: string[]): void {
+  const present = db.prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('${table}')`).all();
+  for (const column of columns) {
+    if (!present.some(({ name }) => column.startsWith(`${name} `))) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column}`);
+  }
 }
 
 function isMissingAddon(error: unknown): boolean {
