@@ -8,6 +8,13 @@ import { batchJobId, batchJobOptions, loadBullmq, queueSetup, type BatchJob } fr
 import type { SendWorker, SendWorkerOptions } from './queueTypes.js';
 import { outcomeFacts } from '../server/stats/createSendTally.js';
 import { createReporter, finishedEvent, type OnEvent } from '../server/stats/createReporter.js';
+import { capPage } from '../server/controls/capPage.js';
+import { createPacer } from '../server/controls/createPacer.js';
+import { inSlice } from '../server/controls/planSlices.js';
+import { sendOf } from './sliceId.js';
+
+/** ms between a running batch's looks at its send's state, so a cancel stops it within this (plus the pushes in flight). */
+const CANCEL_POLL = 200;
 
 /**
  * A sender: takes batches of queued sends from Redis and delivers them, until closed.
@@ -42,7 +49,17 @@ export async function startSendWorker(options: SendWorkerOptions): Promise<SendW
     const { id, k, after } = job.data;
     const record = await ledger.record(id);
     if (!record) throw new UnrecoverableError(`no send with id ${id} (expired or never queued)`);
-    const { message, query, batchSize } = record;
+    const { query, batchSize, slice } = record;
+    // A slice of a send (local time, quiet hours) sends its parent's message, under its controls.
+    const parent = record.parent === undefined ? record : await ledger.record(record.parent);
+    const message = parent?.message;
+    if (!message) throw new UnrecoverableError(`no message for send ${sendOf(id)} (expired or never queued)`);
+    const controls = parent?.controls ?? { timeZone: 'UTC' };
+    // Cancelled before this batch began: it sends nothing, and adds no next batch.
+    if ((await ledger.state(id)) === 'cancelled') {
+      await ledger.complete(id, k);
+      return;
+    }
 
     // A batch's members are fixed on its first run: a rerun after a crash sends to the same
     // subscribers, not to whatever page the store would answer now.
@@ -73,18 +90,40 @@ export async function startSendWorker(options: SendWorkerOptions): Promise<SendW
       // Deleted before their turn (unsubscribed, or pruned by another send): gone.
       const found = new Set(entries.map((entry) => entry.id));
       for (const member of todo) if (!found.has(member)) await ledger.count(id, member, 'gone');
+      // A slice's subscribers only; past the frequency cap (recorded in the store first).
+      const mine = slice ? entries.filter((entry) => inSlice(entry, slice)) : entries;
+      const { allowed, capped } = await capPage(store, mine, message.envelope.id, controls, Date.now());
+      for (const member of capped) await ledger.count(id, member, 'capped');
       const result: SendResult = { id, sent: 0, gone: 0, failed: 0, pruned: 0, errors: [] };
-      await sender.sendTo(message, entries.values(), result, (entry, outcome) => {
-        if (outcome.outcome === 'sent') accepted.push(entry.id);
-        return ledger.count(id, entry.id, outcome.outcome, outcomeFacts(entry, outcome));
-      });
+      // A cancel is heard while the batch runs: no push starts after it.
+      const controller = new AbortController();
+      const listening = setInterval(() => {
+        ledger.state(id).then((state) => state === 'cancelled' && controller.abort(), () => {});
+      }, CANCEL_POLL);
+      const { perSecond } = controls;
+      // Every sender of the send books its slots in Redis, never more than this batch uses.
+      const pacer = perSecond ? createPacer((want) => ledger.book(sendOf(id), perSecond, want), Math.min(perSecond, 100), allowed.length) : undefined;
+      try {
+        await sender.sendTo(
+          message,
+          allowed.values(),
+          result,
+          (entry, outcome) => {
+            if (outcome.outcome === 'sent') accepted.push(entry.id);
+            return ledger.count(id, entry.id, outcome.outcome, outcomeFacts(entry, outcome));
+          },
+          { pacer, signal: controller.signal },
+        );
+      } finally {
+        clearInterval(listening);
+      }
       await ledger.addPruned(id, result.pruned);
     }
     await ledger.complete(id, k);
     // The send log, once per batch: what Redis says now, absolute. A rerun of the batch (or
     // another sender's write) brings the row to the same place, never past it.
     if (accepted.length > 0) await store.markSent(accepted, Date.now());
-    await syncSendLog(id);
+    await syncSendLog(sendOf(id));
   }
 
   /** Writes the ledger's counts of a send into the store's send log; reports its finish once. */
@@ -108,7 +147,7 @@ export async function startSendWorker(options: SendWorkerOptions): Promise<SendW
     if (job && (final || job.attemptsMade >= (job.opts.attempts ?? 1))) {
       ledger
         .fail(job.data.id, `batch ${job.data.k}: ${error.message}`)
-        .then(() => syncSendLog(job.data.id))
+        .then(() => syncSendLog(sendOf(job.data.id)))
         .catch(onError);
     }
   });

@@ -109,7 +109,8 @@ export async function runSlice(options: RunSliceOptions): Promise<SliceProgress>
       options.onRead?.(read);
       if (read.length === 0) return;
       const members = read.filter((entry) => inSlice(entry, slice));
-      const { allowed, capped } = await capPage(store, members, message.envelope.id, controls, now());
+      const { allowed, capped: refused } = await capPage(store, members, message.envelope.id, controls, now());
+      const capped = refused.length;
       const page: Page = {
         lastId: read.at(-1)!.id,
         isLast: read.length < PAGE_SIZE,
