@@ -169,12 +169,12 @@ describe('the dashboard in real Chromium', () => {
     await expect.poll(() => safari.textContent()).toContain('Safari shows no action buttons and no image');
     expect(await safari.locator('.toast-action').count()).toBe(0);
     expect(await page.locator('figure.preview', { hasText: 'Chrome' }).locator('.toast-action').textContent()).toBe('Open the agenda');
-    // This push server has no count(): the size is unknown, and the confirmation says so.
-    await expect.poll(() => page.locator('.size').textContent()).toContain('not known');
+    // createPushServer counts its audiences: the confirmation names the size.
+    await expect.poll(() => page.locator('.size').textContent()).toContain('Audience: 2 subscriptions.');
     await page.getByRole('button', { name: 'Send', exact: true }).click();
     const dialog = page.getByRole('dialog');
     await dialog.waitFor();
-    expect(await dialog.textContent()).toContain('unknown size');
+    expect(await dialog.textContent()).toContain('Send to 2 subscriptions?');
     await dialog.getByRole('button', { name: 'Send', exact: true }).click();
     await expect.poll(() => page.locator('.notice.ok').textContent()).toMatch(/Sent: 2 accepted, 0 gone, 0 failed/);
     // The first POST was answered 409 "confirm this size" (Chromium logs it); nothing else went wrong.
@@ -265,10 +265,10 @@ describe('the demo mounts the dashboard at /admin, for the visitor at this machi
     await page.goto(`${demo.origin}/admin/compose`);
     await page.getByRole('heading', { level: 1, name: 'Compose' }).waitFor();
     await expect.poll(() => page.locator('.viewer').textContent()).toMatch(/Signed in as demo visitor [\w-]{6}/);
-    // The visitor's own subscriptions are the test audience; the demo's push server keeps no send log yet.
+    // The visitor's own subscriptions are the test audience; the demo's push server keeps a send log, empty yet.
     expect(await page.getByRole('button', { name: 'Send a test to yourself' }).count()).toBe(1);
     await page.goto(`${demo.origin}/admin/messages`);
-    await expect.poll(() => page.locator('main .notice').textContent()).toContain('push.stats');
+    await expect.poll(() => page.locator('main p.muted').first().textContent()).toContain('Nothing has been sent yet');
     expect(await page.evaluate(() => (window as unknown as { __violations: string[] }).__violations)).toEqual([]);
     await context.close();
   });

@@ -99,6 +99,8 @@ describe('frequency caps', () => {
     }
     clock += 3_600_000;
     expect(await push.send({ v: 1, id: 'fourth', data: 4 })).toMatchObject({ sent: 1, capped: 1 });
+    // The send log counts them too: targeted is everyone the send dealt with.
+    expect(await push.status('fourth')).toMatchObject({ state: 'done', targeted: 2, sent: 1, capped: 1 });
     expect((await received(busy.endpoint)).map((message) => message.id)).toEqual(['m0', 'm1', 'm2']);
     expect((await received(fresh.endpoint)).map((message) => message.id)).toEqual(['fourth']);
     // A send past the cap (a password reset) still goes, and counts for later ones.
