@@ -1,4 +1,4 @@
-import type { Audience, SubscriptionQuery } from '../audience/Audience.js';
+import type { SubscriptionQuery } from '../audience/Audience.js';
 import { checkSubscriptionQuery } from '../audience/checkAudience.js';
 import type { StoredSubscription } from '../stores/SubscriptionStore.js';
 import { nextLocalTime, quietHoursEnd } from './localClock.js';
@@ -49,12 +49,17 @@ export function planSlices(controls: SendControls, start: number): SendSlice[] {
   return slices.sort((a, b) => a.at - b.at);
 }
 
+/** A slice's zone lists as sets, made once per slice object (the rest slice lists hundreds). */
+const zoneSets = new WeakMap<SendSlice, { zones: Set<string>; except: Set<string> }>();
+
 /** Whether a subscriber belongs to a slice, by its `timeZone` attribute as stored. */
 export function inSlice(entry: StoredSubscription, slice: SendSlice): boolean {
   if (!slice.zones) return true;
+  let sets = zoneSets.get(slice);
+  if (!sets) zoneSets.set(slice, (sets = { zones: new Set(slice.zones), except: new Set(slice.except) }));
   const zone = entry.attributes.timeZone;
-  if (slice.except) return typeof zone !== 'string' || !slice.except.includes(zone);
-  return typeof zone === 'string' && slice.zones.includes(zone);
+  if (slice.except) return typeof zone !== 'string' || !sets.except.has(zone);
+  return typeof zone === 'string' && sets.zones.has(zone);
 }
 
 /**
@@ -72,10 +77,4 @@ export function sliceQuery(query: SubscriptionQuery, slice: SendSlice): Subscrip
   } catch {
     return query;
   }
-}
-
-/** The audience of `query` (without its ids and paging), for records. */
-export function audienceOf(query: SubscriptionQuery): Audience | undefined {
-  const { ids, limit, after, ...audience } = query;
-  return Object.keys(audience).length > 0 ? audience : undefined;
 }
