@@ -76,7 +76,7 @@ export async function startDemo(options = {}) {
     authorize: (request, { info }) => {
       const visitor = visitorOf(request.headers.get('cookie'));
       if (!visitor || !isLoopback(info.clientAddress)) return null;
-      return { name: `demo visitor ${visitor.slice(0, 6)}`, audience: { attributes: { visitor } } };
+      return { name: demoSender(visitor), audience: { attributes: { visitor } } };
     },
   });
   const admin = toNodeHandler(dashboard.handler);
@@ -100,6 +100,12 @@ export async function startDemo(options = {}) {
         return json(res, 200, await send(push, visitor, await body(req)));
       }
       if (url.pathname === '/demo/events') return json(res, 200, { events: await store.listEvents({ limit: 50 }) });
+      // The funnel of what this visitor sent (push.stats: the send log and the signed events).
+      if (url.pathname === '/demo/funnel') {
+        const visitor = visitorOf(req.headers.cookie);
+        const { items } = await push.stats.messages({ limit: 100 });
+        return json(res, 200, { sends: items.filter((item) => visitor && item.by === demoSender(visitor)).slice(0, 10) });
+      }
       // The demo's "login": each browser gets a random visitor id in an HttpOnly cookie.
       if (!visitorOf(req.headers.cookie)) {
         res.setHeader('set-cookie', newSessionCookie());
@@ -166,7 +172,12 @@ async function send(push, visitor, form) {
   if (text(form.data, 200)) envelope.data = { text: text(form.data, 200) };
   if (form.cache === true) envelope.cache = { urls: ['/article.html'] };
   // The page registered a seal key, so send() seals unless the form says not to.
-  return push.send(envelope, { to: { attributes: { visitor } }, ttl: 600, urgency: 'high', seal: form.sealed === true });
+  return push.send(envelope, { to: { attributes: { visitor } }, ttl: 600, urgency: 'high', seal: form.sealed === true, by: demoSender(visitor) });
+}
+
+/** Who a demo send is recorded as sent by: the visitor, by the start of their session id. */
+function demoSender(visitor) {
+  return `demo visitor ${visitor.slice(0, 6)}`;
 }
 
 function loadVapidKeys(file, generate) {

@@ -20,7 +20,12 @@ export const budgets = [
   // The limit
   // holds it near what ships, so any further growth fails CI.
   { file: 'dist/tidings.iife.js', brotli: 3 * 1024, limit: 3424 },
-  { file: 'dist/tidings-worker.iife.js', brotli: 8 * 1024, limit: 8635 },
+  // Signed events (issue 19: HKDF of the subscription's auth secret, HMAC of each events
+  // request, and a refusal that drops its batch) cost 119 B after every saving found
+  // (8549 -> 8668 B here; about 8723 B on a main with the retry work). FOR THE LEAD TO
+  // DECIDE at merge: this limit was raised from 8635 in a commit of its own, so that it
+  // can be dropped if bytes are found elsewhere.
+  { file: 'dist/tidings-worker.iife.js', brotli: 8 * 1024, limit: 8760 },
   // The dashboard's pages (tidings/dashboard serves them from inside dist/dashboard.js;
   // the build writes them to build/dashboard/ as well, for this report): script and style
   // together, as a viewer's browser loads them. DESIGN.md's budget is the limit.

@@ -78,6 +78,7 @@
         body: JSON.stringify(request),
       });
       const result = await response.json();
+      if (response.ok) void showFunnel();
       say(
         'send-result',
         response.ok
@@ -118,8 +119,36 @@
       // The backend may be restarting; the next poll shows the events.
     }
   }
+  // The funnel of this browser's sends, from the backend's push.stats.
+  async function showFunnel() {
+    try {
+      const { sends } = await fetch('/demo/funnel').then((r) => r.json());
+      const cell = (text) => {
+        const td = document.createElement('td');
+        td.textContent = text;
+        return td;
+      };
+      $('funnel').tBodies[0].replaceChildren(
+        ...sends.map((s) => {
+          const row = document.createElement('tr');
+          row.dataset.id = s.id;
+          row.append(
+            cell(new Date(s.createdAt).toLocaleTimeString()),
+            cell(s.title ?? '(no title)'),
+            ...[s.targeted, s.sent, s.delivered, s.shown, s.clicked, s.closed, s.failed + s.gone].map((n) => cell(String(n))),
+          );
+          return row;
+        }),
+      );
+      $('funnel-empty').hidden = sends.length > 0;
+    } catch {
+      // The backend may be restarting; the next poll shows it.
+    }
+  }
   await showState();
   await showEvents();
+  await showFunnel();
   setInterval(showEvents, 2000);
+  setInterval(showFunnel, 2000);
   document.body.dataset.ready = 'true';
 })();

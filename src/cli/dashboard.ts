@@ -2,10 +2,9 @@
 // does not want it inside its app. Open to nobody by default: HTTP Basic, any user name
 // (recorded as the sender), a token as the password.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import type { SubscriptionStore } from '../server/index.js';
 import { readEnvFile } from './envFile.js';
 import { options } from './options.js';
+import { openStore } from './openStore.js';
 import { portOption } from './portOption.js';
 import { printUntilStopped } from './printUntilStopped.js';
 import { vapidFromEnv } from './sendOptions.js';
@@ -58,16 +57,7 @@ export async function dashboard(args: string[]): Promise<number> {
   if (given !== undefined && given.length < 16) throw new UsageError(`${TOKEN_VARIABLE} must be at least 16 characters`);
   const token = given ?? randomBytes(18).toString('base64url');
 
-  let store: SubscriptionStore;
-  if (/^postgres(ql)?:\/\//.test(values.store)) {
-    const { postgresStore } = await import('../postgres/index.js');
-    store = postgresStore({ connectionString: values.store, ...(values.schema ? { schema: values.schema } : {}) });
-  } else {
-    if (values.schema) throw new UsageError('--schema is for a postgres:// store');
-    if (!existsSync(values.store)) throw new UsageError(`store ${values.store} does not exist`);
-    const { sqliteStore } = await import('../server/index.js');
-    store = sqliteStore(values.store);
-  }
+  const store = await openStore(values.store, values.schema);
   const { createPushServer, toNodeHandler } = await import('../server/index.js');
   const { createDashboard } = await import('../dashboard/index.js');
   const allowLoopbackEndpoints = Boolean(values['allow-loopback']);

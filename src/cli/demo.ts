@@ -52,6 +52,7 @@ export async function demo(args: string[]): Promise<number> {
     `  Site:          ${demo.url}`,
     `  Backend:       ${demo.origin}/api/push (tidings/server, SQLite in ${demo.dbFile})`,
     `  Dashboard:     ${demo.dashboardUrl} (tidings/dashboard, for this machine's visitor)`,
+    `  Funnels:       on the site, at /admin, or: tidings stats --store ${demo.dbFile}`,
     `  Push service:  ${demo.pushService.url} (WebSocket for Firefox: ${demo.pushService.webSocketUrl})`,
     `  Data:          ${demo.dataDir} (SQLite, VAPID keys, Firefox profile; delete it to start over)`,
     '',

@@ -40,6 +40,12 @@ Commands:
          [--schema NAME] [--queue NAME] [--stall-timeout MS] [--allow-loopback]
       Deliver queued sends until SIGTERM (then finish the batch in flight and exit 0).
       Run one per core, on as many machines as you like. See docs/scale.md.
+  stats [ID] --store FILE.db|postgres://… [--schema NAME] [--redis URL [--queue NAME]]
+        [--limit N] [--json]
+      The last sends with their funnels (targeted, sent, delivered, shown, clicked…) as a
+      table; with a message ID, that message: its funnel, by push service, by browser,
+      its errors. --redis adds the live counts of queued sends still running. --json
+      prints what push.stats answers, for scripts. See docs/insight.md.
   dashboard --store FILE.db|postgres://… [--schema NAME] [--redis URL [--queue NAME]]
             [--port N] [--host ADDRESS] [--env FILE] [--allow-loopback]
       Run the dashboard alone on http://127.0.0.1:4900/ (see docs/dashboard.md). Sign in
@@ -68,6 +74,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./sendRecords.js')).sendRecordCommand(command, rest);
     case 'dashboard':
       return (await import('./dashboard.js')).dashboard(rest);
+    case 'stats':
+      return (await import('./stats.js')).stats(rest);
     case 'push-service':
       return pushService(rest);
     case 'demo':

@@ -2,7 +2,7 @@ import type { MessageEventRow, SubscriberCounts, SubscriberCountsQuery } from '.
 import { hourRow, type PostgresContext } from './postgresRollups.js';
 
 /** What postgresStore reads for the stats: rollup rows and grouped counts, never raw events. */
-export function postgresStats({ t, query, transaction }: PostgresContext) {
+export function postgresStats({ t, query }: PostgresContext) {
   return {
     async messageEvents(messageIds: string[]): Promise<MessageEventRow[]> {
       if (messageIds.length === 0) return [];
@@ -24,36 +24,41 @@ export function postgresStats({ t, query, transaction }: PostgresContext) {
       return rows.map(hourRow);
     },
     async subscriberCounts(filter: SubscriberCountsQuery = {}): Promise<SubscriberCounts> {
-      // REPEATABLE READ: the groups and the attribute's values are read from one snapshot.
-      return transaction(async (client) => {
-        await client.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
-        const { rows: groups } = await client.query<{ service: string | null; browser: string | null; n: string }>(
-          `SELECT service, browser, count(*) AS n FROM ${t('subscriptions')} GROUP BY service, browser`,
-        );
-        const answer: SubscriberCounts = { total: 0, byService: {}, byBrowser: {} };
-        for (const { service, browser, n } of groups) {
-          const s = service ?? 'other';
-          const b = browser ?? 'unknown';
-          answer.total += Number(n);
-          answer.byService[s] = (answer.byService[s] ?? 0) + Number(n);
-          answer.byBrowser[b] = (answer.byBrowser[b] ?? 0) + Number(n);
-        }
-        if (filter.by !== undefined) {
-          // The values' JSON text orders ties, as in every store; the window sums every value's count.
-          const { rows } = await client.query<{ value: string | number | boolean; n: string; with_key: string }>(
-            `WITH counted AS (
-               SELECT attributes -> $1 AS value, count(*) AS n FROM ${t('subscriptions')} WHERE attributes ? $1 GROUP BY 1
-             )
-             SELECT value, n, sum(n) OVER () AS with_key FROM counted ORDER BY n DESC, value::text COLLATE "C" LIMIT $2`,
-            [filter.by, filter.top ?? 100],
-          );
-          const withKey = Number(rows[0]?.with_key ?? 0);
-          const values = rows.map(({ value, n }) => ({ value, count: Number(n) }));
-          const listed = values.reduce((sum, row) => sum + row.count, 0);
-          answer.byAttribute = { values, other: withKey - listed, none: answer.total - withKey };
-        }
-        return answer;
-      });
+      const { by } = filter;
+      // Two queries on two connections at once, each one pass over the table: the groups
+      // (with how many hold the key), and the key's values, grouped by their JSON text
+      // (typed: '"7"' and '7' differ; hashing text is cheaper than hashing JSONB). Each is
+      // consistent in itself; the two may be a moment apart, so `other` is kept >= 0.
+      const [groups, values] = await Promise.all([
+        query<{ service: string | null; browser: string | null; n: string; with_key: string | null }>(
+          `SELECT service, browser, count(*) AS n, ${by === undefined ? 'NULL' : 'count(*) FILTER (WHERE attributes ? $1)'} AS with_key
+           FROM ${t('subscriptions')} GROUP BY service, browser`,
+          by === undefined ? [] : [by],
+        ),
+        by === undefined
+          ? undefined
+          : query<{ value: string; n: string }>(
+              `SELECT (attributes -> $1)::text COLLATE "C" AS value, count(*) AS n FROM ${t('subscriptions')}
+               WHERE attributes ? $1 GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT $2`,
+              [by, filter.top ?? 100],
+            ),
+      ]);
+      const answer: SubscriberCounts = { total: 0, byService: {}, byBrowser: {} };
+      let withKey = 0;
+      for (const { service, browser, n, with_key } of groups.rows) {
+        const s = service ?? 'other';
+        const b = browser ?? 'unknown';
+        answer.total += Number(n);
+        withKey += Number(with_key ?? 0);
+        answer.byService[s] = (answer.byService[s] ?? 0) + Number(n);
+        answer.byBrowser[b] = (answer.byBrowser[b] ?? 0) + Number(n);
+      }
+      if (values) {
+        const listed = values.rows.map(({ value, n }) => ({ value: JSON.parse(value) as string | number | boolean, count: Number(n) }));
+        const sum = listed.reduce((total, row) => total + row.count, 0);
+        answer.byAttribute = { values: listed, other: Math.max(0, withKey - sum), none: answer.total - withKey };
+      }
+      return answer;
     },
     async markSent(ids: string[], at: number): Promise<void> {
       if (ids.length > 0) await query(`UPDATE ${t('subscriptions')} SET last_sent_at = $1 WHERE id = ANY($2::text[])`, [at, ids]);

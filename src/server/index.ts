@@ -14,6 +14,8 @@ export { sqliteStore } from './stores/sqlite/sqliteStore.js';
 export { matchesAudience } from './audience/matchesAudience.js';
 export { applyCap } from './controls/frequencyCap.js';
 
+// Insight: the stats over any store (push.stats without a push server)
+export { createPushStats } from './stats/createPushStats.js';
 // Insight: what a store of your own needs to keep the send log and rollups as tidings' do
 export { browserFamilyOf, pushServiceOf } from './stats/classify.js';
 export { mergeSendUpdate } from './stores/mergeSendUpdate.js';

@@ -50,12 +50,13 @@ export async function decrypt(body: Uint8Array<ArrayBuffer>, key: UnsealKey): Pr
   return plain.subarray(0, end - 1);
 }
 
-async function hkdf(salt: BufferSource, ikm: BufferSource, info: BufferSource, length: number): Promise<Uint8Array<ArrayBuffer>> {
+/** HKDF-SHA-256 (RFC 5869) with WebCrypto: `length` bytes. */
+export async function hkdf(salt: BufferSource, ikm: BufferSource, info: BufferSource, length: number): Promise<Uint8Array<ArrayBuffer>> {
   const key = await crypto.subtle.importKey('raw', ikm, 'HKDF', false, ['deriveBits']);
   return new Uint8Array(await crypto.subtle.deriveBits({ name: 'HKDF', hash: 'SHA-256', salt, info }, key, length * 8));
 }
 
-function utf8(text: string): Uint8Array<ArrayBuffer> {
+export function utf8(text: string): Uint8Array<ArrayBuffer> {
   return new TextEncoder().encode(text) as Uint8Array<ArrayBuffer>;
 }
 

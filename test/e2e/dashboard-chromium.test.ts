@@ -7,13 +7,14 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from './support/chromium.js';
 import { startDashboardSite, SESSION, type DashboardSite } from './support/dashboardServer.js';
 import { hostileStats } from '../support/dashboard/dashboardFixture.js';
-import { sampleStats } from '../support/dashboard/fixedStats.js';
+import { seedSampleMonth } from '../support/dashboard/sampleMonth.js';
 import { hostileTexts, PWNED } from '../support/dashboard/hostile.js';
 import { startDemo, type Demo } from './support/demo.js';
 
 // The dashboard from dist/ in real Chromium, mounted at /admin of a site on loopback with a
-// real push server and the local push service. Its stats are the fixed ones of
-// test/support/dashboard (issue 19's stats do not exist yet); everything else is real.
+// real push server and the local push service. Its figures are the real stats of that push
+// server, over a store seeded with a sample month (test/support/dashboard/sampleMonth.ts);
+// only the test of what strangers wrote uses fixed stats of hostile text.
 
 const PAGES = [
   ['/', 'Overview'],
@@ -64,7 +65,7 @@ describe('the dashboard in real Chromium', () => {
 
   beforeAll(async () => {
     mkdirSync(shots, { recursive: true });
-    site = await startDashboardSite({ stats: sampleStats(), subscribers: [{ user: '42', team: 'red' }, { user: '7', team: 'blue' }] });
+    site = await startDashboardSite({ seed: (store) => seedSampleMonth(store), subscribers: [{ user: '42', team: 'red' }, { user: '7', team: 'blue' }] });
     browser = await launchChromium();
   });
   afterAll(async () => {
@@ -157,7 +158,7 @@ describe('the dashboard in real Chromium', () => {
     }
   });
 
-  it('compose: counts nothing it cannot, previews per browser, asks before sending to more than one, and sends', async () => {
+  it('compose: counts the audience, previews per browser, asks before sending to more than one, and sends', async () => {
     const { page, problems, context } = await signedIn(browser, site);
     await open(page, site, '/compose', 'Compose');
     await page.getByLabel('Title').fill('Hello team');
@@ -169,8 +170,8 @@ describe('the dashboard in real Chromium', () => {
     await expect.poll(() => safari.textContent()).toContain('Safari shows no action buttons and no image');
     expect(await safari.locator('.toast-action').count()).toBe(0);
     expect(await page.locator('figure.preview', { hasText: 'Chrome' }).locator('.toast-action').textContent()).toBe('Open the agenda');
-    // createPushServer counts its audiences: the confirmation names the size.
-    await expect.poll(() => page.locator('.size').textContent()).toContain('Audience: 2 subscriptions.');
+    // count() gives the audience's size before sending, and the confirmation names it.
+    await expect.poll(() => page.locator('.size').textContent()).toContain('2 subscriptions');
     await page.getByRole('button', { name: 'Send', exact: true }).click();
     const dialog = page.getByRole('dialog');
     await dialog.waitFor();
@@ -179,6 +180,13 @@ describe('the dashboard in real Chromium', () => {
     await expect.poll(() => page.locator('.notice.ok').textContent()).toMatch(/Sent: 2 accepted, 0 gone, 0 failed/);
     // The first POST was answered 409 "confirm this size" (Chromium logs it); nothing else went wrong.
     expect(problems).toEqual(['console Failed to load resource: the server responded with a status of 409 (Conflict)']);
+    // The send is in the log, as push.stats has it: by the viewer, 2 targeted, 2 accepted.
+    await open(page, site, '/messages', 'Messages');
+    const row = page.locator('table.messages tbody tr').first();
+    expect(await row.textContent()).toContain('Hello team');
+    expect(await row.textContent()).toContain('by Ann');
+    const [newest] = (await site.push.stats!.messages({ limit: 1 })).items;
+    expect(newest).toMatchObject({ title: 'Hello team', by: 'Ann', targeted: 2, sent: 2, state: 'done' });
     await context.close();
   });
 });
@@ -265,10 +273,12 @@ describe('the demo mounts the dashboard at /admin, for the visitor at this machi
     await page.goto(`${demo.origin}/admin/compose`);
     await page.getByRole('heading', { level: 1, name: 'Compose' }).waitFor();
     await expect.poll(() => page.locator('.viewer').textContent()).toMatch(/Signed in as demo visitor [\w-]{6}/);
-    // The visitor's own subscriptions are the test audience; the demo's push server keeps a send log, empty yet.
+    // The visitor's own subscriptions are the test audience; the demo's push server keeps a send log.
     expect(await page.getByRole('button', { name: 'Send a test to yourself' }).count()).toBe(1);
     await page.goto(`${demo.origin}/admin/messages`);
-    await expect.poll(() => page.locator('main p.muted').first().textContent()).toContain('Nothing has been sent yet');
+    await page.getByRole('heading', { level: 1, name: 'Messages' }).waitFor();
+    await expect.poll(() => page.locator('main').textContent()).toContain('Nothing has been sent yet.');
+    expect(await page.locator('main .notice').count()).toBe(0);
     expect(await page.evaluate(() => (window as unknown as { __violations: string[] }).__violations)).toEqual([]);
     await context.close();
   });

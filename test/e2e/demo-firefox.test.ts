@@ -70,6 +70,16 @@ describe('the demo in real Firefox ESR, nothing stubbed', () => {
     expect(await notificationTitles()).toContain('Plain in Firefox');
   });
 
+  it("counts the page's own events, signed with its subscription's key, and shows the funnel of what the page sent", async () => {
+    // The sends above went to this subscription: their events are verified, none unverified.
+    expect(await demo.push.stats.message('ff-sealed')).toMatchObject({ targeted: 1, sent: 1, delivered: 1, shown: 1, unverified: { delivered: 0, shown: 0 }, byBrowser: { firefox: { shown: 1 } } });
+    await page.click('#send-form button[type="submit"]');
+    await page.waitForFunction(() => document.querySelector('#funnel tbody tr td:nth-child(6)')?.textContent === '1', { timeout: 20_000 });
+    const cells = await page.$$eval('#funnel tbody tr:first-child td', (tds) => tds.map((td) => td.textContent));
+    expect(cells.slice(1)).toEqual(['Hello from tidings', '1', '1', '1', '1', '0', '0', '0']);
+    expect(await page.$eval('#funnel-empty', (p) => (p as HTMLElement).hidden)).toBe(true);
+  });
+
   it('replaces a pending message of the same topic while the browser is away', async () => {
     await browser.close();
     const topic = 'score';

@@ -31,6 +31,8 @@ export interface DashboardSite {
 export async function startDashboardSite(options: {
   stats?: PushStats;
   subscribers?: Record<string, string>[];
+  /** Writes into the site's store before the dashboard reads it (test/support/dashboard/sampleMonth.ts). */
+  seed?: (store: import('../../../src/server/index.js').SubscriptionStore) => Promise<unknown>;
   viewers?: Record<string, { name: string; audience?: { attributes: Record<string, string> } }>;
   queue?: (parts: { store: unknown; vapid: unknown }) => DashboardQueue;
   extend?: (push: DashboardPush, store: import('../../../src/server/index.js').SubscriptionStore) => DashboardPush;
@@ -41,6 +43,7 @@ export async function startDashboardSite(options: {
   const vapid = { ...tidings.generateVapidKeys(), subject: 'mailto:dashboard@tidings.example' };
   const store = tidings.memoryStore();
   for (const attributes of options.subscribers ?? []) await store.saveSubscription({ subscription: await pushService.subscribe(vapid.publicKey), attributes });
+  await options.seed?.(store);
   const base = tidings.createPushServer({ vapid, store, allowLoopbackEndpoints: true }) as ReturnType<typeof tidings.createPushServer> & DashboardPush;
   let push: DashboardPush = options.stats ? Object.assign(base, { stats: options.stats }) : base;
   if (options.extend) push = options.extend(push, store);

@@ -1,6 +1,7 @@
 import type { Envelope, SubscriptionJSON, TidingsEvent } from '../../../src/shared/protocol.js';
 import type { SendOptions, SendResult } from '../../../src/server/createPushServer.js';
 import type { StoredSubscription } from '../../../src/server/stores/SubscriptionStore.js';
+import type { PushStats } from '../../../src/server/stats/statsTypes.js';
 // @ts-expect-error: plain ESM without types; the demo is what `npm run demo` runs.
 import { startDemo as start } from '../../../demo/startDemo.mjs';
 
@@ -9,7 +10,7 @@ export interface Demo {
   url: string;
   origin: string;
   vapid: { publicKey: string };
-  push: { send(envelope: Envelope, options?: SendOptions): Promise<SendResult> };
+  push: { send(envelope: Envelope, options?: SendOptions): Promise<SendResult>; stats: PushStats };
   store: {
     findSubscriptions(query?: object): Promise<StoredSubscription[]>;
     listEvents(query?: { messageId?: string; type?: string }): Promise<TidingsEvent[]>;

@@ -1,6 +1,5 @@
-// TEST SUPPORT: a push server (real: createPushServer, memoryStore, the local push service)
-// with the fixed stats of fixedStats.ts and a count() read from its store, the way the
-// insight and audience work will give them. The dashboard sees only what it would see then.
+// TEST SUPPORT: a push server (real: createPushServer, memoryStore, the local push service),
+// and the fixed stats of hostile text (fixedStats.ts) for the tests of rendering it.
 import { createPushServer, generateVapidKeys, memoryStore, type SubscriptionStore } from '../../../src/server/index.js';
 import { toSubscriptionQuery } from '../../../src/server/audience/toSubscriptionQuery.js';
 import type { DashboardPush } from '../../../src/dashboard/dashboardTypes.js';

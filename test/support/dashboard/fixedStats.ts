@@ -1,7 +1,8 @@
-// TEST SUPPORT ONLY: a PushStats (the insight contract, issue 19) over fixed data, so the
-// dashboard's data routes and pages can be tested before the real stats exist. It computes
-// nothing the real stats would (no send log, no events): it hands back what it was given.
-// When issue 19 lands, the tests move to the real server and this file goes.
+// TEST SUPPORT ONLY: a PushStats (the insight contract) over fixed data, for the tests
+// about rendering what strangers wrote (hostileStats in dashboardFixture.ts): titles,
+// samples, attribute keys and service names no real store would hold all at once. It
+// computes nothing: it hands back what it was given. Every test of figures reads the
+// real stats (push.stats over a store; sampleMonth.ts seeds one).
 import type { EventCounts, MessageStats, PushStats, SendTarget, SubscriberStats, SubscriptionSummary, TimelinePoint } from '../../../src/dashboard/statsContract.js';
 
 const DAY = 86_400_000;
@@ -99,83 +100,4 @@ export function fixedMessage(fields: Partial<MessageStats> & { id: string }): Me
     errors: [],
     ...fields,
   };
-}
-
-/**
- * A plausible month of a small site (for screenshots and page tests): daily sends, events
- * with a click rate near 4%, subscribers growing, a few messages with failures.
- */
-export function sampleStats(now = Date.now()) {
-  const day = (i: number) => Math.floor(now / DAY) * DAY - i * DAY;
-  const wave = (at: number, base: number, spread: number) => Math.round(base + spread * Math.sin(at / DAY / 2.3));
-  const titles = ['Your order has shipped', 'New reply in "Weekend plans"', 'Flash sale: 20% off today', 'Weekly digest', 'Server maintenance tonight', 'Welcome aboard'];
-  const messages = titles.map((title, i) => {
-    const targeted = 1200 - i * 150;
-    const sent = targeted - 12 - i * 3;
-    const shown = Math.round(sent * 0.93);
-    const clicked = Math.round(shown * (0.06 - i * 0.008));
-    return fixedMessage({
-      id: `msg-${i}`,
-      title,
-      url: `/articles/${40 + i}`,
-      by: i % 2 ? 'ann@example.com' : 'bob@example.com',
-      via: i % 3 ? 'send' : 'queue',
-      createdAt: now - (i + 1) * 26 * 3_600_000,
-      startedAt: now - (i + 1) * 26 * 3_600_000,
-      finishedAt: now - (i + 1) * 26 * 3_600_000 + 40_000,
-      envelope: { v: 1, id: `msg-${i}`, notification: { title, body: 'Tap to read more.', url: `/articles/${40 + i}` } },
-      audience: i % 2 ? { attributes: { team: 'red' } } : null,
-      targeted,
-      sent,
-      gone: 8,
-      failed: 4 + i * 3,
-      delivered: Math.round(sent * 0.96),
-      shown,
-      clicked,
-      closed: Math.round(shown * 0.11),
-      clickRate: clicked / shown,
-      closeRate: 0.11,
-      byService: {
-        fcm: { sent: Math.round(sent * 0.7), gone: 6, failed: 3, delivered: Math.round(sent * 0.67), shown: Math.round(shown * 0.7), clicked: Math.round(clicked * 0.7), closed: 40, workerFailed: 0 },
-        mozilla: { sent: Math.round(sent * 0.3), gone: 2, failed: 1 + i * 3, delivered: Math.round(sent * 0.29), shown: Math.round(shown * 0.3), clicked: Math.round(clicked * 0.3), closed: 15, workerFailed: 1 },
-      },
-      byBrowser: {
-        chrome: { delivered: Math.round(sent * 0.6), shown: Math.round(shown * 0.6), clicked: Math.round(clicked * 0.6), closed: 35, workerFailed: 0 },
-        firefox: { delivered: Math.round(sent * 0.3), shown: Math.round(shown * 0.3), clicked: Math.round(clicked * 0.3), closed: 15, workerFailed: 1 },
-        edge: { delivered: Math.round(sent * 0.06), shown: Math.round(shown * 0.1), clicked: Math.round(clicked * 0.1), closed: 5, workerFailed: 0 },
-      },
-      errors: [
-        { cause: 'http-5xx', host: 'updates.push.services.mozilla.com', count: 1 + i * 3, sample: '503 Service Unavailable' },
-        { cause: 'timeout', host: 'fcm.googleapis.com', count: 3, sample: 'no answer in 10000 ms' },
-      ],
-    });
-  });
-  let total = 900;
-  const daily = Array.from({ length: 31 }, (_, k) => {
-    const at = day(30 - k);
-    const created = wave(at, 14, 6);
-    const removed = wave(at + 3 * DAY, 4, 2);
-    total += created - removed;
-    return { day: at, created, removed, total };
-  });
-  return fixedStats({
-    messages,
-    subscribers: {
-      total,
-      byService: { fcm: Math.round(total * 0.68), mozilla: Math.round(total * 0.27), apple: total - Math.round(total * 0.68) - Math.round(total * 0.27) },
-      byBrowser: { chrome: Math.round(total * 0.55), firefox: Math.round(total * 0.27), edge: Math.round(total * 0.13), safari: total - Math.round(total * 0.55) - Math.round(total * 0.27) - Math.round(total * 0.13) },
-      daily,
-    },
-    byAttribute: { team: { key: 'team', values: [{ value: 'red', count: 520 }, { value: 'blue', count: 410 }, { value: 'green', count: 77 }], other: 0, none: total - 1007 } },
-    subscriptions: [
-      { id: 's1', service: 'fcm', browser: 'chrome', host: 'fcm.googleapis.com', attributes: { user: '42', team: 'red' }, createdAt: now - 20 * DAY, updatedAt: now - 2 * DAY, lastSentAt: now - DAY },
-      { id: 's2', service: 'mozilla', browser: 'firefox', host: 'updates.push.services.mozilla.com', attributes: { user: '42', team: 'red' }, createdAt: now - 5 * DAY, updatedAt: now - 5 * DAY, failingSince: now - 3 * DAY },
-    ],
-    bucket: (at, bucket) => {
-      const scale = bucket === 'hour' ? 1 / 24 : 1;
-      const sent = Math.round(wave(at, 900, 400) * scale);
-      const shown = Math.round(sent * 0.92);
-      return { messages: Math.max(1, Math.round(wave(at, 2, 1) * scale)), sent, delivered: Math.round(sent * 0.96), shown, clicked: Math.round(shown * 0.04), closed: Math.round(shown * 0.1), workerFailed: Math.round(sent * 0.002) };
-    },
-  });
 }

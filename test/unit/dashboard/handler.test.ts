@@ -6,10 +6,13 @@ import { createPushServer, memoryStore } from '../../../src/server/index.js';
 import { startPushService, type PushService } from '../../../src/testing/index.js';
 import { hostileStats, pushWithSubscribers, vapid } from '../../support/dashboard/dashboardFixture.js';
 import { hostileTexts } from '../../support/dashboard/hostile.js';
+import { seedSampleMonth } from '../../support/dashboard/sampleMonth.js';
+import type { TidingsEvent } from '../../../src/shared/protocol.js';
 
 // The dashboard's handler without a browser: who gets in, what every answer carries, the
-// JSON of each page, and the rules of its POSTs. The pages themselves are
-// test/e2e/dashboard-chromium.test.ts.
+// JSON of each page, and the rules of its POSTs. Figures come from real push servers
+// (push.stats over a store); the fixed stats of hostile text serve only the tests of what
+// strangers wrote. The pages themselves are test/e2e/dashboard-chromium.test.ts.
 
 const origin = 'https://site.example';
 const plainPush = () => createPushServer({ vapid, store: memoryStore() }) as ReturnType<typeof createPushServer> & DashboardPush;
@@ -49,7 +52,7 @@ describe('createDashboard', () => {
 
   it('refuses a push object without send() and stats missing a method', () => {
     expect(() => createDashboard({ push: {} as DashboardPush, authorize: () => 'ann' })).toThrow(/invalid-option push/);
-    const stats = { ...hostileStats(), timeline: undefined } as unknown as DashboardPush['stats'];
+    const stats = { ...plainPush().stats, timeline: undefined } as unknown as DashboardPush['stats'];
     expect(() => createDashboard({ push: Object.assign(plainPush(), { stats }), authorize: () => 'ann' })).toThrow(/push\.stats.*timeline/);
   });
 });
@@ -60,7 +63,7 @@ describe('authorize decides every request', () => {
     seen.push(context);
     return answer;
   };
-  const open = dashboard({ authorize: () => 'ann', push: Object.assign(plainPush(), { stats: hostileStats() }) });
+  const open = dashboard({ authorize: () => 'ann' });
 
   it('answers 401 to every page, asset, data URL and POST when authorize names nobody', async () => {
     const handler = dashboard({ authorize: refusing(null) }).handler;
@@ -195,45 +198,11 @@ describe('the data routes', () => {
     leaky.subscriptions = original;
   });
 
-  it('page the send log with the cursor stats gives', async () => {
-    const first = await json('/api/messages');
-    expect(first.data.next).toBeUndefined();
-    expect(stats.calls.find((c) => c.method === 'messages')?.query).toEqual({ limit: 25 });
-    await json('/api/messages?after=7');
-    expect(stats.calls.filter((c) => c.method === 'messages').at(-1)?.query).toEqual({ limit: 25, after: '7' });
-  });
-
   it('answer 404 for a message nobody knows, and 400 for an unknown range or an oversized parameter', async () => {
     expect((await get(handler, '/api/messages/nope')).status).toBe(404);
     expect((await get(handler, '/api/messages/%E0%A4%A')).status).toBe(404);
     expect((await get(handler, '/api/overview?range=1y')).status).toBe(400);
     expect((await get(handler, `/api/messages?after=${'x'.repeat(600)}`)).status).toBe(400);
-  });
-
-  it('warn about engagement below the threshold over 7 and 30 days, with enough shown', async () => {
-    const now = Date.now();
-    const low = hostileStats();
-    const { handler: h } = dashboard({
-      authorize: () => 'ann',
-      push: Object.assign(plainPush(), {
-        stats: Object.assign(low, {
-          // 200 shown a day; the last 7 days 1 click a day (0.5%), before that 10 a day (5%).
-          timeline: async (query: { since: number; bucket: 'hour' | 'day' }) => {
-            const points = [];
-            for (let at = query.since; at <= now; at += 86_400_000) {
-              const recent = now - at < 7 * 86_400_000;
-              points.push({ at, messages: 1, sent: 200, delivered: 200, shown: 200, clicked: recent ? 1 : 10, closed: 0, workerFailed: 0, subscribed: 0, unsubscribed: 0 });
-            }
-            return { bucket: query.bucket, points };
-          },
-        }),
-      }),
-    });
-    const overview = (await (await get(h, '/api/overview')).json()) as { data: { engagement: { days: number; low: boolean; clickRate: number }[] } };
-    const [week, month] = overview.data.engagement;
-    expect(week).toMatchObject({ days: 7, low: true });
-    expect(week!.clickRate).toBeCloseTo(0.005);
-    expect(month).toMatchObject({ days: 30, low: false });
   });
 
   it('say what the push object can do, and hide what it cannot', async () => {
@@ -263,6 +232,63 @@ describe('the data routes', () => {
     const rich = dashboard({ authorize: () => 'ann', push: controlled }).handler;
     const session = ((await (await get(rich, '/api/compose')).json()) as { session: { capabilities: Record<string, unknown> } }).session;
     expect(session.capabilities).toMatchObject({ controls: ['at', 'perSecond'], cancel: true, progress: true });
+  });
+});
+
+describe('the data routes over real stats', () => {
+  const push = () => {
+    const store = memoryStore();
+    return { store, push: createPushServer({ vapid, store, pushServices: 'any' }) as ReturnType<typeof createPushServer> & DashboardPush };
+  };
+  const read = async (handler: ReturnType<typeof dashboard>['handler'], path: string) => (await (await get(handler, path)).json()) as { data: any };
+
+  it('show the send log newest first, a page at a time, with its funnels', async () => {
+    const { store, push: real } = push();
+    const ids = await seedSampleMonth(store, Date.now(), 3);
+    for (let i = 0; i < 24; i++) await real.send({ v: 1, id: `extra-${String(i).padStart(2, '0')}`, notification: { title: `Extra ${i}` } });
+    const { handler } = dashboard({ authorize: () => 'ann', push: real });
+    const first = await read(handler, '/api/messages');
+    expect(first.data.items).toHaveLength(25);
+    expect(first.data.items[0]).toMatchObject({ id: 'extra-23', via: 'send', state: 'done', targeted: 0 });
+    expect(typeof first.data.next).toBe('string');
+    const second = await read(handler, `/api/messages?after=${encodeURIComponent(first.data.next)}`);
+    expect(second.data.items.map((m: { id: string }) => m.id)).toEqual([...ids].slice(1));
+    expect(second.data.next).toBeUndefined();
+    // Each row's funnel is the stats' own.
+    const row = second.data.items[0];
+    const stats = (await real.stats.message(row.id))!;
+    expect(row).toMatchObject({ targeted: stats.targeted, sent: stats.sent, delivered: stats.delivered, shown: stats.shown, clicked: stats.clicked, clickRate: stats.clickRate });
+    const one = await read(handler, `/api/messages/${ids[0]}`);
+    expect(one.data.message).toMatchObject({ id: ids[0], title: 'Your order has shipped', byBrowser: stats.byBrowser ? expect.any(Object) : undefined });
+    expect(one.data.message.byBrowser).toEqual((await real.stats.message(ids[0]!))!.byBrowser);
+    expect(Object.keys(one.data.message.byBrowser).sort()).toEqual(['chrome', 'edge', 'firefox', 'safari']);
+  });
+
+  it('warn about engagement below the threshold over 7 and 30 days, with enough shown', async () => {
+    const { store, push: real } = push();
+    const now = Date.now();
+    // A send a day for 30 days, 200 browsers shown each; the last 7 days 1 click a day
+    // (0.5%), before that 10 a day (5%): signed events, counted by the store's rollups.
+    const subscribers = [];
+    for (let n = 0; n < 200; n++) subscribers.push((await store.saveSubscription({ subscription: { endpoint: `https://fcm.googleapis.com/fcm/send/e${n}`, keys: { p256dh: 'p', auth: 'a' } } })).id);
+    for (let day = 0; day < 30; day++) {
+      const at = now - day * 86_400_000 - 60_000;
+      const id = `day-${day}`;
+      await store.createSend({ id, envelope: { v: 1, id }, audience: null, options: {}, via: 'send', state: 'done', createdAt: at, targeted: 200, sent: 200, gone: 0, failed: 0, pruned: 0, capped: 0, deferred: 0, failures: [] });
+      const clicks = day < 7 ? 1 : 10;
+      for (const [n, subscriptionId] of subscribers.entries()) {
+        const events: TidingsEvent[] = [{ id: `${id}-${n}-s`, type: 'shown', messageId: id, at }];
+        if (n < clicks) events.push({ id: `${id}-${n}-c`, type: 'clicked', messageId: id, at });
+        await store.recordEvents({ subscriptionId, countSince: 0, events });
+      }
+    }
+    const { handler } = dashboard({ authorize: () => 'ann', push: real });
+    const overview = await read(handler, '/api/overview');
+    const [week, month] = overview.data.engagement as { days: number; low: boolean; clickRate: number; shown: number }[];
+    expect(week).toMatchObject({ days: 7, low: true });
+    expect(week!.clickRate).toBeCloseTo(0.005, 3);
+    expect(month).toMatchObject({ days: 30, low: false, shown: 6000 });
+    expect(overview.data.subscribers.total).toBe(200);
   });
 });
 

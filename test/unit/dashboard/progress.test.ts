@@ -8,8 +8,9 @@ import { pushWithSubscribers, vapid } from '../../support/dashboard/dashboardFix
 import { freshName, redisUrl, serviceAnswers } from '../../support/services.js';
 
 // A send's progress and its cancel, as the message page reads them: from the real queue
-// (Redis, BullMQ, a real sender), and from issue 21's push.status/cancel, which do not
-// exist yet and are stood in for below by the smallest object with their shape.
+// (Redis, BullMQ, a real sender) while the send log says it runs, then from the send log
+// (push.stats) once it is over; and from issue 21's push.cancel and scheduled sends, which
+// do not exist yet and are stood in for below by the smallest object with their shape.
 
 const origin = 'https://site.example';
 const call = (handler: (request: Request) => Promise<Response>, path: string, body?: unknown) =>
@@ -41,14 +42,15 @@ describe.runIf(redisUp)('a send through the queue', () => {
 
       const worker = await startSendWorker({ redis: redisUrl, store, vapid, allowLoopbackEndpoints: true, name });
       try {
-        // While it runs the page shows the queue's progress; once the send log says it is done, its row.
-        let progress: { state: string; sent: number; targeted?: number } | undefined;
-        for (let i = 0; i < 100 && progress?.state !== 'done'; i++) {
-          const { data } = (await (await call(handler, `/api/messages/${sent.id}`)).json()) as { data: { progress?: typeof progress; message?: typeof progress } };
-          progress = data.progress ?? data.message;
-          if (progress?.state !== 'done') await new Promise((resolve) => setTimeout(resolve, 100));
+        type Counts = { state: string; sent: number; targeted?: number };
+        let seen: { progress?: Counts; message?: Counts } = {};
+        // The queue's progress while the log says it runs; the log's row once it is done.
+        for (let i = 0; i < 100 && seen.message?.state !== 'done'; i++) {
+          seen = ((await (await call(handler, `/api/messages/${sent.id}`)).json()) as { data: typeof seen }).data;
+          if (seen.message?.state !== 'done') await new Promise((resolve) => setTimeout(resolve, 50));
         }
-        expect(progress).toMatchObject({ state: 'done', sent: 5, targeted: 5 });
+        expect(seen.message).toMatchObject({ state: 'done', sent: 5, targeted: 5, via: 'queue', by: 'ann' });
+        expect(seen.progress).toBeUndefined();
         const after = (await (await call(handler, `/api/messages/${sent.id}`)).json()) as { data: { cancellable: boolean } };
         expect(after.data.cancellable).toBe(false);
       } finally {

@@ -94,6 +94,28 @@ describe('the send log of push.send()', () => {
     expect(await push.stats.message('paged')).toMatchObject({ targeted: n, failed: n, errors: [{ cause: 'endpoint-refused', host: '', count: n }] });
   });
 
+  it('stops between pages when its row was cancelled meanwhile, and stays cancelled', async () => {
+    const n = 2 * PAGE_SIZE + 5;
+    for (let i = 0; i < n; i++) await store.saveSubscription({ subscription: { endpoint: `https://push.example.net/${i}`, keys: { p256dh: 'p', auth: 'a' } } });
+    const base = store;
+    let pages = 0;
+    const cancelling: SubscriptionStore = {
+      ...base,
+      updateSend: async (id, update) => {
+        // Someone cancels it while the first page goes out.
+        if (update.state === undefined && pages++ === 0) await base.updateSend(id, { state: 'cancelled', finishedAt: Date.now() });
+        return base.updateSend(id, update);
+      },
+    };
+    const server = createPushServer({ vapid, store: cancelling, onEvent: (e) => void events.push(e) });
+    const result = await server.send({ v: 1, id: 'cancel-me', notification: { title: 'x' } });
+    // The next page is read while the first one's pushes run: those already started when
+    // the cancel is heard (at most `concurrency`) finish, and are counted.
+    expect(result.failed).toBeGreaterThanOrEqual(PAGE_SIZE);
+    expect(result.failed).toBeLessThanOrEqual(PAGE_SIZE + 50);
+    expect(await server.stats.message('cancel-me')).toMatchObject({ state: 'cancelled', targeted: result.failed, failed: result.failed });
+  });
+
   it('adds a retried send of the same id to its row', async () => {
     const subscription = await service.subscribe(vapid.publicKey);
     await store.saveSubscription({ subscription });

@@ -46,9 +46,9 @@ describe('analytics outbox', () => {
     expect(await outbox()).toEqual([]);
   });
 
-  it('deletes nothing after a non-2xx answer, nor after a network error', async () => {
+  it('deletes nothing after a 5xx, 408 or 429, nor after a network error', async () => {
     const worker = createPushWorker({ backend });
-    status = 400;
+    status = 503;
     await dispatch(worker.handlePush, notify('m1'));
     s.routes.unshift((r) => (r.url.endsWith('/events') ? Promise.reject(new TypeError('offline')) : undefined));
     await dispatch(worker.handlePush, notify('m2'));

@@ -33,6 +33,10 @@ export interface SeenRequest {
   method: string;
   url: string;
   body?: any;
+  /** The request's headers, names lower-cased. */
+  headers: Record<string, string>;
+  /** The body as sent, for checks over its exact bytes (a signature). */
+  text?: string;
 }
 
 export type FetchRoute = (request: Request) => Response | Promise<Response> | undefined;
@@ -99,6 +103,8 @@ export interface ScopeOptions {
   userAgent?: string;
   /** Leave the Badging API out, as Firefox does. */
   noBadging?: boolean;
+  /** What pushManager.getSubscription() answers: this push subscription (its endpoint and auth secret), or null by default. */
+  subscription?: { endpoint: string; auth: Uint8Array };
   /** Have WebKit's `onpushnotification` (Safari 18.4+, Declarative Web Push). */
   pushNotificationEvent?: boolean;
 }
@@ -176,6 +182,10 @@ export function installScope(options: ScopeOptions = {}) {
       return [...notifications];
     },
     pushManager: {
+      getSubscription: async () =>
+        options.subscription
+          ? { endpoint: options.subscription.endpoint, getKey: (name: string) => (name === 'auth' ? options.subscription!.auth.slice().buffer : null) }
+          : null,
       subscribe: vi.fn(async (init: { applicationServerKey: string; userVisibleOnly: boolean }) => ({
         endpoint: 'https://push.example/new',
         options: init,
@@ -217,7 +227,7 @@ export function installScope(options: ScopeOptions = {}) {
   const fetchFake = vi.fn(async (input: string | URL | Request, init?: RequestInit) => {
     const request = new Request(input, init);
     const text = init?.body ? String(init.body) : undefined;
-    requests.push({ method: request.method, url: request.url, body: text && JSON.parse(text) });
+    requests.push({ method: request.method, url: request.url, body: text && JSON.parse(text), headers: Object.fromEntries(request.headers), ...(text ? { text } : {}) });
     if (init?.signal?.aborted) throw init.signal.reason;
     for (const route of routes) {
       const answer = await route(request);
