@@ -14,9 +14,12 @@ import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
 // every byte saved until it reaches the budget.
 export const budgets = [
   // The page passed its 3 KB when the options began to say why they are refused and the
-  // script tag learned to register the worker at load (issue 12: 2.98 -> 3.21 KB). The
-  // limit holds it near what ships, so any further growth fails CI.
-  { file: 'dist/tidings.iife.js', brotli: 3 * 1024, limit: 3328 },
+  // script tag learned to register the worker at load (issue 12: 2.98 -> 3.21 KB), then
+  // grew by 111 B for issue 21: the visitor's time zone and language with the subscription
+  // (about 50 B) and logout()/login() for shared computers (about 60 B): 3289 -> 3400 B.
+  // The limit
+  // holds it near what ships, so any further growth fails CI.
+  { file: 'dist/tidings.iife.js', brotli: 3 * 1024, limit: 3424 },
   // Signed events (issue 19: HKDF of the subscription's auth secret, HMAC of each events
   // request, and a refusal that drops its batch) cost 119 B after every saving found
   // (8549 -> 8668 B here; about 8723 B on a main with the retry work). FOR THE LEAD TO

@@ -16,16 +16,26 @@ Commands:
   send --store FILE.db --title TEXT [--body TEXT] [--url PATH] [--to ID[,ID...]]
        [--attr KEY=VALUE ... | --audience JSON] [--data JSON] [--ttl SECONDS]
        [--urgency LEVEL] [--topic NAME] [--env FILE] [--allow-loopback]
+       [--at TIME] [--local-time HH:MM] [--time-zone ZONE] [--quiet HH:MM-HH:MM]
+       [--per-second N] [--cap MAX/PER] [--locales FILE.json]
       Send a notification to the subscriptions in a SQLite store. --attr values are
       strings (user=007); KEY:number=42 and KEY:boolean=true say otherwise, and a KEY
       given twice matches either value. --audience takes the whole audience as JSON
       ({"any":[…],"not":{…}}, see docs/server.md). VAPID keys come from
       VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY and VAPID_SUBJECT (environment or --env FILE).
       Only the known push services are sent to; --allow-loopback adds the local one.
+      The sending controls (docs/controls.md): --at (ISO 8601 with offset), --local-time
+      and --quiet make the send wait (kept in the store for a process with a scheduler:
+      createPushServer({ scheduler: true })); --cap 3/1d, --per-second, --locales.
   send --redis URL --store postgres://…|FILE.db --title TEXT [same message flags]
        [--schema NAME] [--queue NAME] [--batch-size N] [--no-wait] [--allow-loopback]
       Queue the send for senders (tidings sender) and show its progress until done;
-      --no-wait prints the message id and returns at once.
+      --no-wait prints the message id and returns at once, as a send that waits does.
+  status ID --store FILE.db|postgres://… [--schema NAME] [--redis URL [--queue NAME]]
+      Print a send's state and counts (from the send log; with --redis, the queue's).
+  cancel ID --store FILE.db|postgres://… [--schema NAME] [--redis URL [--queue NAME]]
+      Cancel a send: one that waits sends nothing, one that runs stops after the pushes
+      in flight. Prints its state and counts after.
   sender --redis URL --store postgres://…|FILE.db [--env FILE] [--concurrency N]
          [--schema NAME] [--queue NAME] [--stall-timeout MS] [--allow-loopback]
       Deliver queued sends until SIGTERM (then finish the batch in flight and exit 0).
@@ -60,6 +70,9 @@ async function main(argv: string[]): Promise<number> {
       return send(rest);
     case 'sender':
       return (await import('./queueCommands.js')).sender(rest);
+    case 'status':
+    case 'cancel':
+      return (await import('./sendRecords.js')).sendRecordCommand(command, rest);
     case 'dashboard':
       return (await import('./dashboard.js')).dashboard(rest);
     case 'stats':

@@ -125,7 +125,11 @@ export async function queueSend(args: string[]): Promise<number> {
     let queue: ReturnType<typeof createSendQueue> | undefined;
     try {
       queue = createSendQueue({ ...shared, ...(batchSize ? { batchSize } : {}) });
-      const { id } = await queue.send(envelope, sendOptions);
+      const { id, scheduledAt } = await queue.send(envelope, sendOptions);
+      if (scheduledAt !== undefined) {
+        process.stdout.write(`message ${id}: scheduled for ${new Date(scheduledAt).toISOString()} (tidings status ${id} follows it)\n`);
+        return 0;
+      }
       if (values['no-wait']) {
         process.stdout.write(`${id}\n`);
         return 0;
@@ -133,7 +137,7 @@ export async function queueSend(args: string[]): Promise<number> {
       const progress = progressReporter(process.stdout, id);
       const final = await queue.wait(id, { onProgress: progress.update });
       progress.end();
-      process.stdout.write(`message ${id}: sent ${final.sent}, gone ${final.gone}, failed ${final.failed}\n`);
+      process.stdout.write(`message ${id}: ${final.state === 'cancelled' ? 'cancelled, ' : ''}sent ${final.sent}, gone ${final.gone}, failed ${final.failed}${final.capped ? `, capped ${final.capped}` : ''}\n`);
       if (final.state === 'failed') process.stderr.write(`send failed: ${final.error ?? 'unknown error'}\n`);
       return final.state === 'failed' || final.failed > 0 ? 1 : 0;
     } finally {

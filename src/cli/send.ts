@@ -20,7 +20,12 @@ export async function send(args: string[]): Promise<number> {
     store = sqliteStore(values.store);
     const server = createPushServer({ vapid, store, allowLoopbackEndpoints: Boolean(values['allow-loopback']) });
     const result = await server.send(envelope, sendOptions);
-    process.stdout.write(`message ${result.id}: sent ${result.sent}, gone ${result.gone}, failed ${result.failed}\n`);
+    if (result.scheduledAt !== undefined) {
+      process.stdout.write(`message ${result.id}: scheduled for ${new Date(result.scheduledAt).toISOString()} (a process with createPushServer({ scheduler: true }) on this store sends it)\n`);
+      return 0;
+    }
+    const capped = result.capped ? `, capped ${result.capped}` : '';
+    process.stdout.write(`message ${result.id}: sent ${result.sent}, gone ${result.gone}, failed ${result.failed}${capped}\n`);
     for (const error of result.errors) {
       process.stderr.write(`failed ${error.subscriptionId}${error.status ? ` (HTTP ${error.status})` : ''}: ${error.reason}\n`);
     }

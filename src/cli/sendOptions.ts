@@ -2,6 +2,7 @@
 // process (SQLite) or through the queue (--redis). One parser, so both accept the same.
 import type { Envelope, SendOptions, VapidDetails } from '../server/index.js';
 import { audienceFromAttrFlags, audienceFromJson } from './audienceFlags.js';
+import { controlsFromFlags, controlFlags, type ControlValues } from './controlFlags.js';
 import { readEnvFile } from './envFile.js';
 import type { OptionSpec } from './options.js';
 import { UsageError } from './UsageError.js';
@@ -19,10 +20,11 @@ export const messageFlags = {
   urgency: { type: 'string' },
   topic: { type: 'string' },
   env: { type: 'string' },
+  ...controlFlags,
 } as const satisfies OptionSpec;
 
 /** What parseArgs makes of messageFlags. */
-export interface MessageValues {
+export interface MessageValues extends ControlValues {
   title?: string | undefined;
   body?: string | undefined;
   url?: string | undefined;
@@ -68,6 +70,7 @@ export function messageFromFlags(values: MessageValues): { envelope: Envelope; s
   // Passed on as given: send() refuses an urgency it does not know, with its own message.
   if (values.urgency !== undefined) sendOptions.urgency = values.urgency as SendOptions['urgency'];
   if (values.topic !== undefined) sendOptions.topic = values.topic;
+  Object.assign(sendOptions, controlsFromFlags(values));
   return { envelope, sendOptions };
 }
 

@@ -54,6 +54,19 @@ export interface PushClient<Data = JsonValue> {
   /** Unsubscribes and tells the backend (DELETE). */
   unsubscribe(): Promise<PushState>;
   /**
+   * Call when the visitor logs out (a shared computer): the backend keeps this browser's
+   * subscription without the identity `identify` gave it, so pushes to that person no
+   * longer reach this browser, and it registers anonymously until `login()`. With
+   * `{ unsubscribe: true }` the subscription is dropped instead (`unsubscribe()`).
+   */
+  logout(options?: { unsubscribe?: boolean }): Promise<PushState>;
+  /**
+   * Call after the visitor logs in: registers this browser again now, so the backend
+   * binds it to whoever `identify` says is logged in (the next person on a shared
+   * computer), and ends an earlier `logout()`.
+   */
+  login(): Promise<PushState>;
+  /**
    * Replaces the attributes this browser keeps with its subscription (a visitor's topics,
    * language); re-registers only if they changed. They are kept by the worker with the
    * subscription, so a reload, a new subscription (key change, expiry) or the browser's

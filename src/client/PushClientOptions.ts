@@ -30,6 +30,12 @@ export interface PushClientOptions {
   attributes?: Attributes | undefined;
   /** Generate a seal key and register it, so the backend can seal payloads end to end. Default false. */
   sealed?: boolean | undefined;
+  /**
+   * Register the visitor's time zone and language (`Intl`'s `timeZone`, `navigator.language`)
+   * as the attributes `timeZone` and `language`, for local-time sends, quiet hours and
+   * languages. `attributes` of the same names win. Default true.
+   */
+  localeAttributes?: boolean | undefined;
   /** ms before a backend request is abandoned and retried, and before a silent worker counts as missing. Default 10000. */
   timeout?: number | undefined;
 }
@@ -58,6 +64,7 @@ const rules: Record<string, Rule> = {
   registerServiceWorker: [(when: string) => /^(load|subscribe)$/.test(when), "be 'load' or 'subscribe'"],
   attributes: [flatAttributes, 'be a flat object of strings, numbers and booleans'],
   sealed: [(sealed) => typeof sealed == 'boolean', 'be a boolean'],
+  localeAttributes: [(locale) => typeof locale == 'boolean', 'be a boolean'],
   timeout: [(ms: number) => Number.isFinite(ms) && ms > 0, 'be a number of ms above 0'],
 };
 

@@ -33,6 +33,11 @@ export const promptRequests = new WeakMap<PushClient, (later?: boolean) => Promi
 export function createPushClient<Data = JsonValue>(options: PushClientOptions): PushClient<Data> {
   const key = checkOptions(options);
   const { serviceWorker = '/sw.js', scope, sealed, backend, headers, timeout = 10_000, registerServiceWorker } = options;
+  // Recorded with the subscription for local-time sends and languages; the page's own attributes win.
+  const locale = options.localeAttributes != false && {
+    timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+    language: navigator.language,
+  };
   const adapter = typeof backend == 'string' ? undefined : backend;
   // The options' attributes are merged over what the worker keeps; setAttributes' replace it.
   let { attributes } = options;
@@ -148,7 +153,11 @@ export function createPushClient<Data = JsonValue>(options: PushClientOptions): 
    * sends nothing when nothing changed, and deletes a replaced registration first.
    * Resolves false when the registration is left queued.
    */
-  const reconcile = async (registration: ServiceWorkerRegistration | undefined, optIn: boolean): Promise<boolean | undefined> => {
+  const reconcile = async (
+    registration: ServiceWorkerRegistration | undefined,
+    optIn: boolean,
+    anonymous?: boolean,
+  ): Promise<boolean | undefined> => {
     let subscription = await registration?.pushManager.getSubscription();
     if (subscription && (!keyMatches(subscription) || (subscription.expirationTime ?? Infinity) < Date.now() + REFRESH_BEFORE)) {
       await subscription.unsubscribe();
@@ -175,12 +184,26 @@ export function createPushClient<Data = JsonValue>(options: PushClientOptions): 
     return send<boolean>(registration, {
       kind: 'sync',
       registration: subscription
-        ? { subscription: subscription.toJSON() as SubscriptionJSON, vapidPublicKey: options.vapidPublicKey, attributes, replace, sealed }
+        ? {
+            subscription: subscription.toJSON() as SubscriptionJSON,
+            vapidPublicKey: options.vapidPublicKey,
+            // The zone and language go with the page's own attributes, over what the worker keeps.
+            attributes: locale ? { ...locale, ...attributes } : attributes,
+            replace,
+            sealed,
+            anonymous,
+          }
         : undefined,
     });
   };
 
-  const check = async (): Promise<boolean | undefined> => reconcile(await find(), false);
+  /** With `anonymous`, registers again now: without the visitor's identity (logout) or under whoever is logged in (login). */
+  const check = async (anonymous?: boolean): Promise<boolean | undefined> => reconcile(await find(), false, anonymous);
+  const relink = (anonymous: boolean) =>
+    act(async () => {
+      retry(await check(anonymous));
+      return getState();
+    });
 
   const listen = (kind: string, fn: (data: never) => void): (() => void) => {
     // The tidings tag and one exact kind: anything else is not ours.
@@ -220,6 +243,8 @@ export function createPushClient<Data = JsonValue>(options: PushClientOptions): 
         retry(await send(registration, { kind: 'unsync' }));
         return getState();
       }),
+    logout: (options) => (options?.unsubscribe ? client.unsubscribe() : relink(true)),
+    login: () => relink(false),
     setAttributes: (next) =>
       act(async () => {
         checkAttributes(next);

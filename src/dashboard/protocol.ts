@@ -260,6 +260,8 @@ export interface SendAnswer {
   via: 'send' | 'queue';
   /** A plain send's outcome (it finished before the answer). */
   result?: { sent: number; gone: number; failed: number; pruned?: number };
+  /** A send that waits (at, local time, quiet hours): when it is due; it runs on, as a queued one does. */
+  scheduledAt?: number;
 }
 
 /** `POST api/messages/{id}/cancel` */

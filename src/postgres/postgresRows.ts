@@ -1,5 +1,5 @@
 import type { Attributes, SealKey } from '../shared/protocol.js';
-import type { StoredSubscription } from '../server/stores/SubscriptionStore.js';
+import type { CapEntry, StoredSubscription } from '../server/stores/SubscriptionStore.js';
 
 /** A row of the subscriptions table as `pg` reads it (BIGINT comes back as text). */
 export interface SubscriptionRow {
@@ -14,6 +14,7 @@ export interface SubscriptionRow {
   updated_at: string;
   failing_since: string | null;
   identity_keys: string[] | null;
+  recent_pushes: CapEntry[] | null;
   service: string | null;
   browser: string | null;
   last_sent_at: string | null;
@@ -34,6 +35,7 @@ export function fromRow(row: SubscriptionRow): StoredSubscription {
   if (row.seal_key) entry.sealKey = row.seal_key;
   if (row.failing_since !== null) entry.failingSince = Number(row.failing_since);
   if (row.identity_keys) entry.identityKeys = row.identity_keys;
+  if (row.recent_pushes) entry.recentPushes = row.recent_pushes;
   entry.browser = row.browser ?? 'unknown';
   if (row.last_sent_at !== null) entry.lastSentAt = Number(row.last_sent_at);
   return entry;

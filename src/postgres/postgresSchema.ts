@@ -20,8 +20,10 @@ export function postgresSchema(schema: string): string {
       failing_since BIGINT,
       identity_keys JSONB
     );
-    -- Tables made before identity_keys existed.
+    -- Tables made before these columns existed.
     ALTER TABLE ${s}.subscriptions ADD COLUMN IF NOT EXISTS identity_keys JSONB;
+    -- Frequency caps: the newest pushes of capped sends, [[at, tag], ...] (see capSends).
+    ALTER TABLE ${s}.subscriptions ADD COLUMN IF NOT EXISTS recent_pushes JSONB;
     -- Insight: pushServiceOf(endpoint) and the browser family, so counting an event needs no
     -- parsing (rows from before are classified once, by postgresStore, on first use).
     ALTER TABLE ${s}.subscriptions ADD COLUMN IF NOT EXISTS service TEXT;
@@ -96,5 +98,15 @@ export function postgresSchema(schema: string): string {
       subscribed BIGINT NOT NULL DEFAULT 0,
       unsubscribed BIGINT NOT NULL DEFAULT 0
     );
+    -- Sends kept for their time (issue 21), beside their send-log rows: when each is due,
+    -- its plan, and the lease of the scheduler that holds it.
+    CREATE TABLE IF NOT EXISTS ${s}.scheduled_sends (
+      id TEXT PRIMARY KEY,
+      run_at BIGINT NOT NULL,
+      plan JSONB NOT NULL,
+      lease_owner TEXT,
+      lease_until BIGINT NOT NULL DEFAULT 0
+    );
+    CREATE INDEX IF NOT EXISTS scheduled_sends_due ON ${s}.scheduled_sends (run_at);
   `;
 }

@@ -10,10 +10,12 @@ import { fromRow, type SubscriptionRow } from './postgresRows.js';
 import { postgresSchema } from './postgresSchema.js';
 import { saveInTransaction } from './postgresSaveSubscription.js';
 import { withClient } from './withClient.js';
+import { capInTransaction } from './postgresCaps.js';
 import { pushServiceOf } from '../server/stats/classify.js';
 import { hourOf } from '../server/stores/insightRows.js';
 import type { PostgresContext } from './postgresRollups.js';
 import { postgresSendLog } from './postgresSendLog.js';
+import { postgresSchedule } from './postgresSchedule.js';
 import { postgresEvents } from './postgresEvents.js';
 import { postgresStats } from './postgresStats.js';
 
@@ -166,6 +168,10 @@ export function postgresStore(options: PostgresStoreOptions = {}): SubscriptionS
       if (failed) await query(`UPDATE ${t('subscriptions')} SET failing_since = $2 WHERE id = $1 AND failing_since IS NULL`, [id, at]);
       else await query(`UPDATE ${t('subscriptions')} SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL`, [id]);
     },
+    async capSends(ids, check) {
+      if (ids.length === 0) return [];
+      return transaction((client) => capInTransaction(client, t('subscriptions'), ids, check));
+    },
     async deleteSubscription(id) {
       return (await deleteCounted('id = $1', [id])) > 0;
     },
@@ -216,6 +222,7 @@ export function postgresStore(options: PostgresStoreOptions = {}): SubscriptionS
     recordEvents: events.recordEvents,
     deleteEventsBefore: events.deleteEventsBefore,
     ...postgresSendLog(context),
+    ...postgresSchedule(context),
     ...postgresStats(context),
     async listEvents(filter = {}) {
       const where: string[] = [];

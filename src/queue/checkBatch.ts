@@ -30,6 +30,9 @@ export function checkRecord(record: unknown, id: string): SendRecord | string {
     return `the send record's batchSize is not a whole number from 1 to ${MAX_BATCH_SIZE}: ${JSON.stringify(batchSize)}`;
   }
   if (typeof query !== 'object' || query === null || Array.isArray(query)) return 'the send record has no audience query';
+  // A slice of a send (local time, quiet hours) sends its parent's message, whose record is checked in turn.
+  const { parent } = record as Record<string, unknown>;
+  if (parent !== undefined) return typeof parent === 'string' && parent.length > 0 ? (record as SendRecord) : 'the slice record names no parent send';
   const envelope = typeof message === 'object' && message !== null ? (message as { envelope?: { id?: unknown } }).envelope : undefined;
   if (typeof envelope !== 'object' || envelope === null || envelope.id !== id) return 'the send record holds no message with this id';
   return record as SendRecord;

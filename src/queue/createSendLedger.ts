@@ -6,6 +6,9 @@ import type { SendUpdate } from '../server/stores/insightRows.js';
 import type { SendFailure } from '../server/stats/statsTypes.js';
 import { TidingsError } from '../shared/TidingsError.js';
 import type { SendState, SendStatus } from './queueTypes.js';
+import type { SendControls } from '../server/controls/sendControls.js';
+import type { SendSlice } from '../server/controls/planSlices.js';
+import { bookSlots, slotTime, SPREAD_MS } from '../server/controls/createPacer.js';
 
 /** What a queued send is, kept in Redis beside its jobs (the jobs carry only ids and cursors). */
 export interface SendRecord {
@@ -14,16 +17,39 @@ export interface SendRecord {
    * 0.1.0, which have the same fields. A sender refuses a shape it does not know.
    */
   v?: number;
-  message: PreparedMessage;
+  /** The message (a slice's record has none: it sends its parent's). */
+  message?: PreparedMessage;
   query: SubscriptionQuery;
   batchSize: number;
+  /** Its sending controls (caps, throttle), as send() checked them. */
+  controls?: SendControls;
+  /**
+   * A send that goes in slices (local time, quiet hours): the id of each slice, a send of
+   * its own in the ledger, whose counts this one adds up. A slice's record names its
+   * `parent`, its `slice` (whose subscribers it sends to) and whether it is `deferred`.
+   */
+  children?: string[];
+  parent?: string;
+  slice?: SendSlice;
+  deferred?: boolean;
+}
+
+/** The slices of a sliced send, from its stored record (which a sender checks before trusting it). */
+function childrenOf(text: string | undefined): string[] | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const children = (JSON.parse(text) as { children?: unknown }).children;
+    return Array.isArray(children) && children.every((child) => typeof child === 'string') ? children : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The record shape this version writes and reads. */
 export const RECORD_VERSION = 1;
 
 /** What became of one subscriber, as counted. */
-export type Outcome = 'sent' | 'gone' | 'failed';
+export type Outcome = 'sent' | 'gone' | 'failed' | 'capped';
 
 /** The few Redis commands the ledger needs; BullMQ's own ioredis client has them. */
 export interface LedgerClient {
@@ -50,7 +76,8 @@ if existing then return existing end
 redis.call('SET', KEYS[2], ARGV[1])
 redis.call('HINCRBY', KEYS[1], 'planned', ARGV[2])
 if ARGV[3] == '1' then redis.call('HSET', KEYS[1], 'lastBatch', ARGV[4]) end
-if redis.call('HGET', KEYS[1], 'state') == 'queued' then redis.call('HSET', KEYS[1], 'state', 'running', 'startedAt', ARGV[5]) end
+local state = redis.call('HGET', KEYS[1], 'state')
+if state == 'queued' or state == 'scheduled' then redis.call('HSET', KEYS[1], 'state', 'running', 'startedAt', ARGV[5]) end
 return ARGV[1]`;
 
 /**
@@ -79,7 +106,9 @@ const COMPLETE = `
 redis.call('SADD', KEYS[2], ARGV[1])
 local last = redis.call('HGET', KEYS[1], 'lastBatch')
 local state = redis.call('HGET', KEYS[1], 'state')
-if last and state ~= 'done' and state ~= 'failed' and redis.call('SCARD', KEYS[2]) == tonumber(last) + 1 then
+-- A cancelled send is never done; the batches that ran keep their keys a while only.
+if state == 'cancelled' then redis.call('EXPIRE', ARGV[3] .. ARGV[1], ARGV[4]) end
+if last and state ~= 'done' and state ~= 'failed' and state ~= 'cancelled' and redis.call('SCARD', KEYS[2]) == tonumber(last) + 1 then
   redis.call('HSET', KEYS[1], 'state', 'done', 'finishedAt', ARGV[2])
   for i = 0, tonumber(last) do redis.call('EXPIRE', ARGV[3] .. i, ARGV[4]) end
   redis.call('EXPIRE', KEYS[2], ARGV[4])
@@ -88,6 +117,40 @@ if last and state ~= 'done' and state ~= 'failed' and redis.call('SCARD', KEYS[2
   return 1
 end
 return 0`;
+
+/** Cancels a send that has not ended; its record, counts and outcomes are kept as a finished send's. */
+const CANCEL = `
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state or state == 'done' or state == 'failed' or state == 'cancelled' then return 0 end
+redis.call('HSET', KEYS[1], 'state', 'cancelled', 'finishedAt', ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+redis.call('EXPIRE', KEYS[2], ARGV[2])
+redis.call('EXPIRE', KEYS[3], ARGV[2])
+return 1`;
+
+/**
+ * Books throttle slots for a send shared by every sender (createPacer's rule: at most n
+ * starts in each clock second, spread over its first SPREAD_MS), by Redis's own clock, so
+ * the senders' clocks need not agree. Answers the window, the first slot, the count and
+ * Redis's time.
+ */
+const BOOK = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local n = tonumber(ARGV[1])
+local spread = tonumber(ARGV[3])
+local window = tonumber(redis.call('HGET', KEYS[1], 'window') or '-1')
+local taken = tonumber(redis.call('HGET', KEYS[1], 'taken') or '0')
+local current = math.floor(now / 1000)
+if window < current then
+  local into = now - current * 1000
+  if into < spread then window = current; taken = math.ceil(n * into / spread) else window = current + 1; taken = 0 end
+end
+if taken >= n then window = window + 1; taken = 0 end
+local count = math.min(tonumber(ARGV[2]), n - taken)
+redis.call('HSET', KEYS[1], 'window', window, 'taken', taken + count)
+redis.call('PEXPIRE', KEYS[1], 60000)
+return { window, taken, count, now }`;
 
 /** How long the members and outcomes of a finished send are kept (s): long enough for a late rerun. */
 const WORKING_KEYS_TTL = 3600;
@@ -146,18 +209,90 @@ export function createSendLedger(client: LedgerClient, name: string) {
     outcomes: `${base(id)}:outcomes`,
     done: `${base(id)}:done`,
     batchPrefix: `${base(id)}:batch:`,
+    rate: `${base(id)}:rate`,
   });
 
-  return {
+  /** A sliced send's state: its own when it ended (cancelled, failed), else what its slices say together. */
+  const slicedState = (own: string | undefined, parts: (SendState | undefined)[]): SendState => {
+    if (own === 'cancelled' || own === 'failed') return own;
+    if (parts.includes('failed')) return 'failed';
+    if (parts.every((state) => state === 'done')) return 'done';
+    if (parts.some((state) => state === 'running' || state === 'done')) return 'running';
+    return parts.includes('queued') ? 'queued' : 'scheduled';
+  };
+
+  /** A sliced send's status: its slices' counts added up. */
+  async function sliced(id: string, fields: Record<string, string>, children: string[]): Promise<SendStatus> {
+    const parts = await Promise.all(children.map((child) => ledger.status(child)));
+    const sum = (key: 'sent' | 'gone' | 'failed' | 'capped' | 'deferred' | 'total') => parts.reduce((n, part) => n + (part[key] ?? 0), 0);
+    const status: SendStatus = { id, state: slicedState(fields.state, parts.map((part) => part.state)), sent: sum('sent'), gone: sum('gone'), failed: sum('failed') };
+    if (sum('capped') > 0) status.capped = sum('capped');
+    if (sum('deferred') > 0) status.deferred = sum('deferred');
+    if (status.state === 'done') status.total = sum('total');
+    const error = parts.find((part) => part.error)?.error;
+    if (error) status.error = error;
+    return status;
+  }
+
+  /** A sliced send as the send log takes it: its slices' progress added up. */
+  async function slicedProgress(fields: Record<string, string>, children: string[]): Promise<SendUpdate> {
+    const parts = await Promise.all(children.map((child) => ledger.progress(child)));
+    const counts: NonNullable<SendUpdate['counts']> = {};
+    const services: NonNullable<SendUpdate['services']> = {};
+    const failures = new Map<string, SendFailure>();
+    for (const part of parts) {
+      for (const [key, value] of Object.entries(part.counts ?? {}) as [keyof typeof counts, number][]) counts[key] = (counts[key] ?? 0) + value;
+      for (const [service, outcomes] of Object.entries(part.services ?? {})) {
+        const row = (services[service] ??= {});
+        for (const [outcome, n] of Object.entries(outcomes) as ['sent' | 'gone' | 'failed', number][]) row[outcome] = (row[outcome] ?? 0) + n;
+      }
+      for (const failure of part.failures ?? []) {
+        const key = `${failure.cause} ${failure.host}`;
+        const row = failures.get(key);
+        if (row) row.count += failure.count;
+        else failures.set(key, { ...failure });
+      }
+    }
+    const update: SendUpdate = { counts, services, failures: [...failures.values()], state: slicedState(fields.state, parts.map((part) => part.state)) };
+    const started = parts.flatMap((part) => (part.startedAt === undefined ? [] : [part.startedAt]));
+    if (started.length > 0) update.startedAt = Math.min(...started);
+    if (update.state === 'cancelled' && fields.finishedAt) update.finishedAt = Number(fields.finishedAt);
+    else if (update.state === 'done' || update.state === 'failed') update.finishedAt = Math.max(...parts.map((part) => part.finishedAt ?? 0));
+    const error = parts.find((part) => part.error)?.error;
+    if (error) update.error = error;
+    return update;
+  }
+
+  const ledger = {
     /**
-     * Records a new send, with its audience as counted now; false when one with this id
-     * exists already (its id was reused).
+     * Records a new send (`scheduled` when its first batch waits), with its audience as
+     * counted now when known; false when one with this id exists already (its id was reused).
      */
-    async create(id: string, record: SendRecord, counted: number): Promise<boolean> {
+    async create(id: string, record: SendRecord, { state = 'queued', counted }: { state?: 'queued' | 'scheduled'; counted?: number } = {}): Promise<boolean> {
       const { status } = keys(id);
       const created = await client.hsetnx(status, 'record', JSON.stringify(record));
-      if (created === 1) await client.hset(status, 'state', 'queued', 'createdAt', String(Date.now()), 'counted', String(counted));
+      if (created === 1) {
+        await client.hset(status, 'state', state, 'createdAt', String(Date.now()), ...(record.deferred ? ['deferred', '1'] : []), ...(counted === undefined ? [] : ['counted', String(counted)]));
+      }
       return created === 1;
+    },
+
+    /** A send's state now (undefined: no such send), read by running batches to hear of a cancel. */
+    async state(id: string): Promise<SendState | undefined> {
+      return ((await client.hget(keys(id).status, 'state')) ?? undefined) as SendState | undefined;
+    },
+
+    /** Cancels a send that has not ended; false when it had (or is unknown). */
+    async cancel(id: string): Promise<boolean> {
+      const { status, outcomes, done } = keys(id);
+      return (await run(CANCEL, 3, status, outcomes, done, Date.now(), STATUS_TTL)) === 1;
+    },
+
+    /** Books up to `want` throttle slots of a send (BOOK); answers when each starts, in ms from now. */
+    async book(id: string, perSecond: number, want: number): Promise<number[]> {
+      const [window, first, count, now] = (await run(BOOK, 1, keys(id).rate, perSecond, want, SPREAD_MS)) as number[];
+      const grant = { window: window!, first: first!, count: count! };
+      return Array.from({ length: grant.count }, (_, i) => slotTime(grant, i, perSecond) - now!);
     },
 
     /** The record as stored, parsed but not trusted (checkRecord says whether it can be sent). */
@@ -183,6 +318,8 @@ export function createSendLedger(client: LedgerClient, name: string) {
       const fields = await client.hgetall(keys(id).status);
       // A send that failed before it could be read (its record refused or missing) has a state only.
       if (!fields.record && !fields.state) throw new TidingsError('queue-failed', { reason: `no send with id ${id}` });
+      const children = childrenOf(fields.record);
+      if (children) return sliced(id, fields, children);
       const status: SendStatus = {
         id,
         state: (fields.state ?? 'queued') as SendState,
@@ -190,6 +327,8 @@ export function createSendLedger(client: LedgerClient, name: string) {
         gone: Number(fields.gone ?? 0),
         failed: Number(fields.failed ?? 0),
       };
+      if (fields.capped) status.capped = Number(fields.capped);
+      if (fields.deferred === '1') status.deferred = status.sent + status.gone + status.failed;
       // The audience as counted when queued, until its last batch is read: then exactly
       // the subscribers the batches fixed (those who came or went meanwhile included or not).
       if (fields.lastBatch !== undefined) status.total = Number(fields.planned ?? 0);
@@ -252,15 +391,27 @@ export function createSendLedger(client: LedgerClient, name: string) {
      */
     async progress(id: string): Promise<SendUpdate> {
       const fields = await client.hgetall(keys(id).status);
+      const children = childrenOf(fields.record);
+      if (children) return slicedProgress(fields, children);
       const number = (name: string) => Number(fields[name] ?? 0);
       const update: SendUpdate = {
-        counts: { targeted: number('planned'), sent: number('sent'), gone: number('gone'), failed: number('failed'), pruned: number('pruned') },
+        // Everyone the send has dealt with: a cancelled send's counts add up to it too.
+        counts: {
+          targeted: number('sent') + number('gone') + number('failed') + number('capped'),
+          sent: number('sent'),
+          gone: number('gone'),
+          failed: number('failed'),
+          pruned: number('pruned'),
+          capped: number('capped'),
+          // A slice that waited for its subscribers' local time or the end of their quiet hours.
+          deferred: fields.deferred === '1' ? number('sent') + number('gone') + number('failed') : 0,
+        },
         services: {},
         failures: [],
       };
       for (const [field, value] of Object.entries(fields)) {
         const service = /^service:([^:]*):(sent|gone|failed)$/.exec(field);
-        if (service) (update.services![service[1]!] ??= {})[service[2] as Outcome] = Number(value);
+        if (service) (update.services![service[1]!] ??= {})[service[2] as 'sent' | 'gone' | 'failed'] = Number(value);
         const failure = /^failure:(\S+) (\S*)$/.exec(field);
         if (failure) {
           const row: SendFailure = { cause: failure[1]!, host: failure[2]!, count: Number(value) };
@@ -272,7 +423,7 @@ export function createSendLedger(client: LedgerClient, name: string) {
       const state = fields.state as SendState | undefined;
       if (state) update.state = state;
       if (fields.startedAt) update.startedAt = Number(fields.startedAt);
-      if (fields.finishedAt && (state === 'done' || state === 'failed')) update.finishedAt = Number(fields.finishedAt);
+      if (fields.finishedAt && (state === 'done' || state === 'failed' || state === 'cancelled')) update.finishedAt = Number(fields.finishedAt);
       if (fields.error) update.error = fields.error;
       return update;
     },
@@ -283,6 +434,7 @@ export function createSendLedger(client: LedgerClient, name: string) {
       await client.expire(status, STATUS_TTL);
     },
   };
+  return ledger;
 }
 
 export type SendLedger = ReturnType<typeof createSendLedger>;

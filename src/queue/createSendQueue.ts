@@ -7,6 +7,11 @@ import { integerOption as positive, invalidOption as invalid } from '../server/c
 import { MAX_BATCH_SIZE } from './checkBatch.js';
 import { batchJobId, batchJobOptions, loadBullmq, queueSetup, type BatchJob } from './queueSetup.js';
 import type { SendQueue, SendQueueOptions, SendStatus } from './queueTypes.js';
+import { storeOption } from '../server/common/checkOptions.js';
+import { checkCap } from '../server/controls/frequencyCap.js';
+import { planSlices, sliceQuery } from '../server/controls/planSlices.js';
+import { checkSendControls, isScheduled, SEND_CONTROLS } from '../server/controls/sendControls.js';
+import { SLICE_MARK, sliceId } from './sliceId.js';
 import { checkBy, sendRecordOf } from '../server/stats/sendRecordOf.js';
 import { createPushStats } from '../server/stats/createPushStats.js';
 
@@ -21,6 +26,10 @@ export function createSendQueue(options: SendQueueOptions): SendQueue {
   const { store } = options;
   const batchSize = positive(options.batchSize, 500, 'batchSize');
   if (batchSize > MAX_BATCH_SIZE) invalid('batchSize', `must be at most ${MAX_BATCH_SIZE}`);
+  const defaultCap = checkCap(options.cap, 'cap') || undefined;
+  if (options.now !== undefined && typeof options.now !== 'function') invalid('now', 'must be a function');
+  const clock = options.now ?? Date.now;
+  if (defaultCap) storeOption(options.store, ['capSends']);
   let opened: Promise<{ queue: Queue; ledger: SendLedger; client: ActiveClient }> | undefined;
   let closed = false;
 
@@ -59,23 +68,59 @@ export function createSendQueue(options: SendQueueOptions): SendQueue {
       const message = sender.prepare(envelope, sendOptions);
       const by = checkBy(sendOptions.by);
       const query = toSubscriptionQuery(sendOptions.to);
+      const now = clock();
+      const controls = checkSendControls(sendOptions, now, defaultCap);
+      if (controls.cap) storeOption(options.store, ['capSends']);
       const { id } = message.envelope;
+      if (id.includes(SLICE_MARK)) invalid('envelope.id', 'must not hold the character U+0000');
       const { queue, ledger } = await open();
+      const scheduled = isScheduled(controls);
+      const slices = scheduled ? planSlices(controls, controls.at ?? now) : [];
       // The send log's row first: senders bring it up to date batch by batch. A call
       // retried after a crash finds it there and goes on to queue what is missing.
-      await options.store.createSend(sendRecordOf(message, sendOptions, query, { via: 'queue', state: 'queued', now: Date.now(), by }));
-      // Counted now, so progress has a total from the start; the batches, read later, fix
-      // who is actually sent to (status.total then says exactly how many).
-      const counted = await countAudience(store, query);
+      const row = sendRecordOf(message, sendOptions, query, { via: 'queue', state: scheduled ? 'scheduled' : 'queued', now, by });
+      if (scheduled) row.scheduledAt = slices[0]!.at;
+      await options.store.createSend(row);
       await redisCall(async () => {
-        await ledger.create(id, { v: RECORD_VERSION, message, query, batchSize }, counted);
-        // Added even when the send existed: a call retried after a crash between the two
-        // writes still queues its first batch, and BullMQ keeps one job per id.
-        await queue.add('batch', { id, k: 0 }, { jobId: batchJobId(id, 0), ...batchJobOptions });
+        // Every write below is made again by a retried call, and each is kept once (the
+        // ledger's records by id, BullMQ's jobs by job id).
+        const first = (send: string, at: number) =>
+          queue.add('batch', { id: send, k: 0 }, { jobId: batchJobId(send, 0), ...batchJobOptions, ...(at > now ? { delay: at - now } : {}) });
+        if (slices.length <= 1 && !slices[0]?.zones) {
+          // Counted now, so progress has a total from the start; the batches, read later, fix
+          // who is actually sent to (status.total then says exactly how many).
+          const counted = await countAudience(store, query);
+          await ledger.create(id, { v: RECORD_VERSION, message, query, batchSize, controls }, { state: scheduled ? 'scheduled' : 'queued', counted });
+          await first(id, slices[0]?.at ?? now);
+        } else {
+          // Local time, quiet hours: a send of its own per slice, each a delayed first batch.
+          const children = slices.map((_, s) => sliceId(id, s));
+          await ledger.create(id, { v: RECORD_VERSION, message, query, batchSize, controls, children }, { state: 'scheduled' });
+          for (const [s, slice] of slices.entries()) {
+            const deferred = slice.at > (controls.at ?? now);
+            await ledger.create(children[s]!, { v: RECORD_VERSION, query: sliceQuery(query, slice), batchSize, parent: id, slice, deferred }, { state: 'scheduled' });
+            await first(children[s]!, slice.at);
+          }
+        }
       });
-      return { id };
+      return scheduled ? { id, scheduledAt: slices[0]!.at } : { id };
     },
     status,
+    controls: SEND_CONTROLS,
+    async cancel(id) {
+      const { queue, ledger } = await open();
+      const record = (await redisCall(() => ledger.record(id))) as { children?: unknown } | undefined;
+      if (!record || typeof record !== 'object') return undefined;
+      const children = Array.isArray(record.children) ? record.children.filter((child): child is string => typeof child === 'string') : [];
+      for (const send of [id, ...children]) {
+        await ledger.cancel(send);
+        // A first batch still waiting goes; one running hears the cancel and stops, and
+        // later batches find it and send nothing.
+        await queue.remove(batchJobId(send, 0)).catch(() => 0);
+      }
+      await options.store.updateSend(id, await ledger.progress(id));
+      return ledger.status(id);
+    },
     stats: createPushStats(options.store),
     async wait(id, { onProgress, interval = 250 } = {}) {
       let last = '';
@@ -86,7 +131,7 @@ export function createSendQueue(options: SendQueueOptions): SendQueue {
           last = seen;
           onProgress?.(current);
         }
-        if (current.state === 'done' || current.state === 'failed') return current;
+        if (current.state === 'done' || current.state === 'failed' || current.state === 'cancelled') return current;
         await new Promise((resolve) => setTimeout(resolve, interval));
       }
     },

@@ -2,11 +2,12 @@ import type { RedisOptions } from 'bullmq';
 import type { PushServerOptions } from '../server/createPushServer.js';
 import type { VapidDetails } from '../server/crypto/generateVapidKeys.js';
 import type { SendOptions } from '../server/send/sendTypes.js';
+import type { SendControl } from '../server/controls/sendControls.js';
 import type { SubscriptionStore } from '../server/stores/SubscriptionStore.js';
 import type { Envelope } from '../shared/protocol.js';
 import type { InsightEvent, PushStats } from '../server/stats/statsTypes.js';
 
-export type SendState = 'queued' | 'running' | 'done' | 'failed';
+export type SendState = 'scheduled' | 'queued' | 'running' | 'done' | 'cancelled' | 'failed';
 
 /** Progress and exact counts of a queued send, read from Redis (never from a sender's memory). */
 export interface SendStatus {
@@ -26,6 +27,10 @@ export interface SendStatus {
   /** Subscriptions the push service said were gone (404/410), or that were deleted before their turn: removed from the store. */
   gone: number;
   failed: number;
+  /** Skipped by a frequency cap (present once any was). */
+  capped?: number;
+  /** Of those reached, how many waited for their local time or the end of their quiet hours (present once any did). */
+  deferred?: number;
   /** Why the send failed (state `failed`): a batch that kept failing, e.g. the store was down. */
   error?: string;
   /**
@@ -77,6 +82,14 @@ export interface SendQueueOptions extends QueueConnectionOptions {
   siteUrl?: string;
   /** Subscribers per job: a sender takes a batch at a time, and a crash repeats at most one. @default 500 */
   batchSize?: number;
+  /** A frequency cap every send keeps unless it gives its own (or `cap: false`), as `createPushServer`'s `cap`. @default none */
+  cap?: { max: number; per: string | number };
+  /**
+   * The clock send() plans with (local time, quiet hours), ms since the epoch, for tests.
+   * BullMQ's delays run on the real clock: a slice is due `slice - now()` real ms later.
+   * @default Date.now
+   */
+  now?: () => number;
 }
 
 export interface SendQueue {
@@ -85,9 +98,18 @@ export interface SendQueue {
    * deliver it even if this process ends. Sending an envelope whose `id` was queued before
    * queues nothing new and returns that id, so a retried call cannot send twice.
    */
-  send(envelope: Envelope, options?: SendOptions): Promise<{ id: string }>;
+  send(envelope: Envelope, options?: SendOptions): Promise<{ id: string; scheduledAt?: number }>;
   /** Progress and counts now, read from Redis (exact while the send runs). */
   status(id: string): Promise<SendStatus>;
+  /**
+   * Cancels a send: what waits (a delayed first batch, a slice not yet due) is removed, a
+   * batch that runs stops after its pushes in flight (a sender hears of it within 200 ms),
+   * later batches send nothing; the counts say how many went. Resolves to its status
+   * after, or undefined when the queue does not know the id.
+   */
+  cancel(id: string): Promise<SendStatus | undefined>;
+  /** The sending controls `send()` takes (docs/controls.md), for tools that offer them. */
+  readonly controls: readonly SendControl[];
   /**
    * The send log and the funnels, as `push.stats` gives them: one record per send,
    * brought up to date by whichever sender ran each batch (docs/insight.md).

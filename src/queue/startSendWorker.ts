@@ -2,13 +2,20 @@ import type { Job } from 'bullmq';
 import type { SendResult } from '../server/send/sendTypes.js';
 import type { StoredSubscription } from '../server/stores/SubscriptionStore.js';
 import { TidingsError } from '../shared/TidingsError.js';
-import { createSendLedger, type LedgerClient } from './createSendLedger.js';
+import { createSendLedger, type LedgerClient, type SendRecord } from './createSendLedger.js';
 import { integerOption as positive } from '../server/common/checkOptions.js';
 import { batchJobId, batchJobOptions, loadBullmq, queueSetup, type BatchJob } from './queueSetup.js';
 import { checkJob, checkRecord } from './checkBatch.js';
 import type { SendWorker, SendWorkerOptions } from './queueTypes.js';
 import { outcomeFacts } from '../server/stats/createSendTally.js';
 import { createReporter, finishedEvent, type OnEvent } from '../server/stats/createReporter.js';
+import { capPage } from '../server/controls/capPage.js';
+import { createPacer } from '../server/controls/createPacer.js';
+import { inSlice } from '../server/controls/planSlices.js';
+import { sendOf } from './sliceId.js';
+
+/** ms between a running batch's looks at its send's state, so a cancel stops it within this (plus the pushes in flight). */
+const CANCEL_POLL = 200;
 
 /**
  * A sender: takes batches of queued sends from Redis and delivers them, until closed.
@@ -43,10 +50,8 @@ export async function startSendWorker(options: SendWorkerOptions): Promise<SendW
   });
   const ledger = createSendLedger(client as unknown as LedgerClient, name);
 
-  async function runBatch(job: Job<BatchJob>): Promise<void> {
-    const data = checkJob(job.data);
-    if (typeof data === 'string') throw new UnrecoverableError(data);
-    const { id, k, after } = data;
+  /** A send's record from Redis, checked before it is trusted (checkRecord), or the reason the batch can never run. */
+  async function checkedRecord(id: string): Promise<SendRecord> {
     const stored = await ledger.record(id);
     if (stored === undefined) {
       throw new UnrecoverableError(
@@ -57,12 +62,30 @@ export async function startSendWorker(options: SendWorkerOptions): Promise<SendW
     }
     const record = checkRecord(stored, id);
     if (typeof record === 'string') throw new UnrecoverableError(record);
-    const { message, query, batchSize } = record;
+    return record;
+  }
+
+  async function runBatch(job: Job<BatchJob>): Promise<void> {
+    const data = checkJob(job.data);
+    if (typeof data === 'string') throw new UnrecoverableError(data);
+    const { id, k, after } = data;
+    const record = await checkedRecord(id);
+    const { query, batchSize, slice } = record;
+    // A slice of a send (local time, quiet hours) sends its parent's message, under its controls.
+    const parent = record.parent === undefined ? record : await checkedRecord(record.parent);
+    const message = parent.message;
+    if (!message) throw new UnrecoverableError(`no message for send ${sendOf(id)} (expired or never queued)`);
+    const controls = parent.controls ?? { timeZone: 'UTC' };
+    const state = await ledger.state(id);
     // A job left over from a finished send (a retry after the send completed) pushes
     // nothing; it only brings the send log to Redis's final counts, in case the run that
     // finished the send could not write them.
-    const { state } = await ledger.status(id);
-    if (state === 'done' || state === 'failed') return syncSendLog(id);
+    if (state === 'done' || state === 'failed') return syncSendLog(sendOf(id));
+    // Cancelled before this batch began: it sends nothing, and adds no next batch.
+    if (state === 'cancelled') {
+      await ledger.complete(id, k);
+      return;
+    }
     // Batch k follows a full batch k - 1 and starts after its last member: a job that says
     // otherwise was not queued by a sender, and would push to whoever its cursor names.
     if (k > 0) {
@@ -101,19 +124,41 @@ export async function startSendWorker(options: SendWorkerOptions): Promise<SendW
       // Deleted before their turn (unsubscribed, or pruned by another send): gone.
       const found = new Set(entries.map((entry) => entry.id));
       for (const member of todo) if (!found.has(member)) await ledger.count(id, member, 'gone');
+      // A slice's subscribers only; past the frequency cap (recorded in the store first).
+      const mine = slice ? entries.filter((entry) => inSlice(entry, slice)) : entries;
+      const { allowed, capped } = await capPage(store, mine, message.envelope.id, controls, Date.now());
+      for (const member of capped) await ledger.count(id, member, 'capped');
       const result: SendResult = { id, sent: 0, gone: 0, failed: 0, pruned: 0, errors: [] };
-      // A batch run again may repeat pushes of the run before (markRetry).
-      await sender.sendTo(fresh ? message : { ...message, retry: true }, entries.values(), result, (entry, outcome) => {
-        if (outcome.outcome === 'sent') accepted.push(entry.id);
-        return ledger.count(id, entry.id, outcome.outcome, outcomeFacts(entry, outcome));
-      });
+      // A cancel is heard while the batch runs: no push starts after it.
+      const controller = new AbortController();
+      const listening = setInterval(() => {
+        ledger.state(id).then((state) => state === 'cancelled' && controller.abort(), () => {});
+      }, CANCEL_POLL);
+      const { perSecond } = controls;
+      // Every sender of the send books its slots in Redis, never more than this batch uses.
+      const pacer = perSecond ? createPacer((want) => ledger.book(sendOf(id), perSecond, want), Math.min(perSecond, 100), allowed.length) : undefined;
+      try {
+        await sender.sendTo(
+          // A batch run again may repeat pushes of the run before (markRetry).
+          fresh ? message : { ...message, retry: true },
+          allowed.values(),
+          result,
+          (entry, outcome) => {
+            if (outcome.outcome === 'sent') accepted.push(entry.id);
+            return ledger.count(id, entry.id, outcome.outcome, outcomeFacts(entry, outcome));
+          },
+          { pacer, signal: controller.signal },
+        );
+      } finally {
+        clearInterval(listening);
+      }
       await ledger.addPruned(id, result.pruned);
     }
     await ledger.complete(id, k);
     // The send log, once per batch: what Redis says now, absolute. A rerun of the batch (or
     // another sender's write) brings the row to the same place, never past it.
     if (accepted.length > 0) await store.markSent(accepted, Date.now());
-    await syncSendLog(id);
+    await syncSendLog(sendOf(id));
   }
 
   /** Writes the ledger's counts of a send into the store's send log; reports its finish once. */
@@ -139,7 +184,7 @@ export async function startSendWorker(options: SendWorkerOptions): Promise<SendW
     if (job && typeof id === 'string' && id.length > 0 && (final || job.attemptsMade >= (job.opts.attempts ?? 1))) {
       ledger
         .fail(id, `batch ${JSON.stringify(job.data.k)}: ${error.message}`)
-        .then(() => syncSendLog(id))
+        .then(() => syncSendLog(sendOf(id)))
         .catch(onError);
     }
   });

@@ -5,6 +5,8 @@ import { createHandler, type Identify, type RequestInfo } from './http/createHan
 import { createSender } from './send/createSender.js';
 import { createDeliveryPolicy } from './send/createDeliveryPolicy.js';
 import { checkVapidDetails, type VapidDetails } from './crypto/generateVapidKeys.js';
+import { checkCap } from './controls/frequencyCap.js';
+import { SEND_CONTROLS, type SendControl } from './controls/sendControls.js';
 import { requestLimits } from './common/requestLimits.js';
 import { attributeKeyProblem } from './common/attributeRules.js';
 import { seal } from './crypto/seal.js';
@@ -13,11 +15,14 @@ import type { SubscriptionStore } from './stores/SubscriptionStore.js';
 import type { AttributeChanges, SendTarget } from './audience/Audience.js';
 import { checkAttributeChanges } from './audience/checkAudience.js';
 import { toSubscriptionQuery } from './audience/toSubscriptionQuery.js';
+import { LOCALE_ATTRIBUTES } from './http/validateRegisterRequest.js';
 import { createLoggedSend } from './send/createLoggedSend.js';
 import { createPushStats } from './stats/createPushStats.js';
 import { createReporter, type OnEvent } from './stats/createReporter.js';
 import type { InsightEvent, PushStats, SendRecord } from './stats/statsTypes.js';
-import { INSIGHT_METHODS } from './stores/insightRows.js';
+import { FINAL_STATES, INSIGHT_METHODS } from './stores/insightRows.js';
+import { createScheduler } from './schedule/createScheduler.js';
+import { SCHEDULE_METHODS } from './schedule/scheduleTypes.js';
 
 export type { SendError, SendOptions, SendResult } from './send/sendTypes.js';
 
@@ -70,8 +75,10 @@ export interface PushServerOptions {
    */
   identify?: Identify;
   /**
-   * Attribute keys a browser may set itself at registration (topics, language); any
-   * other key in the body is a 400 naming it. @default [] (none)
+   * Attribute keys a browser may set itself at registration (topics); any other key in
+   * the body is a 400 naming it. `timeZone` and `language`, which the page SDK records,
+   * are always allowed (checked, and left out when this server does not know them).
+   * @default [] (none but those two)
    */
   clientAttributes?: string[];
   /**
@@ -157,6 +164,35 @@ export interface PushServerOptions {
    * Node's own: the `ca` of `startPushService({ tls: true })` in tests. @default none
    */
   ca?: string | string[];
+  /**
+   * A frequency cap every send keeps unless it gives its own (or `cap: false`): a
+   * subscriber who got `max` pushes in the last `per` (`'1d'`) is skipped, counted
+   * `capped`. Needs a store with `capSends`. @default none
+   */
+  cap?: { max: number; per: string | number };
+  /**
+   * Run the sends that wait in the store (`send(…, { at | localTime | quietHours })`) in
+   * this process when they are due. Any number of processes may: each send runs in one at
+   * a time (a lease in the store), and when that process dies another takes it over once
+   * the lease lapses. `true`, or `{ pollInterval, lease, parallel }`. Without a scheduler
+   * somewhere, scheduled sends wait. @default false
+   */
+  scheduler?: boolean | SchedulerSettings;
+  /**
+   * The clock sends and schedules read (ms since the epoch), for tests that move time
+   * instead of waiting for it. @default Date.now
+   */
+  now?: () => number;
+}
+
+/** How a push server's scheduler runs (`scheduler: { … }`). */
+export interface SchedulerSettings {
+  /** ms between looks for due sends. @default 1000 */
+  pollInterval?: number;
+  /** ms a lease lasts unless renewed: how long a send whose process died waits before another process takes it. @default 30000 */
+  lease?: number;
+  /** Sends run at once in this process. @default 2 */
+  parallel?: number;
 }
 
 export interface PushServer {
@@ -177,10 +213,21 @@ export interface PushServer {
   setAttributes(to: SendTarget, attributes: AttributeChanges): Promise<number>;
   /** Deletes every subscription `to` reaches (account deletion); `to` is required. Resolves to how many. */
   removeSubscriptions(to: SendTarget): Promise<number>;
+  /** The sending controls `send()` takes (docs/controls.md), for tools that offer them (the dashboard, the CLI). */
+  readonly controls: readonly SendControl[];
   /** The send log, each message's funnel, the timeline and the audience, from the store's rollups (docs/insight.md). */
   stats: PushStats;
   /** A send's row of the send log now (its state and counts), or undefined when unknown. */
   status(id: string): Promise<SendRecord | undefined>;
+  /**
+   * Cancels a send of this push server (`via: 'send'`): one that waits sends nothing; one
+   * that runs stops after its pushes in flight, in whatever process runs it (at its next
+   * page there), and its counts say how many went. Resolves to its row after (state
+   * `cancelled`; a send that had finished keeps its state), or undefined when unknown.
+   */
+  cancel(id: string): Promise<SendRecord | undefined>;
+  /** Stops this push server's scheduler, handing the sends it runs back to the store (after their pushes in flight) for another process. */
+  close(): Promise<void>;
 }
 
 /** Creates the backend half of tidings. Options are checked here, once; a bad one throws TidingsError `invalid-option`. */
@@ -195,9 +242,23 @@ export function createPushServer(options: PushServerOptions): PushServer {
 
   const siteUrl = httpUrlOption(options.siteUrl, 'siteUrl');
   const sender = createSender({ store, publicPath: basePath, concurrency, policy, siteUrl });
+  const defaultCap = checkCap(options.cap, 'cap') || undefined;
+  if (defaultCap) storeOption(store, ['capSends']);
+  const now = optionalFunction(options.now, 'now') ?? Date.now;
   const onError = optionalFunction(options.onError, 'onError') ?? ((error) => console.error('tidings:', error));
   const report = createReporter(optionalFunction<OnEvent>(options.onEvent, 'onEvent'), onError);
-  const send: (message: Envelope, sendOptions?: SendOptions) => Promise<SendResult> = createLoggedSend({ store, sender, onError, report });
+  const running = new Map<string, AbortController>();
+  const send: (message: Envelope, sendOptions?: SendOptions) => Promise<SendResult> = createLoggedSend({ store, sender, onError, report, now, defaultCap, running });
+  const schedule = schedulerOption(options.scheduler);
+  if (schedule) storeOption(store, [...SCHEDULE_METHODS]);
+  const scheduler = schedule && createScheduler({ store, sender, report, onError, now, running, ...schedule });
+
+  async function status(id: string): Promise<SendRecord | undefined> {
+    const send = await store.getSend(id);
+    if (!send) return undefined;
+    const { services: _services, ...record } = send;
+    return record;
+  }
 
   const trust = proxyTrustOption(options.trustProxy);
   // A warning, not an error the handler answered: onError keeps its meaning (500s).
@@ -211,7 +272,13 @@ export function createPushServer(options: PushServerOptions): PushServer {
       maxBodyBytes,
       endpoints: policy.endpoints,
       identify: optionalFunction(options.identify, 'identify'),
-      clientAttributes: stringList(options.clientAttributes, 'clientAttributes', (key) => /^[A-Za-z0-9_.:-]{1,64}$/.test(key) && !attributeKeyProblem(key)),
+      // The locale keys are the visitor's to set everywhere (validateRegisterRequest checks their values).
+      clientAttributes: [
+        ...new Set([
+          ...stringList(options.clientAttributes, 'clientAttributes', (key) => /^[A-Za-z0-9_.:-]{1,64}$/.test(key) && !attributeKeyProblem(key)),
+          ...Object.keys(LOCALE_ATTRIBUTES),
+        ]),
+      ],
       allowedOrigins: stringList(options.allowedOrigins, 'allowedOrigins', isOrigin),
       eventRate: perMinute(options.eventsPerMinute, 1200, 'eventsPerMinute'),
       registrationRate: perMinute(options.registrationsPerMinute, 60, 'registrationsPerMinute'),
@@ -232,13 +299,35 @@ export function createPushServer(options: PushServerOptions): PushServer {
     async removeSubscriptions(to) {
       return store.deleteSubscriptions(toSubscriptionQuery(to, { everyone: false }));
     },
+    controls: SEND_CONTROLS,
     stats: createPushStats(store),
-    async status(id) {
-      const send = await store.getSend(id);
-      if (!send) return undefined;
-      const { services: _services, ...record } = send;
-      return record;
+    status,
+    async cancel(id) {
+      const row = await status(id);
+      if (!row) return undefined;
+      if (row.via === 'queue') invalid('id', "names a queued send: cancel it with the queue's cancel()");
+      if (FINAL_STATES.includes(row.state)) return row;
+      // The row first: whichever process runs the send reads it at its next page.
+      await store.updateSend(id, { state: 'cancelled', finishedAt: now() });
+      if (typeof store.deleteScheduledSend === 'function') await store.deleteScheduledSend(id);
+      running.get(id)?.abort();
+      return status(id);
     },
+    async close() {
+      if (scheduler) await scheduler.close();
+    },
+  };
+}
+
+/** `scheduler`: false, true (the defaults) or its settings, checked. */
+function schedulerOption(value: boolean | SchedulerSettings | undefined): Required<SchedulerSettings> | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value !== true && (typeof value !== 'object' || value === null)) invalid('scheduler', 'must be true, false or { pollInterval, lease, parallel }');
+  const settings = value === true ? {} : value;
+  return {
+    pollInterval: positive(settings.pollInterval, 1000, 'scheduler.pollInterval', 10),
+    lease: positive(settings.lease, 30_000, 'scheduler.lease', 1000),
+    parallel: positive(settings.parallel, 2, 'scheduler.parallel'),
   };
 }
 

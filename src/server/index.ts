@@ -12,6 +12,7 @@ export { toNodeHandler } from './http/toNodeHandler.js';
 export { memoryStore } from './stores/memory/memoryStore.js';
 export { sqliteStore } from './stores/sqlite/sqliteStore.js';
 export { matchesAudience } from './audience/matchesAudience.js';
+export { applyCap } from './controls/frequencyCap.js';
 
 // Insight: the stats over any store (push.stats without a push server)
 export { createPushStats } from './stats/createPushStats.js';
@@ -23,7 +24,9 @@ export { countedColumn } from './stores/insightRows.js';
 // Errors
 export { TidingsError, isTidingsError } from '../shared/TidingsError.js';
 
-export type { PushServer, PushServerOptions, SendError, SendOptions, SendResult } from './createPushServer.js';
+export type { PushServer, PushServerOptions, SchedulerSettings, SendError, SendOptions, SendResult } from './createPushServer.js';
+export type { LocaleOverride } from './controls/locales.js';
+export type { SendControl } from './controls/sendControls.js';
 export type { Identify, RequestContext, RequestInfo } from './http/createHandler.js';
 export type { TrustProxy } from './http/clientAddress.js';
 export type { FastifyReplyLike, FastifyRequestLike, FastifyScope } from './http/toFastifyPlugin.js';
@@ -35,7 +38,15 @@ export type {
   AttributeMatch,
   AttributeValue,
   Audience,
+  CapCheck,
+  CapEntry,
   DecideSave,
+  FrequencyCap,
+  PlannedSlice,
+  ScheduleClaim,
+  ScheduledSend,
+  ScheduleUpdate,
+  SendPlan,
   EventQuery,
   SaveDecision,
   StoredSubscription,

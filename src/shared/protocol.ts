@@ -134,6 +134,12 @@ export interface RegisterRequest {
   subscription: SubscriptionJSON;
   sealKey?: SealKey;
   attributes?: Attributes;
+  /**
+   * Store this subscription without the visitor's identity, whoever the site's session
+   * says they are (the page called `client.logout()`): the browser proves its keys, so
+   * it can only ever detach itself.
+   */
+  anonymous?: boolean;
 }
 
 /** The answer to `POST {backend}/subscriptions` (201 new, 200 known). */
@@ -234,6 +240,12 @@ export interface SyncRequest extends BackendRoute {
     replace?: boolean | undefined;
     /** Register this browser's seal key, which the worker makes and keeps. */
     sealed?: boolean | undefined;
+    /**
+     * true (`logout()`): register without the visitor's identity from now on; false
+     * (`login()`): register now, under whoever the backend says is logged in, and from
+     * then on as before; absent: as last time.
+     */
+    anonymous?: boolean | undefined;
   };
 }
 

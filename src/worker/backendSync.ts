@@ -61,6 +61,8 @@ export interface Registration {
   /** `attributes` replace the kept ones instead (`setAttributes`); `{}` clears them. */
   replace?: boolean | undefined;
   sealKey?: SealKey | undefined;
+  /** true: without the visitor's identity from now on (logout); false: registered now, under whoever is logged in (login); absent: as last time. */
+  anonymous?: boolean | undefined;
 }
 
 /**
@@ -128,13 +130,13 @@ export function createBackendSync(options: BackendSyncOptions): BackendSync {
     await setValue(db, 'pending', op);
     for (let tries = 0; ; ) {
       try {
-        const { backendId, subscription, vapidPublicKey = '', attributes, sealKey } = op;
+        const { backendId, subscription, vapidPublicKey = '', attributes, sealKey, anonymous } = op;
         if (backendId) {
           await (adapter ? adapter.unregister(backendId) : request('DELETE', '/' + encodeURIComponent(backendId)));
           delete op.backendId;
         }
         if (subscription) {
-          const body = { subscription, attributes, sealKey };
+          const body = { subscription, attributes, sealKey, anonymous };
           const { id } = adapter ? await adapter.register(body) : await (await request('POST', '', body)).json();
           if (typeof id != 'string') throw new Error('no id');
           await setValue(db, 'sync', {
@@ -143,6 +145,7 @@ export function createBackendSync(options: BackendSyncOptions): BackendSync {
             vapidPublicKey,
             attributes,
             sealKey,
+            anonymous,
             expirationTime: subscription.expirationTime ?? null,
             syncedAt: Date.now(),
           });
@@ -172,14 +175,17 @@ export function createBackendSync(options: BackendSyncOptions): BackendSync {
     }
   };
 
-  const register = async ({ replace, ...registration }: Registration, db: TidingsDatabase): Promise<SyncState | null> => {
+  const register = async ({ replace, ...given }: Registration, db: TidingsDatabase): Promise<SyncState | null> => {
     const sync = await getValue(db, 'sync');
     const pending = await getValue(db, 'pending');
+    const last = pending ?? sync;
+    // Anonymous stays as the last logout() or login() left it; login() always registers.
+    const registration = { ...given, anonymous: given.anonymous ?? last?.anonymous };
     // Read under the lock, so two tabs cannot each drop what the other just kept. A queued
     // DELETE (unsubscribed) keeps none.
-    const kept = (pending ?? sync)?.attributes;
+    const kept = last?.attributes;
     if (kept && !replace) registration.attributes = { ...kept, ...registration.attributes };
-    if (!pending && sync && same(sync, registration)) return sync;
+    if (!pending && sync && given.anonymous !== false && same(sync, registration)) return sync;
     // Delete first what this registration replaces: a queued DELETE, the id a queued
     // registration meant to replace, or the last registration of another endpoint.
     const backendId =
@@ -216,9 +222,10 @@ export function createBackendSync(options: BackendSyncOptions): BackendSync {
 }
 
 /** True when the backend already holds exactly `registration`. */
-function same(sync: SyncState, { subscription, vapidPublicKey, attributes, sealKey }: Registration): boolean {
+function same(sync: SyncState, { subscription, vapidPublicKey, attributes, sealKey, anonymous }: Registration): boolean {
   return (
     sync.endpoint == subscription.endpoint &&
+    !sync.anonymous == !anonymous &&
     sync.vapidPublicKey == vapidPublicKey &&
     sync.expirationTime == (subscription.expirationTime ?? null) &&
     fingerprint(sync.attributes) == fingerprint(attributes) &&

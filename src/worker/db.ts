@@ -19,6 +19,8 @@ export interface SyncState {
    */
   attributes?: Attributes;
   sealKey?: SealKey;
+  /** Registered without the visitor's identity (after `client.logout()`), until `client.login()`. */
+  anonymous?: boolean | undefined;
   expirationTime: number | null;
   /** ms since the epoch. */
   syncedAt: number;
@@ -35,6 +37,7 @@ export interface PendingRegistration {
   vapidPublicKey?: string | undefined;
   attributes?: Attributes | undefined;
   sealKey?: SealKey | undefined;
+  anonymous?: boolean | undefined;
   /** A backend id to DELETE first: the one unregistered, or the one a new registration replaces. */
   backendId?: string | undefined;
   /** Failed attempts so far, across page loads. */

@@ -97,7 +97,8 @@ describe('dist/tidings.iife.js in Chromium', () => {
     expect(body.subscription.endpoint).toMatch(new RegExp(`^${server.origin}/push/ep/`));
     expect(Buffer.from(body.subscription.keys.p256dh, 'base64url')).toHaveLength(65);
     expect(Buffer.from(body.subscription.keys.auth, 'base64url')).toHaveLength(16);
-    expect(body.attributes).toEqual({ user: 'u1' });
+    // The browser's zone and language come along (localeAttributes).
+    expect(body.attributes).toEqual({ user: 'u1', timeZone: expect.any(String), language: expect.any(String) });
 
     await page.reload();
     await open(KEY, { attributes: { user: 'u1' } });

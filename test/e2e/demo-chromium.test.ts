@@ -58,7 +58,7 @@ describe('the demo in real Chromium', () => {
     // Who the visitor is came from the demo's session cookie, through identify: the page sent no attributes.
     const [cookie] = (await page.context().cookies()).filter((c) => c.name === 'tidings-demo-visitor');
     expect(cookie?.httpOnly).toBe(true);
-    expect(stored[0]!.attributes).toEqual({ visitor: cookie!.value });
+    expect(stored[0]!.attributes).toEqual({ visitor: cookie!.value, timeZone: expect.any(String), language: expect.any(String) });
   });
 
   it('refuses a registration from a page with no session, and one sent cross-site', async () => {

@@ -100,7 +100,8 @@ describe('the Next.js recipe, built and started', () => {
     await page.goto(next.origin);
     await page.locator('#subscribe:enabled').click({ timeout: 15_000 });
     await expect.poll(() => page.textContent('#status'), { timeout: 20_000 }).toBe('subscribed');
-    expect(await debug('subscriptions')).toEqual([{ endpoint: subscriber.endpoint, attributes: { user: SESSION.value } }]);
+    // The page records the browser's zone and language too (localeAttributes).
+    expect(await debug('subscriptions')).toEqual([{ endpoint: subscriber.endpoint, attributes: { user: SESSION.value, timeZone: expect.any(String), language: expect.any(String) } }]);
     // The SDK registered public/sw.js itself, inside subscribe().
     const script = await page.evaluate(async () => (await navigator.serviceWorker.getRegistration())?.active?.scriptURL);
     expect(script).toBe(`${next.origin}/sw.js`);

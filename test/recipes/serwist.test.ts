@@ -74,7 +74,8 @@ describe('the Serwist recipe: precaching and tidings in one worker', () => {
     await expect.poll(() => page.textContent('#status'), { timeout: 20_000 }).toBe('subscribed');
     const stored = await backend.subscriptions();
     expect(stored.map((s) => s.subscription.endpoint)).toEqual([subscriber.endpoint]);
-    expect(stored[0]!.attributes).toEqual({ user: SESSION.value });
+    // The page records the browser's zone and language too (localeAttributes).
+    expect(stored[0]!.attributes).toEqual({ user: SESSION.value, timeZone: expect.any(String), language: expect.any(String) });
     const scripts = await page.evaluate(async () =>
       (await navigator.serviceWorker.getRegistrations()).map((r) => r.active?.scriptURL),
     );

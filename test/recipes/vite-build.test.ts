@@ -65,7 +65,8 @@ describe('the Vite recipe, built', () => {
     await expect.poll(() => page.textContent('#status'), { timeout: 20_000 }).toBe('subscribed');
     const stored = await backend.subscriptions();
     expect(stored.map((s) => s.subscription.endpoint)).toEqual([subscriber.endpoint]);
-    expect(stored[0]!.attributes).toEqual({ user: SESSION.value });
+    // The page records the browser's zone and language too (localeAttributes).
+    expect(stored[0]!.attributes).toEqual({ user: SESSION.value, timeZone: expect.any(String), language: expect.any(String) });
     // The SDK registered the built worker itself, inside subscribe().
     const script = await page.evaluate(async () => (await navigator.serviceWorker.getRegistration())?.active?.scriptURL);
     expect(script).toBe(`${backend.origin}/sw.js`);

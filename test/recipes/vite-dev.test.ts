@@ -58,7 +58,8 @@ describe('the Vite recipe, in vite dev', () => {
     const stored = await backend.subscriptions();
     expect(stored.map((s) => s.subscription.endpoint)).toEqual([subscriber.endpoint]);
     // The session cookie went through Vite's proxy to identify().
-    expect(stored[0]!.attributes).toEqual({ user: SESSION.value });
+    // The page records the browser's zone and language too (localeAttributes).
+    expect(stored[0]!.attributes).toEqual({ user: SESSION.value, timeZone: expect.any(String), language: expect.any(String) });
     expect(backend.requests).toContain('POST /api/push/subscriptions');
     const script = await page.evaluate(async () => (await navigator.serviceWorker.getRegistration())?.active?.scriptURL);
     expect(script).toBe(`${origin}/sw.js`);

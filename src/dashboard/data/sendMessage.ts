@@ -11,7 +11,8 @@ export async function countAudience(push: DashboardPush, to: SendTarget | undefi
 /**
  * Sends through the queue when there is one (it answers at once with the id; progress
  * is read from it), else through `push.send`, whose outcome the answer carries (a plain
- * send finishes before it answers; a scheduled one, issue 21's `at`, answers at once).
+ * send finishes before it answers; a scheduled one, issue 21's `at`, answers at once with
+ * when it is due).
  * `by` is who `authorize` said is looking, never anything from the request body.
  */
 export async function sendMessage(
@@ -28,9 +29,11 @@ export async function sendMessage(
     const { id } = await queue.send(envelope, sendOptions);
     return { id, via: 'queue' };
   }
-  const outcome = (await push.send(envelope, sendOptions)) as { id: string; sent?: unknown; gone?: unknown; failed?: unknown; pruned?: unknown };
+  const outcome = (await push.send(envelope, sendOptions)) as { id: string; sent?: unknown; gone?: unknown; failed?: unknown; pruned?: unknown; scheduledAt?: unknown };
   const answer: SendAnswer = { id: outcome.id, via: 'send' };
-  if (typeof outcome.sent === 'number' && typeof outcome.gone === 'number' && typeof outcome.failed === 'number') {
+  // A send that waits answered at once: it has no outcome yet.
+  if (typeof outcome.scheduledAt === 'number') answer.scheduledAt = outcome.scheduledAt;
+  else if (typeof outcome.sent === 'number' && typeof outcome.gone === 'number' && typeof outcome.failed === 'number') {
     answer.result = { sent: outcome.sent, gone: outcome.gone, failed: outcome.failed };
     if (typeof outcome.pruned === 'number') answer.result.pruned = outcome.pruned;
   }

@@ -100,8 +100,8 @@ function Compose({ base, api, session }: { base: string; api: Api; session: Sess
         kind === 'send'
           ? await api.send({ envelope: message.envelope, to: audience.to, options: options.options, ...confirmed })
           : await api.test({ envelope: message.envelope, options: options.options, ...confirmed });
-      // A queued send runs on: its page shows the progress (and cancel).
-      if (answer.via === 'queue' && kind === 'send') navigate(pageUrl(base, `/messages/${encodeURIComponent(answer.id)}`));
+      // A queued or scheduled send runs on: its page shows the progress (and cancel).
+      if ((answer.via === 'queue' || answer.scheduledAt !== undefined) && kind === 'send') navigate(pageUrl(base, `/messages/${encodeURIComponent(answer.id)}`));
       else setSent(answer);
     } catch (e) {
       if (e instanceof ApiError && e.status === 409 && e.body?.error === 'confirm') setConfirming({ kind, size: e.body.audience ?? null });

@@ -18,7 +18,10 @@ export async function handleRegistration(request: Request, info: RequestInfo, op
   const identity = await identifyVisitor(options.identify, request, info.context ?? {});
   if (identity === null) return json(401, { error: 'unauthorized' });
   const browser = browserFamilyOf(request.headers.get('user-agent'));
-  const saved = await registerSubscription(options.store, body, identity, options.clientAttributes, browser);
+  // After client.logout() the browser asks to be kept without anybody's identity, whoever
+  // the session still names; a site that refuses anonymous visitors (null) refuses it too.
+  const { anonymous, ...registration } = body;
+  const saved = await registerSubscription(options.store, registration, anonymous ? undefined : identity, options.clientAttributes, browser);
   if (saved.outcome === 'conflict') return json(409, { error: 'conflict', field: 'subscription.endpoint' });
   return json(saved.created ? 201 : 200, { id: saved.id });
 }

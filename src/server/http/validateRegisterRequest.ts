@@ -4,6 +4,20 @@ import { checkEndpoint, type EndpointPolicy } from '../endpoints/checkEndpoint.j
 import { attributeKeyProblem, attributeValueProblem, ownEntries } from '../common/attributeRules.js';
 import { fail, isRecord } from '../common/invalidRequest.js';
 import { requestLimits } from '../common/requestLimits.js';
+import { knownTimeZone } from '../controls/localClock.js';
+import { languageTag } from '../controls/locales.js';
+
+/**
+ * Attributes every browser may set (the page SDK records them unless told not to), beside
+ * the site's `clientAttributes`: where the visitor is and what they read, for local-time
+ * sends, quiet hours and languages. Stored in their canonical form; a zone this server
+ * does not know, or a language that is no BCP 47 tag, is left out (the send's own
+ * `timeZone`, or the envelope as given, then serve that subscriber).
+ */
+export const LOCALE_ATTRIBUTES: Record<string, (value: unknown) => string | undefined> = {
+  timeZone: knownTimeZone,
+  language: languageTag,
+};
 
 export interface RegisterRules {
   /** Which push services (and whether loopback ones) an endpoint may name. */
@@ -25,9 +39,19 @@ export function validateRegisterRequest(body: unknown, rules: RegisterRules): Re
   if (body.attributes !== undefined && body.attributes !== null) {
     const given = attributes(body.attributes);
     for (const key of Object.keys(given)) {
-      if (!rules.clientAttributes.includes(key)) fail(`attributes.${key}`, 'not-client-settable');
+      const locale = Object.hasOwn(LOCALE_ATTRIBUTES, key) ? LOCALE_ATTRIBUTES[key]! : undefined;
+      if (locale) {
+        if (typeof given[key] !== 'string') fail(`attributes.${key}`, 'not-string');
+        const canonical = locale(given[key]);
+        if (canonical === undefined) delete given[key];
+        else given[key] = canonical;
+      } else if (!rules.clientAttributes.includes(key)) fail(`attributes.${key}`, 'not-client-settable');
     }
     out.attributes = given;
+  }
+  if (body.anonymous !== undefined && body.anonymous !== null) {
+    if (typeof body.anonymous !== 'boolean') fail('anonymous', 'not-boolean');
+    if (body.anonymous) out.anonymous = true;
   }
   return out;
 }

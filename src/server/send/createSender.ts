@@ -7,6 +7,8 @@ import { newId, newMessageId } from '../crypto/newId.js';
 import { seal } from '../crypto/seal.js';
 import { markRetry } from './markRetry.js';
 import { toDeclarative } from './toDeclarative.js';
+import { bestLanguage, localizedEnvelopes } from '../controls/locales.js';
+import type { Pacer } from '../controls/createPacer.js';
 import type { StoredSubscription, SubscriptionStore } from '../stores/SubscriptionStore.js';
 import type { SendError, SendOptions, SendResult } from './sendTypes.js';
 
@@ -38,6 +40,20 @@ export interface PreparedMessage {
    * (it may send that id again), and by the queue for a batch that runs again.
    */
   retry?: boolean;
+  /**
+   * With `locales`: the message in each language (canonical BCP 47 tag), with the same id,
+   * and with `declarative` its declarative payload. Each subscriber gets the best match
+   * for their `language` attribute, else `envelope`.
+   */
+  locales?: Record<string, { envelope: Envelope & { id: string }; declarative?: string }>;
+}
+
+/** How one run of `sendTo` is held back: throttled by a pacer, stopped by a signal. */
+export interface SendControl {
+  /** Each push waits for its slot (perSecond). */
+  pacer?: Pacer | undefined;
+  /** Once aborted (a cancel), no further push starts; those in flight finish. */
+  signal?: AbortSignal | undefined;
 }
 
 /**
@@ -59,6 +75,7 @@ export interface Sender {
     targets: AsyncIterator<StoredSubscription> | Iterator<StoredSubscription>,
     result: SendResult,
     onOutcome?: OutcomeHook,
+    control?: SendControl,
   ): Promise<void>;
 }
 
@@ -84,10 +101,23 @@ export function createSender({ store, publicPath, concurrency, policy, siteUrl }
     if (options.declarative) {
       // A browser that shows the message itself can neither open a seal nor follow a pointer.
       if (options.seal === true) invalid('seal', 'a sealed message cannot be declarative');
-      prepared.declarative = JSON.stringify(toDeclarative(envelope, siteUrl));
-      if (!fits(prepared.declarative)) invalid('declarative', 'too large for one push, and a declarative message cannot be fetched');
+      prepared.declarative = declarativePayload(envelope, 'declarative');
+    }
+    if (options.locales !== undefined) {
+      prepared.locales = {};
+      for (const [tag, localized] of Object.entries(localizedEnvelopes(options.locales, envelope))) {
+        const variant: { envelope: Envelope & { id: string }; declarative?: string } = { envelope: localized as Envelope & { id: string } };
+        if (options.declarative) variant.declarative = declarativePayload(localized, `locales.${tag}`);
+        prepared.locales[tag] = variant;
+      }
     }
     return prepared;
+  }
+
+  function declarativePayload(envelope: Envelope, option: string): string {
+    const payload = JSON.stringify(toDeclarative(envelope, siteUrl));
+    if (!fits(payload)) invalid(option, 'too large for one push, and a declarative message cannot be fetched');
+    return payload;
   }
 
   async function sendTo(
@@ -95,17 +125,16 @@ export function createSender({ store, publicPath, concurrency, policy, siteUrl }
     targets: AsyncIterator<StoredSubscription> | Iterator<StoredSubscription>,
     result: SendResult,
     onOutcome?: OutcomeHook,
+    control: SendControl = {},
   ): Promise<void> {
-    const { envelope, headers } = message;
-    const id = envelope.id;
+    const { headers } = message;
+    const id = message.envelope.id;
+    const languages = new Set(Object.keys(message.locales ?? {}));
     // A delivery that may repeat an earlier one says so (markRetry).
     const mark = (payload: string): string => (message.retry ? markRetry(payload) : payload);
-    const text = JSON.stringify(envelope);
-    const plain = mark(text);
-    const declarative = message.declarative && mark(message.declarative);
 
     // Too large for a push: store it once and push a pointer the worker fetches.
-    const pointer = async (body: string): Promise<Uint8Array> => {
+    const pointer = async (body: string, envelope: Envelope): Promise<Uint8Array> => {
       const key = newId();
       await store.saveMessage(key, body, message.expiresAt);
       const ref: Envelope = { v: 1, id, fetch: `${publicPath}/messages/${key}` };
@@ -113,16 +142,30 @@ export function createSender({ store, publicPath, concurrency, policy, siteUrl }
       if (envelope.ttl !== undefined) ref.ttl = envelope.ttl;
       return Buffer.from(mark(JSON.stringify(ref)));
     };
-    // What every subscription without a seal key gets: made into bytes once.
-    let sharedBytes: Promise<Uint8Array> | Uint8Array | undefined;
+    // Per language ('' for the envelope as given): the bytes every subscriber of it without
+    // a seal key gets, made once (a declarative payload, the plain envelope, or a pointer to
+    // its one stored copy).
+    const shared = new Map<string, Promise<Uint8Array> | Uint8Array>();
     const payloadFor = (entry: StoredSubscription): Promise<Uint8Array> | Uint8Array => {
-      if (declarative) return (sharedBytes ??= Buffer.from(declarative));
-      if (entry.sealKey && message.seal) {
+      const language = languages.size > 0 ? (bestLanguage(entry.attributes.language, languages) ?? '') : '';
+      const variant = language ? message.locales![language]! : message;
+      const { envelope } = variant;
+      if (!variant.declarative && entry.sealKey && message.seal) {
         const sealed = JSON.stringify({ v: 1, id, sealed: seal(envelope, entry.sealKey) });
         const payload = mark(sealed);
-        return fits(payload) ? Buffer.from(payload) : pointer(sealed);
+        return fits(payload) ? Buffer.from(payload) : pointer(sealed, envelope);
       }
-      return (sharedBytes ??= fits(plain) ? Buffer.from(plain) : pointer(text));
+      let bytes = shared.get(language);
+      if (bytes === undefined) {
+        if (variant.declarative) bytes = Buffer.from(mark(variant.declarative));
+        else {
+          const text = JSON.stringify(envelope);
+          const plain = mark(text);
+          bytes = fits(plain) ? Buffer.from(plain) : pointer(text, envelope);
+        }
+        shared.set(language, bytes);
+      }
+      return bytes;
     };
 
     // What becomes of each subscription, in the order outcomes arrive.
@@ -143,7 +186,7 @@ export function createSender({ store, publicPath, concurrency, policy, siteUrl }
         if (!outcome.ours) await failing(entry, result);
       }
     };
-    await runDeliveries(targets, { concurrency, policy, headers, payloadFor, done });
+    await runDeliveries(targets, { concurrency, policy, headers, payloadFor, done, pacer: control.pacer, signal: control.signal });
   }
 
   /**

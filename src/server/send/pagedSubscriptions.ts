@@ -17,7 +17,20 @@ export async function* pagedSubscriptions(
   query: SubscriptionQuery,
   pageSize = PAGE_SIZE,
 ): AsyncGenerator<StoredSubscription> {
-  for (let after: string | undefined; ; ) {
+  for await (const page of subscriptionPages(store, query, pageSize)) yield* page;
+}
+
+/**
+ * The same pages, each whole (for what is done a page at a time: frequency caps), from
+ * the first id after `start` (a send taken over where the last page was finished).
+ */
+export async function* subscriptionPages(
+  store: SubscriptionStore,
+  query: SubscriptionQuery,
+  pageSize = PAGE_SIZE,
+  start?: string,
+): AsyncGenerator<StoredSubscription[]> {
+  for (let after = start; ; ) {
     const page = await store.findSubscriptions({ ...query, limit: pageSize, after });
     const last = after;
     const full = page.length === pageSize;
@@ -27,7 +40,7 @@ export async function* pagedSubscriptions(
       (last !== undefined && page.some((entry) => entry.id <= last)) ||
       (full && page.some((entry, i) => i > 0 && entry.id <= page[i - 1]!.id));
     if (refused) throw new TidingsError('store-failed', { reason: 'findSubscriptions ignored its paging (limit, after, id order)' });
-    yield* page;
+    yield page;
     if (!full) return;
     after = page.at(-1)!.id;
   }

@@ -3,6 +3,7 @@ import { pushServiceGroup } from '../endpoints/pushServiceGroup.js';
 import type { Ticket } from './createCircuitBreaker.js';
 import { checkDeliveryEndpoint, deliver, type Delivery, type DeliveryOutcome, type DeliveryPolicy, type PayloadFor, type PushHeaders } from './deliver.js';
 import { sendHeaders } from './preparePush.js';
+import type { Pacer } from '../controls/createPacer.js';
 
 /** First requests to hosts not heard from yet (one per host) that may be out beside `concurrency`. */
 const PROBES = 256;
@@ -18,6 +19,14 @@ export interface RunOptions {
   payloadFor: PayloadFor;
   /** Each subscription's outcome, once; a rejection fails the run. */
   done(entry: StoredSubscription, outcome: DeliveryOutcome): Promise<void> | void;
+  /** Each subscription read waits for its slot (a send's `perSecond`) before its first attempt. */
+  pacer?: Pacer | undefined;
+  /**
+   * Once aborted (a cancel), no subscription is read and none starts; pushes in flight
+   * finish and are counted, and those read but not started (waiting for a retry or a
+   * host) end with no outcome.
+   */
+  signal?: AbortSignal | undefined;
 }
 
 type Targets = AsyncIterator<StoredSubscription> | Iterator<StoredSubscription>;
@@ -41,7 +50,7 @@ interface Aside {
  * timeout, not one per slot's worth of them. At most SET_ASIDE pushes are set aside; past that no subscription is read
  * until some are done.
  */
-export function runDeliveries(targets: Targets, { concurrency, policy, headers, payloadFor, done }: RunOptions): Promise<void> {
+export function runDeliveries(targets: Targets, { concurrency, policy, headers, payloadFor, done, pacer, signal }: RunOptions): Promise<void> {
   const base = sendHeaders(headers);
   return new Promise<void>((resolve, reject) => {
     const ready: Delivery[] = [];
@@ -63,6 +72,7 @@ export function runDeliveries(targets: Targets, { concurrency, policy, headers, 
     };
 
     const pump = (): void => {
+      if (signal?.aborted && !over) stop();
       while (!over && active < concurrency) {
         if (head < ready.length) {
           const next = ready[head++]!;
@@ -79,6 +89,15 @@ export function runDeliveries(targets: Targets, { concurrency, policy, headers, 
       }
     };
 
+    /** A cancel: nothing more is read or started; what is waiting is dropped, uncounted. */
+    const stop = () => {
+      exhausted = true;
+      ready.length = head = 0;
+      for (const spot of aside.values()) clearTimeout(spot.timer);
+      aside.clear();
+      setAside = 0;
+    };
+
     const read = () => {
       let next: IteratorResult<StoredSubscription> | Promise<IteratorResult<StoredSubscription>>;
       try {
@@ -88,15 +107,22 @@ export function runDeliveries(targets: Targets, { concurrency, policy, headers, 
       }
       const take = (result: IteratorResult<StoredSubscription>) => {
         if (result.done) exhausted = true;
-        else start(delivery(result.value));
+        // A push that waited for its slot through a cancel does not start.
+        else if (!signal?.aborted) start(delivery(result.value));
       };
-      if (!(next instanceof Promise)) return take(next);
+      if (!(next instanceof Promise) && !pacer) return take(next);
       reading = true;
-      next.then((result) => {
-        reading = false;
-        take(result);
-        pump();
-      }, fail);
+      // With a pacer, the next subscription is not read until its push may start.
+      Promise.resolve(next)
+        .then(async (result) => {
+          if (!result.done && pacer) await pacer.take();
+          return result;
+        })
+        .then((result) => {
+          reading = false;
+          take(result);
+          pump();
+        }, fail);
     };
 
     const delivery = (entry: StoredSubscription): Delivery => ({ entry, url: undefined!, origin: '', group: '', attempts: 0, unread: 0, notBefore: 0, waited: false });
@@ -189,6 +215,7 @@ export function runDeliveries(targets: Targets, { concurrency, policy, headers, 
     };
 
     const takeUp = (origin: string) => {
+      if (signal?.aborted) return pump();
       const spot = aside.get(origin);
       if (!spot || over) return;
       aside.delete(origin);
@@ -198,6 +225,7 @@ export function runDeliveries(targets: Targets, { concurrency, policy, headers, 
       pump();
     };
 
+    signal?.addEventListener('abort', () => pump(), { once: true });
     pump();
   });
 }

@@ -1,5 +1,7 @@
 import type { Attributes, EventType, RegisterRequest, SealKey, SubscriptionJSON, TidingsEvent } from '../../shared/protocol.js';
 import type { AttributeChanges, SubscriptionQuery } from '../audience/Audience.js';
+import type { CapCheck, CapEntry } from '../controls/frequencyCap.js';
+import type { ScheduleClaim, ScheduledSend, ScheduleUpdate } from '../schedule/scheduleTypes.js';
 import type { SendRecord } from '../stats/statsTypes.js';
 import type {
   EventBatch,
@@ -15,6 +17,8 @@ import type {
 } from './insightRows.js';
 
 export type { AttributeChanges, AttributeMatch, AttributeValue, Audience, SubscriptionQuery } from '../audience/Audience.js';
+export type { CapCheck, CapEntry, FrequencyCap } from '../controls/frequencyCap.js';
+export type { PlannedSlice, ScheduleClaim, ScheduledSend, ScheduleUpdate, SendPlan } from '../schedule/scheduleTypes.js';
 
 /** A subscription as the store keeps it. */
 export interface StoredSubscription {
@@ -38,6 +42,11 @@ export interface StoredSubscription {
    * `identify` answer to tell a returning owner from a new one.
    */
   identityKeys?: string[];
+  /**
+   * The pushes of capped sends it got lately, oldest first: `[at, tag]` each, at most as
+   * many as the largest frequency cap's `max` (see `capSends`). Absent until the first.
+   */
+  recentPushes?: CapEntry[];
   /**
    * The browser family of the last registration (browserFamilyOf its User-Agent: 'chrome',
    * 'firefox'…, 'unknown' when it sent none). Figures are grouped by it; it proves nothing.
@@ -134,6 +143,29 @@ export interface SubscriptionStore {
    * when it is not set yet; `failed: false` clears it. Unknown ids are ignored.
    */
   markDelivery(id: string, failed: boolean, at: number): Promise<void>;
+  /**
+   * Frequency caps, checked and written at once: for each id, `applyCap` (exported from
+   * tidings/server) decides from the subscription's `recentPushes` whether this push may
+   * go, and records it when it may. Runs under a lock or in one transaction, so two
+   * senders capping the same subscriber at the same moment cannot both pass the cap.
+   * Resolves to the ids refused (capped); unknown ids are neither refused nor recorded.
+   */
+  capSends(ids: string[], check: CapCheck): Promise<string[]>;
+  /**
+   * Keeps a send for its time (`send(…, { at })` without the queue): false (nothing
+   * written) when one with this id is kept already. Its send-log row is written first.
+   */
+  scheduleSend(send: ScheduledSend): Promise<boolean>;
+  /**
+   * Takes up to `limit` due sends for `owner`, earliest first: each held by no one, or by
+   * a lease that lapsed. Atomic across processes (PostgreSQL: FOR UPDATE SKIP LOCKED;
+   * SQLite: one IMMEDIATE transaction), so two schedulers never take the same send.
+   */
+  claimScheduledSends(claim: ScheduleClaim): Promise<ScheduledSend[]>;
+  /** Renews (or releases, leaseUntil 0) `owner`'s lease, with the plan's progress; false when `owner` no longer holds it (it lapsed and was taken, or the send was cancelled). */
+  updateScheduledSend(id: string, owner: string, update: ScheduleUpdate): Promise<boolean>;
+  /** Forgets a kept send (done, or cancelled). True when there was one. */
+  deleteScheduledSend(id: string): Promise<boolean>;
   /** Stores events as they are, ignoring ids already stored, counting none (recordEvents counts). Resolves to how many were new. */
   addEvents(events: TidingsEvent[]): Promise<number>;
   /**

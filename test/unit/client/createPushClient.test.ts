@@ -77,6 +77,7 @@ describe('options are checked at creation', () => {
     ['attributes', { attributes: { nested: { a: 1 } } }, /^must be a flat object/],
     ['attributes', { attributes: { n: Number.NaN } }, /^must be a flat object/],
     ['sealed', { sealed: 'yes' }, /^must be a boolean$/],
+    ['localeAttributes', { localeAttributes: 'no' }, /^must be a boolean$/],
     ['scope', { scope: 7 }, /^must be a string$/],
     ['serviceWorker', { serviceWorker: 7 }, /^must be a script URL or a registration$/],
     ['serviceWorker', { serviceWorker: '' }, /^must be a script URL/],
@@ -134,7 +135,8 @@ describe('subscribe', () => {
     expect(methods()).toEqual(['POST /subscriptions']);
     expect(env.backend.requests[0]!.body).toEqual({
       subscription: registration!.pushManager.subscription!.toJSON(),
-      attributes: { user: 'u1' },
+      // The visitor's zone and language come along (localeAttributes).
+      attributes: { user: 'u1', timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone, language: navigator.language },
     });
     expect(state).toEqual({
       supported: true,
@@ -380,7 +382,7 @@ describe('through the tidings worker', () => {
     const unregister = vi.fn(async () => {});
     const client = createPushClient(options({ backend: { register, unregister }, attributes: { u: 1 } }));
     expect(await client.subscribe()).toMatchObject({ subscribed: true, synced: true });
-    expect(register).toHaveBeenCalledWith(expect.objectContaining({ attributes: { u: 1 }, subscription: expect.any(Object) }));
+    expect(register).toHaveBeenCalledWith(expect.objectContaining({ attributes: expect.objectContaining({ u: 1 }), subscription: expect.any(Object) }));
     await client.unsubscribe();
     expect(unregister).toHaveBeenCalledWith('a1');
     expect(env.backend.requests).toEqual([]);
@@ -414,6 +416,59 @@ describe('unsubscribe', () => {
     expect(methods()).toEqual(['POST /subscriptions', 'DELETE /subscriptions/s1']);
     expect(state).toMatchObject({ subscribed: false, synced: false });
     expect(await sync()).toBeUndefined();
+  });
+});
+
+describe('time zone and language', () => {
+  it("registers the visitor's zone and language, under the page's own attributes, and not at all when told not to", async () => {
+    const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    await createPushClient(options({ attributes: { language: 'fr', team: 'red' } })).subscribe();
+    expect(env.backend.requests[0]!.body).toMatchObject({ attributes: { timeZone: zone, language: 'fr', team: 'red' } });
+    await createPushClient(options({ localeAttributes: false, attributes: { team: 'red' } })).setAttributes({ team: 'red' });
+    expect(env.backend.requests[1]!.body).toMatchObject({ attributes: { team: 'red' } });
+    expect((env.backend.requests[1]!.body as { attributes: object }).attributes).not.toHaveProperty('timeZone');
+  });
+});
+
+describe('logout and login (a shared computer)', () => {
+  it('re-registers anonymously on logout, stays anonymous across page loads, and registers again on login', async () => {
+    const client = createPushClient(options());
+    await client.subscribe();
+    expect(env.backend.requests[0]!.body).not.toHaveProperty('anonymous');
+    const state = await client.logout();
+    expect(state).toMatchObject({ subscribed: true, synced: true });
+    expect(methods()).toEqual(['POST /subscriptions', 'POST /subscriptions']);
+    expect(env.backend.requests[1]!.body).toMatchObject({ anonymous: true });
+    // A later page load: nothing changed, nothing sent; a change of attributes stays anonymous.
+    createPushClient(options());
+    await settle(100);
+    expect(env.backend.requests).toHaveLength(2);
+    const tagged = options({ attributes: { topic: 'news' } });
+    await createPushClient(options()).setAttributes({ topic: 'news' });
+    expect(env.backend.requests[2]!.body).toMatchObject({ anonymous: true, attributes: { topic: 'news' } });
+    // Login registers even though nothing else changed, and without the flag.
+    const next = createPushClient(tagged);
+    await settle(100);
+    await next.login();
+    expect(env.backend.requests).toHaveLength(4);
+    expect(env.backend.requests[3]!.body).toMatchObject({ anonymous: false });
+    createPushClient(tagged);
+    await settle(100);
+    expect(env.backend.requests).toHaveLength(4);
+  });
+
+  it('drops the subscription on logout when asked to', async () => {
+    const client = createPushClient(options());
+    await client.subscribe();
+    expect(await client.logout({ unsubscribe: true })).toMatchObject({ subscribed: false });
+    expect(methods()).toEqual(['POST /subscriptions', 'DELETE /subscriptions/s1']);
+  });
+
+  it('sends nothing on logout or login where nothing is subscribed', async () => {
+    const client = createPushClient(options());
+    await client.logout();
+    await client.login();
+    expect(env.backend.requests).toEqual([]);
   });
 });
 

@@ -206,15 +206,22 @@ describe('the data routes', () => {
   });
 
   it('say what the push object can do, and hide what it cannot', async () => {
-    // A push object of a site's own making that offers no stats, status or count(): no
-    // figures, no progress, no audience sizes, no rich audiences.
-    const { count: _count, stats: _stats, status: _status, ...withoutCount } = plainPush();
-    const bare = dashboard({ authorize: () => 'ann', push: withoutCount as unknown as DashboardPush }).handler;
+    // A push object of a site's own making that offers only send(): no audience sizes, no rich audiences, no controls.
+    const bare = dashboard({ authorize: () => 'ann', push: { send: plainPush().send } as unknown as DashboardPush }).handler;
     const overview = (await (await get(bare, '/api/overview')).json()) as { session: { capabilities: Record<string, unknown>; canTest: boolean }; data: object };
     expect(overview.session.capabilities).toEqual({ stats: false, count: false, richAudiences: false, queue: false, progress: false, cancel: false, controls: [] });
     const real = dashboard({ authorize: () => 'ann' }).handler;
     const realSession = ((await (await get(real, '/api/overview')).json()) as { session: { capabilities: Record<string, unknown> } }).session;
-    expect(realSession.capabilities).toMatchObject({ stats: true, count: true, richAudiences: true, progress: true, cancel: false });
+    // createPushServer's own: everything, its controls included (issue 21).
+    expect(realSession.capabilities).toEqual({
+      stats: true,
+      count: true,
+      richAudiences: true,
+      queue: false,
+      progress: true,
+      cancel: true,
+      controls: ['at', 'localTime', 'timeZone', 'quietHours', 'perSecond', 'cap'],
+    });
     expect(overview.session.canTest).toBe(false);
     expect(overview.data).toEqual({ range: '30d', minShown: 100 });
     expect(await (await get(bare, '/api/messages')).json()).toMatchObject({ data: null });
@@ -338,7 +345,9 @@ describe('the POSTs', () => {
   });
 
   it('refuse options the push object does not offer, and what send() refuses', async () => {
-    const { push } = await pushWithSubscribers(pushService, [{ attributes: { user: '1' } }]);
+    const { push: real } = await pushWithSubscribers(pushService, [{ attributes: { user: '1' } }]);
+    // A push object that offers no sending controls.
+    const push = { ...real, controls: [] };
     const { handler } = createDashboard({ push, authorize: () => 'ann', basePath: '/admin' });
     const envelope = { v: 1, notification: { title: 'x' } };
     const refused = await post(handler, '/api/send', { envelope, to: null, confirm: null, options: { at: Date.now() + 60_000 } });

@@ -27,19 +27,18 @@ afterAll(() => pushService.close());
 const redisUp = await serviceAnswers('Redis', redisUrl);
 
 describe.runIf(redisUp)('a send through the queue', () => {
-  it('answers at once with the id, and its page shows the progress the queue reports, then the send log once done; no cancel without queue.cancel', async () => {
+  it('answers at once with the id, and its page shows the progress the queue reports until it is done, with cancel offered until then', async () => {
     const { store, push } = await pushWithSubscribers(pushService, Array.from({ length: 5 }, (_, i) => ({ attributes: { user: String(i) } })));
     const name = freshName('tidings-dashboard');
     const queue = createSendQueue({ redis: redisUrl, store, vapid, allowLoopbackEndpoints: true, name, batchSize: 2 });
     try {
       const { handler } = createDashboard({ push, queue, authorize: () => 'ann', basePath: '/admin' });
       const session = ((await (await call(handler, '/api/compose')).json()) as { session: { capabilities: Record<string, unknown> } }).session;
-      expect(session.capabilities).toMatchObject({ queue: true, progress: true, cancel: false });
+      expect(session.capabilities).toMatchObject({ queue: true, progress: true, cancel: true });
       const sent = (await (await call(handler, '/api/send', { envelope: { v: 1, notification: { title: 'Queued' } }, to: null, confirm: 5 })).json()) as { id: string; via: string };
       expect(sent.via).toBe('queue');
       const before = (await (await call(handler, `/api/messages/${sent.id}`)).json()) as { data: { progress: { state: string }; cancellable: boolean } };
-      expect(before.data).toMatchObject({ progress: { state: 'queued' }, cancellable: false });
-      expect((await call(handler, `/api/messages/${sent.id}/cancel`, {})).status).toBe(404);
+      expect(before.data).toMatchObject({ progress: { state: 'queued' }, cancellable: true });
 
       const worker = await startSendWorker({ redis: redisUrl, store, vapid, allowLoopbackEndpoints: true, name });
       try {
@@ -52,6 +51,8 @@ describe.runIf(redisUp)('a send through the queue', () => {
         }
         expect(seen.message).toMatchObject({ state: 'done', sent: 5, targeted: 5, via: 'queue', by: 'ann' });
         expect(seen.progress).toBeUndefined();
+        const after = (await (await call(handler, `/api/messages/${sent.id}`)).json()) as { data: { cancellable: boolean } };
+        expect(after.data.cancellable).toBe(false);
       } finally {
         await worker.close();
       }
@@ -102,3 +103,30 @@ describe('a scheduled send (issue 21 shape)', () => {
   });
 });
 
+
+describe("compose with createPushServer's own controls (issue 21)", () => {
+  it('sends each control as send() takes it: the send waits, its page shows it scheduled, and cancel stops it', async () => {
+    const { store, push } = await pushWithSubscribers(pushService, [{ attributes: { user: '1' } }, { attributes: { user: '2' } }]);
+    const { handler } = createDashboard({ push, authorize: () => 'ann', basePath: '/admin' });
+    const session = ((await (await call(handler, '/api/compose')).json()) as { session: { capabilities: Record<string, unknown> } }).session;
+    expect(session.capabilities).toMatchObject({ progress: true, cancel: true, controls: ['at', 'localTime', 'timeZone', 'quietHours', 'perSecond', 'cap'] });
+    // As ControlFields.toOptions makes them.
+    const at = Date.now() + 3_600_000;
+    const options = { at, localTime: '09:00', timeZone: 'Europe/Paris', quietHours: ['22:00', '07:00'], perSecond: 50, cap: { max: 3, per: '1d' }, ttl: 600 };
+    const answer = await call(handler, '/api/send', { envelope: { v: 1, notification: { title: 'Tomorrow' } }, to: null, confirm: 2, options });
+    expect(answer.status).toBe(200);
+    const sent = (await answer.json()) as { id: string; via: string; scheduledAt?: number; result?: unknown };
+    expect(sent).toMatchObject({ via: 'send', scheduledAt: expect.any(Number) });
+    expect(sent.result).toBeUndefined();
+    expect(await push.status(sent.id)).toMatchObject({ state: 'scheduled', by: 'ann', options: { ...options } });
+    const page = (await (await call(handler, `/api/messages/${sent.id}`)).json()) as { data: { progress: { state: string }; cancellable: boolean } };
+    expect(page.data).toMatchObject({ progress: { state: 'scheduled' }, cancellable: true });
+    expect(await (await call(handler, `/api/messages/${sent.id}/cancel`, {})).json()).toMatchObject({ progress: { state: 'cancelled', sent: 0 } });
+    expect(await push.status(sent.id)).toMatchObject({ state: 'cancelled' });
+    // A control send() refuses is a 400 that names it, before anything is kept.
+    const refused = await call(handler, '/api/send', { envelope: { v: 1, notification: { title: 'x' } }, to: null, confirm: 2, options: { quietHours: ['22:00', '22:00'] } });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ error: 'invalid-option', field: 'quietHours' });
+    expect((await store.listSends({ limit: 10 })).length).toBe(1);
+  });
+});

@@ -26,7 +26,7 @@ describe.runIf(up)('postgresStore', () => {
     );
     expect(new Set(ids.map((r) => r.id)).size).toBe(4);
     const { rows } = await pool.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`, [name]);
-    expect(rows.map((r) => r.table_name)).toEqual(['counted_events', 'events', 'hourly_stats', 'message_events', 'messages', 'sends', 'subscriptions']);
+    expect(rows.map((r) => r.table_name)).toEqual(['counted_events', 'events', 'hourly_stats', 'message_events', 'messages', 'scheduled_sends', 'sends', 'subscriptions']);
     await Promise.all(stores.map((store) => store.close()));
   });
 

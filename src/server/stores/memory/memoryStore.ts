@@ -3,6 +3,8 @@ import { TidingsError } from '../../../shared/TidingsError.js';
 import { newId } from '../../crypto/newId.js';
 import { checkAttributeChanges, checkSubscriptionQuery } from '../../audience/checkAudience.js';
 import { matchesAudience } from '../../audience/matchesAudience.js';
+import { applyCap } from '../../controls/frequencyCap.js';
+import { memorySchedule } from './memorySchedule.js';
 import type { StoredSubscription, SubscriptionQuery, SubscriptionStore } from '../SubscriptionStore.js';
 import { memoryInsight } from './memoryInsight.js';
 
@@ -60,6 +62,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): SubscriptionStore
       if (decision.identityKeys) entry.identityKeys = [...decision.identityKeys];
       if (sealKey) entry.sealKey = { ...sealKey };
       if (previous?.failingSince !== undefined) entry.failingSince = previous.failingSince;
+      if (previous?.recentPushes) entry.recentPushes = previous.recentPushes;
       if (previous?.lastSentAt !== undefined) entry.lastSentAt = previous.lastSentAt;
       entry.browser = decision.browser ?? previous?.browser ?? 'unknown';
       subscriptions.set(id, entry);
@@ -81,6 +84,18 @@ export function memoryStore(options: MemoryStoreOptions = {}): SubscriptionStore
       if (!entry) return;
       if (!failed) delete entry.failingSince;
       else entry.failingSince ??= at;
+    },
+    async capSends(ids, check) {
+      // No await: the reads and writes of all ids happen in one turn, as one transaction.
+      const capped: string[] = [];
+      for (const id of new Set(ids)) {
+        const entry = subscriptions.get(id);
+        if (!entry) continue;
+        const { allowed, record } = applyCap(entry.recentPushes, check);
+        if (!allowed) capped.push(id);
+        else if (record) entry.recentPushes = record;
+      }
+      return capped;
     },
     async deleteSubscription(id) {
       const entry = subscriptions.get(id);
@@ -152,6 +167,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): SubscriptionStore
     messageEvents: insight.messageEvents,
     hourlyStats: insight.hourlyStats,
     subscriberCounts: insight.subscriberCounts,
+    ...memorySchedule(),
     async listEvents(query = {}) {
       const out: TidingsEvent[] = [];
       for (const event of events.values()) {

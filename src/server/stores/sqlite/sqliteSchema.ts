@@ -15,7 +15,9 @@ export const sqliteSchema = `
     -- pushServiceOf(endpoint) and the browser family: counting an event needs no parsing.
     service TEXT,
     browser TEXT,
-    last_sent_at INTEGER
+    last_sent_at INTEGER,
+    -- Frequency caps: the newest pushes of capped sends, [[at, tag], ...] (see capSends).
+    recent_pushes TEXT
   );
   -- One row per attribute, so a send to {attributes: {...}} is an index lookup, not a scan.
   CREATE TABLE IF NOT EXISTS subscription_attributes (

@@ -8,6 +8,9 @@ import type { DecideSave, StoredSubscription, SubscriptionStore } from '../Subsc
 import { sqliteLateIndexes, sqliteSchema } from './sqliteSchema.js';
 import { sqliteWhere } from './sqliteAudience.js';
 import { sqliteBulkWrites } from './sqliteBulkWrites.js';
+import { sqliteCaps } from './sqliteCaps.js';
+import { sqliteSchedule } from './sqliteSchedule.js';
+import type { CapEntry } from '../../controls/frequencyCap.js';
 import { pushServiceOf } from '../../stats/classify.js';
 import { sqliteRollups } from './sqliteRollups.js';
 import { sqliteSendLog } from './sqliteSendLog.js';
@@ -26,6 +29,7 @@ interface SubscriptionRow {
   updated_at: number;
   failing_since: number | null;
   identity_keys: string | null;
+  recent_pushes: string | null;
   service: string | null;
   browser: string | null;
   last_sent_at: number | null;
@@ -46,7 +50,7 @@ export function sqliteStore(file: string): SubscriptionStore {
     db.pragma('busy_timeout = 5000');
     db.exec(sqliteSchema);
     // Files made before these columns existed: add them (SQLite has no ADD COLUMN IF NOT EXISTS).
-    addColumns(db, 'subscriptions', ['failing_since INTEGER', 'identity_keys TEXT', 'service TEXT', 'browser TEXT', 'last_sent_at INTEGER']);
+    addColumns(db, 'subscriptions', ['failing_since INTEGER', 'identity_keys TEXT', 'service TEXT', 'browser TEXT', 'last_sent_at INTEGER', 'recent_pushes TEXT']);
     addColumns(db, 'events', ['subscription_id TEXT']);
     db.exec(sqliteLateIndexes);
     // Rows from before insight: their push service, from the endpoint, once.
@@ -83,6 +87,7 @@ export function sqliteStore(file: string): SubscriptionStore {
   };
 
   const { prepare, update, remove } = sqliteBulkWrites(db);
+  const caps = sqliteCaps(db);
   const rollups = sqliteRollups(db);
   const sendLog = sqliteSendLog(db, rollups);
   const events = sqliteEvents(db, rollups);
@@ -143,6 +148,9 @@ export function sqliteStore(file: string): SubscriptionStore {
       if (failed) statements.markFailed.run(at, id);
       else statements.markDelivered.run(id);
     },
+    async capSends(ids, check) {
+      return caps.immediate(ids, check);
+    },
     async deleteSubscription(id) {
       return deleteOne.immediate(id);
     },
@@ -179,6 +187,7 @@ export function sqliteStore(file: string): SubscriptionStore {
     recordEvents: events.recordEvents,
     deleteEventsBefore: events.deleteEventsBefore,
     ...sendLog,
+    ...sqliteSchedule(db),
     ...stats,
     async listEvents(query = {}) {
       const where: string[] = [];
@@ -223,6 +232,7 @@ function fromRow(row: SubscriptionRow): StoredSubscription {
   if (row.seal_key) entry.sealKey = JSON.parse(row.seal_key) as SealKey;
   if (row.failing_since !== null) entry.failingSince = row.failing_since;
   if (row.identity_keys !== null) entry.identityKeys = JSON.parse(row.identity_keys) as string[];
+  if (row.recent_pushes) entry.recentPushes = JSON.parse(row.recent_pushes) as CapEntry[];
   entry.browser = row.browser ?? 'unknown';
   if (row.last_sent_at !== null) entry.lastSentAt = row.last_sent_at;
   return entry;
