@@ -85,6 +85,8 @@ describe('attributes a visitor chose, across reloads (Chromium, the real backend
     for (let seen = -1; seen != registrations.length; await new Promise((resolve) => setTimeout(resolve, 1000))) seen = registrations.length;
   };
 
+  const locale = { timeZone: expect.any(String), language: expect.any(String) };
+
   it('sets attributes, reloads twice, and a send to the topic still reaches the visitor; getState shows them', async () => {
     await load();
     await page.evaluate(async () => {
@@ -93,7 +95,8 @@ describe('attributes a visitor chose, across reloads (Chromium, the real backend
       await client.setAttributes({ sports: true });
     });
     const [stored] = await store.findSubscriptions();
-    expect(stored?.attributes).toEqual({ sports: true, user: 'alice' });
+    // The browser's zone and language come along (localeAttributes).
+    expect(stored?.attributes).toEqual({ sports: true, user: 'alice', ...locale });
     expect(registrations).toHaveLength(2);
 
     for (const _ of [1, 2]) {
@@ -112,10 +115,10 @@ describe('attributes a visitor chose, across reloads (Chromium, the real backend
     await page.waitForFunction(() => (window as unknown as AttributesWindow).__shown.includes('Goal!'));
   });
 
-  it('setAttributes({}) clears them: the backend keeps only who the visitor is', async () => {
+  it("setAttributes({}) clears them: the backend keeps who the visitor is, and the browser's zone and language", async () => {
     await page.evaluate(() => (window as unknown as AttributesWindow).client.setAttributes({}));
-    expect((await store.findSubscriptions())[0]?.attributes).toEqual({ user: 'alice' });
-    expect((await state()).attributes).toEqual({});
+    expect((await store.findSubscriptions())[0]?.attributes).toEqual({ user: 'alice', ...locale });
+    expect((await state()).attributes).toEqual(locale);
     expect((await push.send({ v: 1, notification: { title: 'Goal?' } }, { to: { attributes: { sports: true } } })).sent).toBe(0);
   });
 });

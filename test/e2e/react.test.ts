@@ -85,6 +85,8 @@ describe('usePush in a React app in Chromium', () => {
   const shown = async (): Promise<Shown> => JSON.parse((await page.locator('#state').textContent()) ?? 'null');
   const settled = () => expect.poll(async () => (await shown())?.pending, { timeout: 15_000 }).toBe(false);
 
+  const locale = { timeZone: expect.any(String), language: expect.any(String) };
+
   it('shows the state, and clicking Subscribe subscribes: pending while it runs, then subscribed and synced', async () => {
     await page.goto(`${server.origin}/react.html?key=${KEY}`);
     await settled();
@@ -93,7 +95,8 @@ describe('usePush in a React app in Chromium', () => {
     // The buttons are disabled while the action runs.
     await expect.poll(() => page.getByRole('button', { name: 'Subscribe', exact: true }).isDisabled()).toBe(true);
     await settled();
-    expect(await shown()).toEqual({ supported: true, permission: 'granted', subscribed: true, synced: true, pending: false });
+    // The browser's zone and language are recorded with the subscription (localeAttributes).
+    expect(await shown()).toEqual({ supported: true, permission: 'granted', subscribed: true, synced: true, pending: false, attributes: locale });
     expect(backend.requests).toEqual(['POST /subscriptions']);
 
     await page.getByRole('button', { name: 'Unsubscribe' }).click();
@@ -119,7 +122,7 @@ describe('usePush in a React app in Chromium', () => {
     await page.getByRole('button', { name: 'Subscribe', exact: true }).click();
     await expect.poll(async () => (await shown()).synced, { timeout: 15_000 }).toBe(true);
     await page.getByRole('button', { name: 'Follow sports' }).click();
-    await expect.poll(async () => (await shown()).attributes).toEqual({ sports: true });
+    await expect.poll(async () => (await shown()).attributes).toEqual({ sports: true, ...locale });
     await settled();
     expect(backend.bodies.at(-1)).toMatchObject({ attributes: { sports: true } });
     await page.reload();
