@@ -6,6 +6,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createPushServer, generateVapidKeys, memoryStore, type PushServer, type SubscriptionStore } from '../../../src/server/index.js';
 import { eventsKey, signEvents } from '../../../src/server/crypto/eventsSignature.js';
 import { toBase64Url } from '../../../src/shared/base64url.js';
+import { metricsOption } from '../../../src/server/metrics/metricsOption.js';
+import type { QueueDepth } from '../../../src/server/metrics/createMetricsSource.js';
 import { startPushService, type PushService } from '../../../src/testing/index.js';
 import { parseMetrics } from '../../support/metricsText.js';
 import { protocols, startPushHost } from '../../support/pushHost.js';
@@ -217,6 +219,26 @@ describe('the metrics option', () => {
         expect(text).toContain('# HELP tidings_pushes_total Not ours.');
       } else expect(text).toBe('\n');
     }
+  });
+});
+
+describe('gauges read at the scrape', () => {
+  it('a queue whose depth does not come leaves its gauges out of that scrape and tells onError; the rest answers', async () => {
+    const errors: unknown[] = [];
+    const metrics = metricsOption(true, (error) => void errors.push(error))!;
+    let answer: (depth: QueueDepth) => void = () => {};
+    // Redis unreachable: BullMQ waits for it, so the read only ends when the scrape gives up.
+    metrics.source.queue = { name: 'stuck', depth: () => new Promise((resolve) => (answer = resolve)) };
+    metrics.source.delivery.concluded('fcm.googleapis.com', { outcome: 'sent', status: 201 });
+    const text = await metrics.registry.metrics();
+    expect(parseMetrics(text).all('tidings_queue_jobs')).toEqual([]);
+    expect(parseMetrics(text).value('tidings_pushes_total', { push_service: 'fcm.googleapis.com', outcome: 'sent' })).toBe(1);
+    expect(String(errors[0])).toMatch(/the depth of queue stuck did not come within 2000 ms/);
+    answer({ waiting: 1, delayed: 0, active: 0, failed: 0, oldestWaitingSeconds: 2 });
+    metrics.source.queue = { name: 'stuck', depth: async () => ({ waiting: 4, delayed: 1, active: 2, failed: 3, oldestWaitingSeconds: 7.5 }) };
+    const next = parseMetrics(await metrics.registry.metrics());
+    expect(next.all('tidings_queue_jobs').map((s) => [s.labels.state, s.value])).toEqual([['waiting', 4], ['delayed', 1], ['active', 2], ['failed', 3]]);
+    expect(next.value('tidings_queue_oldest_waiting_seconds', { queue: 'stuck' })).toBe(7.5);
   });
 });
 
