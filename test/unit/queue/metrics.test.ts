@@ -1,7 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { Queue } from 'bullmq';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { postgresStore } from '../../../src/postgres/index.js';
 import { createSendQueue, startSendWorker, type SendQueue } from '../../../src/queue/index.js';
 import { generateVapidKeys, memoryStore, type SubscriptionStore } from '../../../src/server/index.js';
@@ -80,6 +80,8 @@ describe.runIf(redisUp)("a queue's metrics", () => {
       expect(worker.metrics).toBe(registry);
       const { id } = await queue.send({ v: 1, notification: { title: 'Shared' } });
       expect(await queue.wait(id, { interval: 20 })).toMatchObject({ state: 'done', sent: 3, gone: 1 });
+      // Redis says done when the last batch completes; the sender counts the finish once it has written the send log after.
+      await vi.waitFor(async () => expect(parseMetrics(await registry.metrics()).value('tidings_sends_finished_total', { state: 'done' })).toBe(1));
       const metrics = parseMetrics(await registry.metrics());
       expect(metrics.value('tidings_pushes_total', { push_service: LOCAL, outcome: 'sent' })).toBe(3);
       expect(metrics.value('tidings_pushes_total', { push_service: LOCAL, outcome: 'gone' })).toBe(1);
@@ -136,6 +138,8 @@ describe.runIf(bothUp)('tidings sender --metrics-port', () => {
     const { id } = await queue.send({ v: 1, notification: { title: 'Scraped' } });
     expect(await queue.wait(id, { interval: 20 })).toMatchObject({ state: 'done', sent: 5 });
 
+    // Redis says done when the last batch completes; the sender counts the finish once it has written the send log after.
+    await vi.waitFor(async () => expect(parseMetrics(await (await fetch(url)).text()).value('tidings_sends_finished_total', { state: 'done' })).toBe(1));
     const response = await fetch(url);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
@@ -146,6 +150,11 @@ describe.runIf(bothUp)('tidings sender --metrics-port', () => {
     expect(metrics.value('tidings_queue_jobs', { queue: name, state: 'waiting' })).toBe(0);
     expect((await fetch(url.replace('/metrics', '/'))).status).toBe(404);
     expect((await fetch(url, { method: 'POST' })).status).toBe(405);
+
+    // Another sender asked for the same port: refused with exit 2, after letting go of the queue.
+    const port = new URL(url).port;
+    const second = spawnSync(process.execPath, [cli.bin, ...args.slice(0, -1), port], { env, encoding: 'utf8', timeout: 30_000 });
+    expect(second).toMatchObject({ status: 2, stderr: expect.stringContaining(`--metrics-port ${port}: cannot listen on 127.0.0.1`) });
 
     // SIGTERM: the sender stops its metrics with it and exits cleanly.
     const exited = new Promise<number | null>((resolve) => child!.once('exit', resolve));
