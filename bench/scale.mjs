@@ -13,6 +13,8 @@
 // Smaller while developing: BENCH_SCALE_SEND=1000 BENCH_SCALE_SMALL=2000 BENCH_SCALE_BIG=5000
 // BENCH_SCALE_PARTS=floor,send BENCH_SCALE_PROTOCOLS=http2 node bench/scale.mjs. Writes
 // bench/results/scale.{json,md}. BENCH_SCALE_PROF=dir writes a CPU profile of every sender.
+// BENCH_SCALE_METRICS=1 runs send() with its Prometheus metrics on (createPushServer({ metrics: true }),
+// scraped once after), to see what counting costs a send (bench/results/metrics.md).
 import { execFileSync, spawn } from 'node:child_process';
 import { createECDH, randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -60,6 +62,7 @@ async function main() {
   const delivery = (protocol) => JSON.stringify(protocol === 'HTTP/2' ? { ca, http2: true } : {});
   // The machine is shared: its load before and after says how far to trust the timings.
   const results = { date: new Date().toISOString(), commit: commit(), cores: cpus().length, node: process.versions.node, sizes, protocols, loadBefore: loadavg() };
+  if (process.env.BENCH_SCALE_METRICS === '1') results.metrics = true;
   const cleanups = [];
   try {
     if (parts.includes('floor')) {
@@ -167,7 +170,8 @@ async function sendChild(sinkUrl, count) {
   for (let i = 0; i < count; i++) {
     await store.saveSubscription({ subscription: { endpoint: `${sinkUrl}/push/send-${i}`, expirationTime: null, keys } });
   }
-  const server = createPushServer({ vapid, store, allowLoopbackEndpoints: true, ...JSON.parse(process.env.BENCH_DELIVERY ?? '{}') });
+  const metrics = process.env.BENCH_SCALE_METRICS === '1';
+  const server = createPushServer({ vapid, store, allowLoopbackEndpoints: true, ...(metrics && { metrics: true }), ...JSON.parse(process.env.BENCH_DELIVERY ?? '{}') });
   // Warm up: connections, JIT, the VAPID token.
   for (let round = 0; round < 5; round++) await server.send(envelope, { to: (await store.findSubscriptions({ limit: 200 })).map((entry) => entry.id) });
   const before = process.cpuUsage();
@@ -176,7 +180,14 @@ async function sendChild(sinkUrl, count) {
   const ms = performance.now() - started;
   const used = process.cpuUsage(before);
   if (result.sent !== count) throw new Error(`send() sent ${result.sent} of ${count}: ${JSON.stringify(result.errors[0])}`);
-  console.log(JSON.stringify({ messages: count, ms, messagesPerSecond: (count / ms) * 1000, cpuMicrosPerMessage: (used.user + used.system) / count }));
+  const out = { messages: count, ms, messagesPerSecond: (count / ms) * 1000, cpuMicrosPerMessage: (used.user + used.system) / count };
+  if (metrics) {
+    // What the counters say after the warm-up and the measured send, and what one scrape costs.
+    const scraped = performance.now();
+    const text = await server.metrics.metrics();
+    out.metrics = { scrapeMs: performance.now() - scraped, sent: [...text.matchAll(/^tidings_pushes_total\{[^}]*outcome="sent"\} (\d+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0) };
+  }
+  console.log(JSON.stringify(out));
 }
 
 /** Schemas of `count` subscribers pointing at a sink, made in SQL (fast), dropped at the end. */
@@ -341,7 +352,7 @@ function report(r) {
   const lines = [
     `# Sending at scale (bench/scale.mjs)`,
     '',
-    `${r.date}, commit ${r.commit}, ${r.cores} cores, Node ${r.node}; load average ${load(r.loadBefore)} before, ${load(r.loadAfter)} after (a shared machine).`,
+    `${r.date}, commit ${r.commit}, ${r.cores} cores, Node ${r.node}; load average ${load(r.loadBefore)} before, ${load(r.loadAfter)} after (a shared machine)${r.metrics ? '; send() with its metrics on' : ''}.`,
     '',
   ];
   lines.push('| figure | measured | budget | verdict |', '|---|---|---|---|');

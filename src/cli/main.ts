@@ -38,9 +38,12 @@ Commands:
       in flight. Prints its state and counts after.
   sender --redis URL --store postgres://…|FILE.db [--env FILE] [--concurrency N]
          [--schema NAME] [--queue NAME] [--stall-timeout MS] [--allow-loopback]
+         [--metrics-port N [--metrics-host ADDRESS]]
       Deliver queued sends until SIGTERM (then finish the batch in flight and exit 0).
       Run one per core, on as many machines as you like. --stall-timeout: the longest
-      a killed sender's batch waits before another takes it (default 10000). See docs/scale.md.
+      a killed sender's batch waits before another takes it (default 10000).
+      --metrics-port serves Prometheus metrics at http://127.0.0.1:N/metrics (needs
+      prom-client; --metrics-host to listen elsewhere). See docs/scale.md.
   stats [ID] --store FILE.db|postgres://… [--schema NAME] [--redis URL [--queue NAME]]
         [--limit N] [--json]
       The last sends with their funnels (targeted, sent, delivered, shown, clicked…) as a

@@ -4,8 +4,10 @@ import { existsSync } from 'node:fs';
 import type { QueueConnectionOptions } from '../queue/index.js';
 import type { SubscriptionStore } from '../server/index.js';
 import { options } from './options.js';
+import { portOption } from './portOption.js';
 import { progressReporter } from './progressReporter.js';
 import { messageFlags, messageFromFlags, vapidFromEnv } from './sendOptions.js';
+import { serveMetrics } from './serveMetrics.js';
 import { UsageError } from './UsageError.js';
 
 const connectionFlags = {
@@ -73,15 +75,20 @@ function stallOptions(ms: number): { lockDuration: number; stalledInterval: numb
   return { lockDuration: ms - stalledInterval, stalledInterval };
 }
 
-/** `tidings sender`: delivers queued sends until SIGTERM or SIGINT. */
+/** `tidings sender`: delivers queued sends until SIGTERM or SIGINT; with --metrics-port, serves its metrics meanwhile. */
 export async function sender(args: string[]): Promise<number> {
   const values = options(args, {
     ...connectionFlags,
     concurrency: { type: 'string' },
     'stall-timeout': { type: 'string' },
+    'metrics-port': { type: 'string' },
+    'metrics-host': { type: 'string' },
   });
   const concurrency = integer(values.concurrency, '--concurrency');
   const stallTimeout = integer(values['stall-timeout'], '--stall-timeout', 2000);
+  const metricsPort = portOption(values['metrics-port'], '--metrics-port');
+  if (values['metrics-host'] !== undefined && metricsPort === undefined) throw new UsageError('--metrics-host needs --metrics-port');
+  const metricsHost = values['metrics-host'] ?? '127.0.0.1';
   const { startSendWorker } = await import('../queue/index.js');
   // Listen first: a SIGTERM while connecting still ends in a clean exit.
   let stop!: (signal: string) => void;
@@ -96,10 +103,17 @@ export async function sender(args: string[]): Promise<number> {
         ...shared,
         ...(concurrency ? { concurrency } : {}),
         ...(stallTimeout ? stallOptions(stallTimeout) : {}),
+        ...(metricsPort !== undefined ? { metrics: true } : {}),
       });
+      const served = worker.metrics && (await serveMetrics(worker.metrics, metricsPort!, metricsHost, (error) => console.error('tidings:', error)).catch(async (error: Error) => {
+        await worker.close();
+        throw new UsageError(`--metrics-port ${metricsPort}: cannot listen on ${metricsHost} (${error.message})`);
+      }));
       process.stdout.write(`tidings sender ${process.pid}: taking sends from queue "${shared.name ?? 'tidings'}" (SIGTERM stops it)\n`);
+      if (served) process.stdout.write(`tidings sender ${process.pid}: metrics at ${served.url}\n`);
       const signal = await stopped;
       process.stdout.write(`tidings sender ${process.pid}: ${signal}, finishing the batch in flight\n`);
+      await served?.close();
       await worker.close();
       process.stdout.write(`tidings sender ${process.pid}: stopped\n`);
       return 0;

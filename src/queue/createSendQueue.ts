@@ -14,6 +14,8 @@ import { checkSendControls, isScheduled, SEND_CONTROLS } from '../server/control
 import { SLICE_MARK, sliceId } from './sliceId.js';
 import { checkBy, sendRecordOf } from '../server/stats/sendRecordOf.js';
 import { createPushStats } from '../server/stats/createPushStats.js';
+import { metricsOption } from '../server/metrics/metricsOption.js';
+import { queueDepth } from './queueDepth.js';
 
 /**
  * The producer side of durable sends (BullMQ on Redis): `send()` records the message and
@@ -32,6 +34,10 @@ export function createSendQueue(options: SendQueueOptions): SendQueue {
   if (defaultCap) storeOption(options.store, ['capSends']);
   let opened: Promise<{ queue: Queue; ledger: SendLedger; client: ActiveClient }> | undefined;
   let closed = false;
+  if (options.onError !== undefined && typeof options.onError !== 'function') invalid('onError', 'must be a function');
+  const metrics = metricsOption(options.metrics, options.onError ?? ((error) => console.error('tidings:', error)));
+  // Read at each scrape: the first one connects, as the first call does.
+  if (metrics) metrics.source.queue = { name, depth: async () => queueDepth((await open()).queue) };
 
   const open = () => {
     if (closed) return Promise.reject(new TidingsError('queue-failed', { reason: 'the queue is closed' }));
@@ -80,7 +86,7 @@ export function createSendQueue(options: SendQueueOptions): SendQueue {
       // retried after a crash finds it there and goes on to queue what is missing.
       const row = sendRecordOf(message, sendOptions, query, { via: 'queue', state: scheduled ? 'scheduled' : 'queued', now, by });
       if (scheduled) row.scheduledAt = slices[0]!.at;
-      await options.store.createSend(row);
+      if (await options.store.createSend(row)) metrics?.source.sendCreated(row.state);
       await redisCall(async () => {
         // Every write below is made again by a retried call, and each is kept once (the
         // ledger's records by id, BullMQ's jobs by job id).
@@ -118,7 +124,8 @@ export function createSendQueue(options: SendQueueOptions): SendQueue {
         // later batches find it and send nothing.
         await queue.remove(batchJobId(send, 0)).catch(() => 0);
       }
-      await options.store.updateSend(id, await ledger.progress(id));
+      const updated = await options.store.updateSend(id, await ledger.progress(id));
+      if (updated?.finished) metrics?.source.sendFinished(updated.send.state);
       return ledger.status(id);
     },
     stats: createPushStats(options.store),
@@ -135,8 +142,10 @@ export function createSendQueue(options: SendQueueOptions): SendQueue {
         await new Promise((resolve) => setTimeout(resolve, interval));
       }
     },
+    metrics: metrics?.registry,
     async close() {
       closed = true;
+      if (metrics) metrics.source.queue = undefined;
       const done = await opened?.catch(() => undefined);
       await done?.queue.close();
     },

@@ -21,4 +21,5 @@ export type { TidingsErrorCode, TidingsErrorDetails } from '../shared/TidingsErr
 export type { SendOptions } from '../server/send/sendTypes.js';
 export type { InsightEvent, MessageStats, PushStats, SendRecord } from '../server/stats/statsTypes.js';
 export type { Envelope } from '../shared/protocol.js';
+export type { MetricsRegistry } from '../server/metrics/MetricsRegistry.js';
 export type { VapidDetails } from '../server/crypto/generateVapidKeys.js';

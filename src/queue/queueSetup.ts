@@ -1,6 +1,7 @@
 import type { ConnectionOptions } from 'bullmq';
 import { createSender, type Sender } from '../server/send/createSender.js';
 import { createDeliveryPolicy } from '../server/send/createDeliveryPolicy.js';
+import type { DeliveryPolicy } from '../server/send/deliver.js';
 import { checkVapidDetails } from '../server/crypto/generateVapidKeys.js';
 import { requireOptional } from '../server/common/requireOptional.js';
 import { httpUrlOption, invalidOption as invalid, pathOption, storeOption } from '../server/common/checkOptions.js';
@@ -13,6 +14,8 @@ export interface QueueSetup {
   name: string;
   connection: ConnectionOptions;
   sender: Sender;
+  /** What the sender delivers with: its transport, its circuit breaker, and where the metrics hook in. */
+  policy: DeliveryPolicy;
 }
 
 /** BullMQ, loaded when a queue or sender is first used (an optional peer dependency). */
@@ -41,7 +44,7 @@ export function queueSetup(options: QueueConnectionOptions & { siteUrl?: string 
   const policy = createDeliveryPolicy(vapid, options);
   // Declarative payloads are made when a send is queued, so only the queue needs the site's address.
   const siteUrl = httpUrlOption(options.siteUrl, 'siteUrl');
-  return { name, connection, sender: createSender({ store, publicPath: basePath, concurrency, policy, siteUrl }) };
+  return { name, connection, policy, sender: createSender({ store, publicPath: basePath, concurrency, policy, siteUrl }) };
 }
 
 /** BullMQ job ids may not contain ':' nor be integers; message ids are the site's own text. */

@@ -6,6 +6,7 @@ import type { SendControl } from '../server/controls/sendControls.js';
 import type { SubscriptionStore } from '../server/stores/SubscriptionStore.js';
 import type { Envelope } from '../shared/protocol.js';
 import type { InsightEvent, PushStats } from '../server/stats/statsTypes.js';
+import type { MetricsRegistry } from '../server/metrics/MetricsRegistry.js';
 
 export type SendState = 'scheduled' | 'queued' | 'running' | 'done' | 'cancelled' | 'failed';
 
@@ -90,6 +91,15 @@ export interface SendQueueOptions extends QueueConnectionOptions {
    * @default Date.now
    */
   now?: () => number;
+  /**
+   * Prometheus metrics of this queue (docs/insight.md, "Metrics"): its batches waiting,
+   * delayed, active and failed and the oldest one's wait (read from Redis at each scrape),
+   * and the sends queued. `true`: a registry of its own, `queue.metrics`; a prom-client
+   * `Registry`: that one. Needs `prom-client` (an optional peer). @default false
+   */
+  metrics?: boolean | MetricsRegistry;
+  /** Called with what the metrics could not read (the queue's depth, Redis down), at a scrape. @default console.error */
+  onError?: (error: unknown) => void;
 }
 
 export interface SendQueue {
@@ -117,6 +127,8 @@ export interface SendQueue {
   stats: PushStats;
   /** Resolves when the send is `done` or `failed`, calling `onProgress` as counts change. */
   wait(id: string, options?: { onProgress?(status: SendStatus): void; /** ms between reads. @default 250 */ interval?: number }): Promise<SendStatus>;
+  /** The Prometheus registry of the `metrics` option (the queue's depth, the sends queued); undefined without it. */
+  readonly metrics: MetricsRegistry | undefined;
   close(): Promise<void>;
 }
 
@@ -141,11 +153,21 @@ export interface SendWorkerOptions extends QueueConnectionOptions {
    * rejects goes to `onError`.
    */
   onEvent?: (event: InsightEvent) => void | Promise<void>;
-  /** Called with errors of the send log's bookkeeping and of `onEvent`. @default console.error */
+  /** Called with errors of the send log's bookkeeping, of `onEvent` and of the metrics. @default console.error */
   onError?: (error: unknown) => void;
+  /**
+   * Prometheus metrics of this sender (docs/insight.md, "Metrics"): its pushes by outcome
+   * and push service, push-service latency, its circuit breakers, the sends it finished,
+   * and its queue's depth. `true`: a registry of its own, `worker.metrics` (what `tidings
+   * sender --metrics-port` serves); a prom-client `Registry`: that one. Needs
+   * `prom-client` (an optional peer). @default false
+   */
+  metrics?: boolean | MetricsRegistry;
 }
 
 export interface SendWorker {
+  /** The Prometheus registry of the `metrics` option; undefined without it. */
+  readonly metrics: MetricsRegistry | undefined;
   /** Stops taking batches, finishes those in flight, then resolves. */
   close(): Promise<void>;
 }

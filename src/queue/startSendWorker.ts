@@ -13,6 +13,8 @@ import { capPage } from '../server/controls/capPage.js';
 import { createPacer } from '../server/controls/createPacer.js';
 import { inSlice } from '../server/controls/planSlices.js';
 import { sendOf } from './sliceId.js';
+import { countFinishedSends, metricsOption } from '../server/metrics/metricsOption.js';
+import { queueDepth } from './queueDepth.js';
 
 /** ms between a running batch's looks at its send's state, so a cancel stops it within this (plus the pushes in flight). */
 const CANCEL_POLL = 200;
@@ -27,7 +29,7 @@ const CANCEL_POLL = 200;
  */
 export async function startSendWorker(options: SendWorkerOptions): Promise<SendWorker> {
   const concurrency = positive(options.concurrency, 50, 'concurrency');
-  const { name, connection, sender } = queueSetup(options, concurrency);
+  const { name, connection, sender, policy } = queueSetup(options, concurrency);
   // A killed sender costs at most lockDuration + stalledInterval: 10 s. The lock is renewed
   // every 4 s and lapses at 8 s, so a live sender keeps its batch through a 4 s stall of
   // its event loop; checking every 2 s costs Redis one short script per queue.
@@ -39,7 +41,8 @@ export async function startSendWorker(options: SendWorkerOptions): Promise<SendW
     if (options[hook] !== undefined && typeof options[hook] !== 'function') throw new TidingsError('invalid-option', { option: hook, reason: 'must be a function' });
   }
   const onError = options.onError ?? ((error: unknown) => console.error('tidings:', error));
-  const report = createReporter(options.onEvent as OnEvent | undefined, onError);
+  const metrics = metricsOption(options.metrics, onError);
+  const report = countFinishedSends(createReporter(options.onEvent as OnEvent | undefined, onError), metrics?.source);
 
   // The worker adds each next batch itself, so it needs the producer's handle too.
   const queue = new Queue<BatchJob>(name, { connection });
@@ -49,6 +52,11 @@ export async function startSendWorker(options: SendWorkerOptions): Promise<SendW
     throw new TidingsError('queue-failed', { reason: `cannot reach Redis: ${String(cause)}`, cause });
   });
   const ledger = createSendLedger(client as unknown as LedgerClient, name);
+  if (metrics) {
+    policy.observer = metrics.source.delivery;
+    metrics.source.breaker = () => policy.breaker.snapshot();
+    metrics.source.queue = { name, depth: () => queueDepth(queue) };
+  }
 
   /** A send's record from Redis, checked before it is trusted (checkRecord), or the reason the batch can never run. */
   async function checkedRecord(id: string): Promise<SendRecord> {
@@ -195,8 +203,11 @@ export async function startSendWorker(options: SendWorkerOptions): Promise<SendW
   });
 
   return {
+    metrics: metrics?.registry,
     async close() {
       await worker.close();
+      // Its counts stay in the registry; its queue is no longer there to read.
+      if (metrics) metrics.source.queue = undefined;
       await queue.close();
     },
   };

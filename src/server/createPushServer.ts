@@ -23,6 +23,8 @@ import type { InsightEvent, PushStats, SendRecord } from './stats/statsTypes.js'
 import { FINAL_STATES, INSIGHT_METHODS } from './stores/insightRows.js';
 import { createScheduler } from './schedule/createScheduler.js';
 import { SCHEDULE_METHODS } from './schedule/scheduleTypes.js';
+import { countFinishedSends, metricsOption } from './metrics/metricsOption.js';
+import type { MetricsRegistry } from './metrics/MetricsRegistry.js';
 
 export type { SendError, SendOptions, SendResult } from './send/sendTypes.js';
 
@@ -179,6 +181,15 @@ export interface PushServerOptions {
    */
   scheduler?: boolean | SchedulerSettings;
   /**
+   * Prometheus metrics (docs/insight.md, "Metrics"): pushes by outcome and push service,
+   * push-service latency, circuit breakers, events, registrations, sends. `true` keeps
+   * them in a registry of their own, `push.metrics`; a prom-client `Registry` (your
+   * `/metrics` one) puts them there. Needs the `prom-client` package (an optional peer).
+   * Counting costs a send a few increments per push and can fail nothing: what the
+   * registry throws goes to `onError`. @default false
+   */
+  metrics?: boolean | MetricsRegistry;
+  /**
    * The clock sends and schedules read (ms since the epoch), for tests that move time
    * instead of waiting for it. @default Date.now
    */
@@ -226,6 +237,12 @@ export interface PushServer {
    * `cancelled`; a send that had finished keeps its state), or undefined when unknown.
    */
   cancel(id: string): Promise<SendRecord | undefined>;
+  /**
+   * The Prometheus registry this push server counts into (the `metrics` option's, or its
+   * own with `metrics: true`): serve `await push.metrics.metrics()` with
+   * `push.metrics.contentType`. Undefined without the option.
+   */
+  readonly metrics: MetricsRegistry | undefined;
   /** Stops this push server's scheduler, handing the sends it runs back to the store (after their pushes in flight) for another process. */
   close(): Promise<void>;
 }
@@ -246,9 +263,24 @@ export function createPushServer(options: PushServerOptions): PushServer {
   if (defaultCap) storeOption(store, ['capSends']);
   const now = optionalFunction(options.now, 'now') ?? Date.now;
   const onError = optionalFunction(options.onError, 'onError') ?? ((error) => console.error('tidings:', error));
-  const report = createReporter(optionalFunction<OnEvent>(options.onEvent, 'onEvent'), onError);
+  const metrics = metricsOption(options.metrics, onError);
+  const report = countFinishedSends(createReporter(optionalFunction<OnEvent>(options.onEvent, 'onEvent'), onError), metrics?.source);
   const running = new Map<string, AbortController>();
-  const send: (message: Envelope, sendOptions?: SendOptions) => Promise<SendResult> = createLoggedSend({ store, sender, onError, report, now, defaultCap, running });
+  if (metrics) {
+    policy.observer = metrics.source.delivery;
+    metrics.source.breaker = () => policy.breaker.snapshot();
+    metrics.source.running = () => running.size;
+  }
+  const send: (message: Envelope, sendOptions?: SendOptions) => Promise<SendResult> = createLoggedSend({
+    store,
+    sender,
+    onError,
+    report,
+    now,
+    defaultCap,
+    running,
+    onCreated: metrics?.source.sendCreated,
+  });
   const schedule = schedulerOption(options.scheduler);
   if (schedule) storeOption(store, [...SCHEDULE_METHODS]);
   const scheduler = schedule && createScheduler({ store, sender, report, onError, now, running, ...schedule });
@@ -286,6 +318,7 @@ export function createPushServer(options: PushServerOptions): PushServer {
       clientKey: optionalFunction(options.clientKey, 'clientKey') ?? clientKeyFor(trust, noAddress),
       onError,
       report,
+      observer: metrics?.source.http,
     }),
     send,
     seal,
@@ -308,11 +341,13 @@ export function createPushServer(options: PushServerOptions): PushServer {
       if (row.via === 'queue') invalid('id', "names a queued send: cancel it with the queue's cancel()");
       if (FINAL_STATES.includes(row.state)) return row;
       // The row first: whichever process runs the send reads it at its next page.
-      await store.updateSend(id, { state: 'cancelled', finishedAt: now() });
+      const cancelled = await store.updateSend(id, { state: 'cancelled', finishedAt: now() });
+      if (cancelled?.finished) metrics?.source.sendFinished('cancelled');
       if (typeof store.deleteScheduledSend === 'function') await store.deleteScheduledSend(id);
       running.get(id)?.abort();
       return status(id);
     },
+    metrics: metrics?.registry,
     async close() {
       if (scheduler) await scheduler.close();
     },

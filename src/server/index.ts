@@ -25,6 +25,7 @@ export { countedColumn } from './stores/insightRows.js';
 export { TidingsError, isTidingsError } from '../shared/TidingsError.js';
 
 export type { PushServer, PushServerOptions, SchedulerSettings, SendError, SendOptions, SendResult } from './createPushServer.js';
+export type { MetricsRegistry } from './metrics/MetricsRegistry.js';
 export type { LocaleOverride } from './controls/locales.js';
 export type { SendControl } from './controls/sendControls.js';
 export type { Identify, RequestContext, RequestInfo } from './http/createHandler.js';

@@ -23,6 +23,7 @@ const out = {
     return (await push.handler(new Request('http://localhost/api/push/messages/unknown'))).status;
   }),
   startPushService: await attempt(async () => { const service = await startPushService(); await service.close(); return 'started'; }),
+  metrics: await attempt(() => { createPushServer({ vapid: vapid(), store: memoryStore(), metrics: true }); return 'made'; }),
 };
 console.log(JSON.stringify(out));
 `;
@@ -104,5 +105,7 @@ describe('a server app installed with --ignore-scripts', () => {
     const out = runIn<Record<string, Outcome>>(app.dir, 'server-features.mjs', esmProbe);
     expect(out.createPushServer).toEqual({ value: 404 });
     expect(out.startPushService).toEqual({ value: 'started' });
+    // Metrics are the one server feature whose package this app did not install.
+    expect(out.metrics?.error).toMatchObject({ name: 'TidingsError', code: 'missing-dependency', package: 'prom-client', install: 'npm install prom-client@15' });
   });
 });

@@ -10,6 +10,7 @@ import { json, notAllowed, tooManyRequests } from './json.js';
 import type { SubscriptionStore } from '../stores/SubscriptionStore.js';
 import { markUnrouted } from './unrouted.js';
 import type { Reporter } from '../stats/createReporter.js';
+import type { HttpObserver } from './HttpObserver.js';
 
 /**
  * Who is asking, as the site's server knows it: attributes to store, `null` to refuse
@@ -70,6 +71,8 @@ export interface HandlerOptions {
   onError: (error: unknown) => void;
   /** Hands each counted event to the site's `onEvent`. */
   report: Reporter;
+  /** Told what became of each registration and events request (the metrics). */
+  observer?: HttpObserver | undefined;
 }
 
 /**
@@ -81,7 +84,7 @@ export interface HandlerOptions {
  * for a bounded time.
  */
 export function createHandler(options: HandlerOptions): (request: Request, info?: RequestInfo) => Promise<Response> {
-  const { store, routePath, onError } = options;
+  const { store, routePath, onError, observer } = options;
   const events = createEventsRoute(options, options.eventRate ? createRateLimiter(options.eventRate) : undefined);
   const registrations = options.registrationRate ? createRateLimiter(options.registrationRate) : undefined;
 
@@ -103,17 +106,29 @@ export function createHandler(options: HandlerOptions): (request: Request, info?
       // A malformed percent-escape names nothing stored.
       return json(404, { error: 'not-found' });
     }
+    // The requests the metrics count a refusal of: registrations and events.
+    const counted = request.method === 'POST' && id === undefined ? collection : undefined;
+    const refusal = (reason: 'invalid' | 'cross-site' | 'rate-limited' | 'error') => {
+      if (counted === 'subscriptions') observer?.registration(reason);
+      else if (counted === 'events') observer?.eventsRefused(reason);
+    };
     try {
       if (request.method === 'POST' || request.method === 'DELETE') {
         const refused = checkRequestSite(request, url, options.allowedOrigins);
-        if (refused) return json(403, { error: 'forbidden', reason: refused });
+        if (refused) {
+          refusal('cross-site');
+          return json(403, { error: 'forbidden', reason: refused });
+        }
       }
       if (collection === 'subscriptions' && id === undefined) {
         if (request.method !== 'POST') return notAllowed('POST');
         // Counted before the body is read: junk costs its sender the allowance, not us the work.
         const key = registrations && options.clientKey(request, info);
         const wait = key === undefined ? 0 : registrations!.take(key, 1);
-        if (wait > 0) return tooManyRequests(wait);
+        if (wait > 0) {
+          refusal('rate-limited');
+          return tooManyRequests(wait);
+        }
         return await handleRegistration(request, info, options);
       }
       if (collection === 'subscriptions' && id) {
@@ -138,11 +153,13 @@ export function createHandler(options: HandlerOptions): (request: Request, info?
       return json(404, { error: 'not-found' });
     } catch (error) {
       if (isTidingsError(error, 'invalid-request')) {
+        refusal('invalid');
         const { field, reason } = error.details;
         if (reason === 'too-large') return json(413, { error: 'invalid-request', field, reason });
         if (reason === 'not-json-content-type') return json(415, { error: 'unsupported-media-type', field, reason });
         return json(400, { error: 'invalid-request', field, reason });
       }
+      refusal('error');
       onError(error);
       return json(500, { error: 'internal' });
     }

@@ -17,7 +17,7 @@ const PRUNE_EVERY_MS = 60 * 60 * 1000;
  * and then on its back.
  */
 export function createEventsRoute(options: HandlerOptions, limiter: RateLimiter | undefined) {
-  const { store, onError, report } = options;
+  const { store, onError, report, observer } = options;
   let prunedAt = 0;
 
   const pruneEvents = async (): Promise<void> => {
@@ -35,13 +35,20 @@ export function createEventsRoute(options: HandlerOptions, limiter: RateLimiter 
     const key = limiter && (typeof signer === 'string' ? `subscription ${signer}` : options.clientKey(request, info));
     if (key !== undefined) {
       const wait = limiter!.take(key, events.length);
-      if (wait > 0) return tooManyRequests(wait);
+      if (wait > 0) {
+        observer?.eventsRefused('rate-limited');
+        return tooManyRequests(wait);
+      }
     }
-    if (signer === false) return json(403, { error: 'forbidden', reason: 'signature' });
+    if (signer === false) {
+      observer?.eventsRefused('signature');
+      return json(403, { error: 'forbidden', reason: 'signature' });
+    }
     const now = Date.now();
     // Events older than retention count no more: a body replayed after its counts were pruned adds nothing.
     const recorded = await store.recordEvents({ events, countSince: now - options.eventRetentionMs, ...(signer ? { subscriptionId: signer } : {}) });
     for (const counted of recorded.counted) report(countedEvent(counted));
+    observer?.eventsAccepted(signer !== undefined, events.length, recorded.counted.length);
     await pruneEvents();
     return json(202, { received: events.length, stored: recorded.stored, counted: recorded.counted.length });
   };

@@ -42,6 +42,22 @@ export interface CircuitBreaker {
   end(ticket: Ticket, result: RequestResult, retryAfter?: number): boolean;
   /** Resolves when what holds the host may have changed: a request to it (or a first request to its push service) ended, or a check of it. */
   changed(origin: string): Promise<void>;
+  /** Every host and push service remembered, and its state now (for the metrics; a walk over at most MAX_HOSTS). */
+  snapshot(): CircuitSnapshot;
+}
+
+/**
+ * A host's circuit now: `closed` (pushes go), `open` (skipped until its cool-down ends),
+ * `half-open` (the cool-down ended: the next push is the one probe), `throttled` (paused
+ * for a 429's Retry-After).
+ */
+export type CircuitState = 'closed' | 'open' | 'half-open' | 'throttled';
+
+export interface CircuitSnapshot {
+  /** Each host remembered, with its push service (pushServiceGroup). */
+  hosts: { group: string; state: CircuitState }[];
+  /** Each push service remembered; `open` while it is closed to its hosts not heard from yet (too many of them were dead). */
+  services: { group: string; open: boolean }[];
 }
 
 export interface CircuitBreakerOptions {
@@ -59,6 +75,8 @@ export interface CircuitBreakerOptions {
 }
 
 interface GroupState {
+  /** The push service (pushServiceGroup). */
+  name: string;
   /** Hosts of the group found dead before they ever answered, since `since`. */
   dead: number;
   since: number;
@@ -131,7 +149,7 @@ export function createCircuitBreaker({ failures, coolDown, alive, now = Date.now
 
   const groupState = (name: string): GroupState => {
     let group = groups.get(name);
-    if (!group) groups.set(name, (group = { dead: 0, since: 0, openUntil: 0, probing: false, unprovenInFlight: 0, waiters: [] }));
+    if (!group) groups.set(name, (group = { name, dead: 0, since: 0, openUntil: 0, probing: false, unprovenInFlight: 0, waiters: [] }));
     return group;
   };
   const hostState = (origin: string, group: string): HostState => {
@@ -264,5 +282,20 @@ export function createCircuitBreaker({ failures, coolDown, alive, now = Date.now
       if (state && state.answeredAt === 0 && state.group.unprovenInFlight > 0) return new Promise((resolve) => state.group.waiters.push(resolve));
       return Promise.resolve();
     },
+
+    snapshot() {
+      const time = now();
+      const snapshot: CircuitSnapshot = { hosts: [], services: [] };
+      for (const [, state] of hosts.entries()) snapshot.hosts.push({ group: state.group.name, state: circuitState(state, time) });
+      for (const [name, group] of groups.entries()) snapshot.services.push({ group: name, open: group.openUntil > time });
+      return snapshot;
+    },
   };
+}
+
+function circuitState(state: HostState, time: number): CircuitState {
+  if (state.openUntil > time) return 'open';
+  if (state.pausedUntil > time) return 'throttled';
+  // Open once, its cool-down over, and no answer since: the next push is its probe.
+  return state.openUntil !== 0 ? 'half-open' : 'closed';
 }

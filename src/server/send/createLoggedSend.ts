@@ -24,6 +24,8 @@ export interface LoggedSendOptions {
   defaultCap: FrequencyCap | undefined;
   /** The sends running in this process, so that cancel() stops one here at once. */
   running: Map<string, AbortController>;
+  /** Told of each send this creates in the log, with the state it begins in (the metrics). */
+  onCreated?: ((state: 'running' | 'scheduled') => void) | undefined;
 }
 
 /**
@@ -34,7 +36,7 @@ export interface LoggedSendOptions {
  * `quietHours`) is written as a `scheduled` row and kept in the store with its plan, and
  * send() returns at once: a scheduler (createPushServer({ scheduler: true })) runs it.
  */
-export function createLoggedSend({ store, sender, onError, report, now, defaultCap, running }: LoggedSendOptions) {
+export function createLoggedSend({ store, sender, onError, report, now, defaultCap, running, onCreated }: LoggedSendOptions) {
   return async function send(message: Envelope, sendOptions: SendOptions = {}): Promise<SendResult> {
     const prepared = sender.prepare(message, sendOptions);
     const by = checkBy(sendOptions.by);
@@ -51,7 +53,7 @@ export function createLoggedSend({ store, sender, onError, report, now, defaultC
       const record = sendRecordOf(prepared, sendOptions, query, { via: 'send', state: 'scheduled', now: now(), by });
       record.scheduledAt = slices[0]!.at;
       // The row first: a call retried after a crash between the two writes finds it and keeps the send.
-      await store.createSend(record);
+      if (await store.createSend(record)) onCreated?.('scheduled');
       await store.scheduleSend({ id, runAt: slices[0]!.at, plan: { controls, start, slices } });
       result.scheduledAt = slices[0]!.at;
       return result;
@@ -59,7 +61,9 @@ export function createLoggedSend({ store, sender, onError, report, now, defaultC
 
     const started = now();
     const record = sendRecordOf(prepared, sendOptions, query, { via: 'send', state: 'running', now: started, by });
-    const base = (await store.createSend(record)) ? undefined : await store.getSend(id);
+    const created = await store.createSend(record);
+    if (created) onCreated?.('running');
+    const base = created ? undefined : await store.getSend(id);
     const seen = new Set<string>();
     const controller = new AbortController();
     running.set(id, controller);

@@ -7,6 +7,7 @@ import type { StoredSubscription } from '../stores/SubscriptionStore.js';
 import type { CircuitBreaker, RequestResult, Ticket } from './createCircuitBreaker.js';
 import { preparePush, type PreparedPush } from './preparePush.js';
 import type { Transport } from './transport/Transport.js';
+import type { DeliveryObserver } from './DeliveryObserver.js';
 
 /** Push-service headers of one send (RFC 8030 §5.2-5.4). */
 export interface PushHeaders {
@@ -27,6 +28,8 @@ export interface DeliveryPolicy {
   breaker: CircuitBreaker;
   /** ms a subscription may keep failing (never `gone`) before a send prunes it. */
   pruneFailingAfter: number;
+  /** Told of each answer and each push's end (the metrics); absent, nothing is timed. */
+  observer?: DeliveryObserver | undefined;
 }
 
 /**
@@ -155,7 +158,7 @@ async function attempt(delivery: Delivery, base: Readonly<Record<string, string>
       if ('outcome' in prepared) return { result: 'neutral', outcome: prepared };
       delivery.push = prepared;
     }
-    return await post(delivery.url, delivery.push, policy);
+    return await post(delivery.url, delivery.push, policy, delivery.group);
   } catch (cause) {
     return failed(cause);
   }
@@ -166,10 +169,13 @@ async function attempt(delivery: Delivery, base: Readonly<Record<string, string>
  * but a 307/308 to the same push-service origin, once (the method and body stay, RFC
  * 9110 15.4.8, so it is the same push); 301/302/303 would turn the POST into a GET.
  */
-async function post(first: URL, push: PreparedPush, policy: DeliveryPolicy): Promise<Tried> {
+async function post(first: URL, push: PreparedPush, policy: DeliveryPolicy, group: string): Promise<Tried> {
+  const { observer } = policy;
   let url = first;
   for (let redirected = false; ; ) {
+    const started = observer ? performance.now() : 0;
     const answer = await policy.transport.post({ url, headers: push.headers, body: push.body, timeout: policy.timeout });
+    observer?.answered(group, answer.protocol, (performance.now() - started) / 1000);
     const { status } = answer;
     if (status >= 200 && status < 300) return { result: 'answered', outcome: { outcome: 'sent', status } };
     if (status === 404 || status === 410) return { result: 'answered', outcome: { outcome: 'gone', status } };

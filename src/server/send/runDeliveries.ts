@@ -165,7 +165,7 @@ export function runDeliveries(targets: Targets, { concurrency, policy, headers, 
         return settle(item, next);
       };
       const settle = async (item: Delivery, next: { outcome?: DeliveryOutcome; retry?: number }) => {
-        if (next.outcome) await done(item.entry, next.outcome);
+        if (next.outcome) await conclude(item, next.outcome);
         else {
           item.notBefore = Date.now() + next.retry!;
           putAside(item, item.notBefore);
@@ -183,11 +183,17 @@ export function runDeliveries(targets: Targets, { concurrency, policy, headers, 
       );
     };
 
+    /** Every push ends here, once: the observer hears of it, then the caller. */
+    const conclude = (item: Delivery, outcome: DeliveryOutcome) => {
+      policy.observer?.concluded(item.group, outcome);
+      return done(item.entry, outcome);
+    };
+
     /** An outcome without an attempt (refused endpoint, open circuit): its bookkeeping takes a slot too. */
     const finish = (item: Delivery, outcome: DeliveryOutcome) => {
       active++;
       Promise.resolve()
-        .then(() => done(item.entry, outcome))
+        .then(() => conclude(item, outcome))
         .then(
           () => {
             active--;

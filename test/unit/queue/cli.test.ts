@@ -48,4 +48,11 @@ describe('tidings sender and tidings send --redis refuse bad arguments with exit
       stderr: expect.stringContaining('--concurrency'),
     });
   });
+
+  it('takes a metrics port from 0 to 65535, and a metrics host only with it', () => {
+    const sender = ['sender', '--redis', 'redis://127.0.0.1:6379', '--store', 'x.db'];
+    expect(run([...sender, '--metrics-port', 'http'], vapidEnv)).toMatchObject({ code: 2, stderr: expect.stringContaining('--metrics-port must be a number from 0 to 65535') });
+    expect(run([...sender, '--metrics-port', '70000'], vapidEnv)).toMatchObject({ code: 2, stderr: expect.stringContaining('--metrics-port must be a number') });
+    expect(run([...sender, '--metrics-host', '0.0.0.0'], vapidEnv)).toMatchObject({ code: 2, stderr: expect.stringContaining('--metrics-host needs --metrics-port') });
+  });
 });

@@ -25,6 +25,11 @@ export interface PushAnswer {
   retryAfter?: string;
   /** At most ANSWER_BYTES of the body as UTF-8 (unsanitised), or '' for 2xx answers, whose body is never read. */
   text: string;
+  /**
+   * The protocol the answer came over, as ALPN names it, for the latency metrics; a
+   * transport that cannot tell (one over `fetch`) leaves it out.
+   */
+  protocol?: 'http/1.1' | 'h2';
 }
 
 /**

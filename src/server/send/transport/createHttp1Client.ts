@@ -95,7 +95,7 @@ export function createHttp1Client({ lookup, secureContext, idleTimeout, maxIdle 
       }, timeout);
       request.on('error', (error) => settle(() => reject(toTransportFailure(error))));
       request.on('response', (response) => {
-        const answer: PushAnswer = { status: response.statusCode ?? 0, text: '' };
+        const answer: PushAnswer = { status: response.statusCode ?? 0, text: '', protocol: 'http/1.1' };
         if (typeof response.headers.location === 'string') answer.location = response.headers.location;
         if (typeof response.headers['retry-after'] === 'string') answer.retryAfter = response.headers['retry-after'];
         const chunks: Buffer[] = [];

@@ -56,7 +56,7 @@ export function postOverHttp2(entry: Http2Session, { url, headers, body, timeout
       settle(() => reject(stream.rstCode === NGHTTP2_REFUSED_STREAM ? transportFailure('unprocessed', { code: 'REFUSED_STREAM', cause: error }) : toTransportFailure(error))),
     );
     stream.on('response', (answerHeaders: IncomingHttpHeaders & IncomingHttpStatusHeader) => {
-      const answer: PushAnswer = { status: Number(answerHeaders[HTTP2_HEADER_STATUS] ?? 0), text: '' };
+      const answer: PushAnswer = { status: Number(answerHeaders[HTTP2_HEADER_STATUS] ?? 0), text: '', protocol: 'h2' };
       const { location, 'retry-after': retryAfter } = answerHeaders;
       if (typeof location === 'string') answer.location = location;
       if (typeof retryAfter === 'string') answer.retryAfter = retryAfter;
