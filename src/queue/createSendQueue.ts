@@ -14,7 +14,8 @@ import { checkSendControls, isScheduled, SEND_CONTROLS } from '../server/control
 import { SLICE_MARK, sliceId } from './sliceId.js';
 import { checkBy, sendRecordOf } from '../server/stats/sendRecordOf.js';
 import { createPushStats } from '../server/stats/createPushStats.js';
-import { metricsOption } from '../server/metrics/metricsOption.js';
+import { countFinishedSends, metricsOption } from '../server/metrics/metricsOption.js';
+import { createReporter, finishedEvent } from '../server/stats/createReporter.js';
 import { queueDepth } from './queueDepth.js';
 
 /**
@@ -35,7 +36,10 @@ export function createSendQueue(options: SendQueueOptions): SendQueue {
   let opened: Promise<{ queue: Queue; ledger: SendLedger; client: ActiveClient }> | undefined;
   let closed = false;
   if (options.onError !== undefined && typeof options.onError !== 'function') invalid('onError', 'must be a function');
-  const metrics = metricsOption(options.metrics, options.onError ?? ((error) => console.error('tidings:', error)));
+  const onError = options.onError ?? ((error: unknown) => console.error('tidings:', error));
+  const metrics = metricsOption(options.metrics, onError);
+  if (options.onEvent !== undefined && typeof options.onEvent !== 'function') invalid('onEvent', 'must be a function');
+  const report = countFinishedSends(createReporter(options.onEvent, onError), metrics?.source);
   // Read at each scrape: the first one connects, as the first call does.
   if (metrics) metrics.source.queue = { name, depth: async () => queueDepth((await open()).queue) };
 
@@ -125,7 +129,7 @@ export function createSendQueue(options: SendQueueOptions): SendQueue {
         await queue.remove(batchJobId(send, 0)).catch(() => 0);
       }
       const updated = await options.store.updateSend(id, await ledger.progress(id));
-      if (updated?.finished) metrics?.source.sendFinished(updated.send.state);
+      if (updated?.finished) report(finishedEvent(updated.send));
       return ledger.status(id);
     },
     stats: createPushStats(options.store),

@@ -98,7 +98,13 @@ export interface SendQueueOptions extends QueueConnectionOptions {
    * `Registry`: that one. Needs `prom-client` (an optional peer). @default false
    */
   metrics?: boolean | MetricsRegistry;
-  /** Called with what the metrics could not read (the queue's depth, Redis down), at a scrape. @default console.error */
+  /**
+   * Called once for each send this queue ends by `cancel()` (the senders report the sends
+   * that finish on their own: their `onEvent`). Never awaited; what it throws or rejects
+   * goes to `onError`.
+   */
+  onEvent?: (event: InsightEvent) => void | Promise<void>;
+  /** Called with what the metrics could not read (the queue's depth, Redis down), at a scrape, and what `onEvent` threw. @default console.error */
   onError?: (error: unknown) => void;
 }
 
@@ -149,7 +155,7 @@ export interface SendWorkerOptions extends QueueConnectionOptions {
   stalledInterval?: number;
   /**
    * Called once for each send that finished (state done or failed), as `createPushServer`'s
-   * `onEvent` is: by the sender whose batch finished it. Never awaited; what it throws or
+   * `onEvent` is: by the sender whose batch finished it (a cancelled send: by the queue that cancelled it). Never awaited; what it throws or
    * rejects goes to `onError`.
    */
   onEvent?: (event: InsightEvent) => void | Promise<void>;

@@ -18,7 +18,7 @@ import { toSubscriptionQuery } from './audience/toSubscriptionQuery.js';
 import { LOCALE_ATTRIBUTES } from './http/validateRegisterRequest.js';
 import { createLoggedSend } from './send/createLoggedSend.js';
 import { createPushStats } from './stats/createPushStats.js';
-import { createReporter, type OnEvent } from './stats/createReporter.js';
+import { createReporter, finishedEvent, type OnEvent } from './stats/createReporter.js';
 import type { InsightEvent, PushStats, SendRecord } from './stats/statsTypes.js';
 import { FINAL_STATES, INSIGHT_METHODS } from './stores/insightRows.js';
 import { createScheduler } from './schedule/createScheduler.js';
@@ -342,7 +342,7 @@ export function createPushServer(options: PushServerOptions): PushServer {
       if (FINAL_STATES.includes(row.state)) return row;
       // The row first: whichever process runs the send reads it at its next page.
       const cancelled = await store.updateSend(id, { state: 'cancelled', finishedAt: now() });
-      if (cancelled?.finished) metrics?.source.sendFinished('cancelled');
+      if (cancelled?.finished) report(finishedEvent(cancelled.send));
       if (typeof store.deleteScheduledSend === 'function') await store.deleteScheduledSend(id);
       running.get(id)?.abort();
       return status(id);

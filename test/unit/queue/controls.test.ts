@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSendQueue, startSendWorker, type SendQueue, type SendWorker, type SendWorkerOptions } from '../../../src/queue/index.js';
-import { generateVapidKeys, memoryStore, type SubscriptionStore } from '../../../src/server/index.js';
+import { generateVapidKeys, memoryStore, type InsightEvent, type SubscriptionStore } from '../../../src/server/index.js';
 import type { Envelope } from '../../../src/shared/protocol.js';
 import { startPushService, type PushService } from '../../../src/testing/index.js';
 import { freshName, redisUrl, serviceAnswers } from '../../support/services.js';
@@ -78,12 +78,14 @@ describe.runIf(up)('the sending controls of the queue', () => {
     expect(await store.getSend('later')).toMatchObject({ targeted: 1, sent: 1 });
   });
 
-  it('sends nothing of a send cancelled before its time', async () => {
-    setup();
+  it('sends nothing of a send cancelled before its time; the queue that cancelled it tells its onEvent', async () => {
+    const events: InsightEvent[] = [];
+    setup({ onEvent: (event) => void events.push(event) });
     const { endpoint } = await subscriber();
     await sender();
     await queue.send({ v: 1, id: 'never', data: 1 }, { at: Date.now() + 700 });
     expect(await queue.cancel('never')).toMatchObject({ state: 'cancelled', sent: 0 });
+    expect(events).toEqual([expect.objectContaining({ kind: 'message.send.finished', id: 'never.finished', send: expect.objectContaining({ id: 'never', state: 'cancelled' }) })]);
     expect(await queue.cancel('unknown')).toBeUndefined();
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(pushService.messages(endpoint)).toHaveLength(0);

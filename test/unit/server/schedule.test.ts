@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createPushServer, generateVapidKeys, type PushServer, type PushServerOptions, type SubscriptionStore } from '../../../src/server/index.js';
+import { createPushServer, generateVapidKeys, type InsightEvent, type PushServer, type PushServerOptions, type SubscriptionStore } from '../../../src/server/index.js';
 import type { Envelope } from '../../../src/shared/protocol.js';
 import { startPushService, type PushService } from '../../../src/testing/index.js';
 import { storeKinds } from '../../support/storeKinds.js';
@@ -76,11 +76,13 @@ describe.each(await storeKinds())('%s', (_name, create) => {
     expect(await others[0]!.status('once')).toMatchObject({ targeted: 30, sent: 30 });
   });
 
-  it('sends nothing of a send cancelled before its time, and keeps it cancelled', async () => {
-    const push = make();
+  it('sends nothing of a send cancelled before its time, and keeps it cancelled; onEvent hears it end, once', async () => {
+    const events: InsightEvent[] = [];
+    const push = make({ onEvent: (event) => void events.push(event) });
     const { endpoint } = await subscriber();
     await push.send({ v: 1, id: 'never', data: 1 }, { at: clock + 60_000 });
     expect(await push.cancel('never')).toMatchObject({ state: 'cancelled', sent: 0, finishedAt: clock });
+    expect(events).toEqual([expect.objectContaining({ kind: 'message.send.finished', id: 'never.finished', send: expect.objectContaining({ id: 'never', state: 'cancelled' }) })]);
     clock += 120_000;
     await settle();
     expect(await service.received(endpoint)).toEqual([]);
@@ -88,6 +90,7 @@ describe.each(await storeKinds())('%s', (_name, create) => {
     // Cancelling again, or what finished, changes nothing; an unknown id is undefined.
     expect(await push.cancel('never')).toMatchObject({ state: 'cancelled' });
     expect(await push.cancel('nothing')).toBeUndefined();
+    expect(events).toHaveLength(1);
   });
 
   it('delivers at 09:00 in each subscriber zone, the send zone for those without one, counting them deferred', async () => {
