@@ -6,15 +6,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from './support/chromium.js';
 import { startDashboardSite, SESSION, type DashboardSite } from './support/dashboardServer.js';
-import { hostileStats } from '../support/dashboard/dashboardFixture.js';
 import { seedSampleMonth } from '../support/dashboard/sampleMonth.js';
-import { hostileTexts, PWNED } from '../support/dashboard/hostile.js';
+import { hostileTexts, hostileUrls, PWNED } from '../support/dashboard/hostile.js';
+import { HOSTILE_CLIENT_ATTRIBUTES, HOSTILE_USER, hostileKeys, seedForeignShapes, seedHostile, startHostilePushHost } from '../support/dashboard/hostileData.js';
 import { startDemo, type Demo } from './support/demo.js';
 
 // The dashboard from dist/ in real Chromium, mounted at /admin of a site on loopback with a
 // real push server and the local push service. Its figures are the real stats of that push
 // server, over a store seeded with a sample month (test/support/dashboard/sampleMonth.ts);
-// only the test of what strangers wrote uses fixed stats of hostile text.
+// what strangers wrote comes through the real paths (test/support/dashboard/hostileData.ts).
 
 const PAGES = [
   ['/', 'Overview'],
@@ -73,12 +73,20 @@ describe('the dashboard in real Chromium', () => {
     await site?.close();
   });
 
-  it('lets nobody in without authorize: 401 for the page, and nothing of the dashboard runs', async () => {
+  it("lets nobody in without authorize: a page sends them to the login (authorize's own answer), data is 401, nothing of the dashboard runs", async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     const response = await page.goto(`${site.url}/messages`);
-    expect(response?.status()).toBe(401);
-    expect(await page.locator('h1').count()).toBe(0);
+    expect(new URL(page.url()).pathname).toBe('/login');
+    expect(response?.status()).toBe(200);
+    expect(await page.locator('h1').textContent()).toBe('Sign in');
+    expect((await page.request.get(`${site.url}/api/messages`)).status()).toBe(401);
+    // Signing in through the site's form brings them back to the page they asked for.
+    await page.getByLabel('User').fill('ann');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Messages' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/admin/messages');
+    expect(await page.locator('.viewer').textContent()).toBe('Signed in as Ann');
     await context.close();
   });
 
@@ -194,20 +202,51 @@ describe('the dashboard in real Chromium', () => {
 describe('the dashboard shows what strangers wrote as text, on every page', () => {
   let browser: Browser;
   let site: DashboardSite;
+  let host: Awaited<ReturnType<typeof startHostilePushHost>>;
+  let ids: string[];
+  let foreign: string;
 
   beforeAll(async () => {
-    site = await startDashboardSite({ stats: hostileStats(), viewers: { ann: { name: hostileTexts[1] } } });
+    // Browsers set `topic` and `note` themselves; the site names everyone mallory; the viewer's name is a payload.
+    site = await startDashboardSite({
+      pushOptions: { clientAttributes: HOSTILE_CLIENT_ATTRIBUTES, identify: () => ({ user: HOSTILE_USER }), retries: 0 },
+      viewers: { ann: { name: hostileTexts[1] } },
+    });
+    host = await startHostilePushHost();
+    const json = { 'content-type': 'application/json' };
+    ids = await seedHostile({
+      register: (body) => fetch(`${site.origin}/api/push/subscriptions`, { method: 'POST', headers: { ...json, 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0' }, body: JSON.stringify(body) }),
+      dashboard: (path, body) => fetch(`${site.url}/api${path}`, { method: 'POST', headers: { ...json, cookie: `${SESSION}=ann` }, body: JSON.stringify(body) }),
+      setAttributes: (to, attributes) => site.push.setAttributes(to as Parameters<typeof site.push.setAttributes>[0], attributes),
+      subscribe: () => site.pushService.subscribe(site.vapid.publicKey),
+      host,
+    });
+    foreign = await seedForeignShapes(site.store);
     browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
     await site?.close();
+    await host?.close();
+  });
+
+  it('has real hostile data to show: sends by the hostile viewer, each failing at the hostile push service with its text', async () => {
+    const [first] = ids;
+    const stats = (await site.push.stats.message(first!))!;
+    expect(stats).toMatchObject({ title: hostileTexts[0], by: hostileTexts[1], targeted: 6, sent: 4, failed: 2 });
+    expect(hostileTexts).toContain(stats.errors[0]!.sample);
+    expect(host.answered()).toBe(2 * hostileTexts.length);
   });
 
   it('runs none of the payloads (script tags, handlers, javascript: URLs, SVG, templates) and the CSP reports nothing', async () => {
     const { page, problems, context } = await signedIn(browser, site);
-    const audience = `/audience?by=${encodeURIComponent(hostileTexts[0])}&key=user&value=mallory`;
-    for (const path of ['/', '/messages', '/messages/m00', '/messages/m04', '/messages/m07', audience, '/compose']) {
+    const audiences = [
+      `/audience?by=topic&key=user&value=${HOSTILE_USER}`,
+      `/audience?by=note&key=${encodeURIComponent(hostileKeys[0]!)}&value=${encodeURIComponent(hostileTexts[3])}`,
+      `/audience?by=${encodeURIComponent(hostileKeys[2]!)}`,
+    ];
+    const paths = ['/', '/?range=2d', '/messages', ...ids.map((id) => `/messages/${encodeURIComponent(id)}`), `/messages/${foreign}`, ...audiences, '/compose'];
+    for (const path of paths) {
       await open(page, site, path);
       await page.locator('h1').waitFor();
       const report = await page.evaluate(
@@ -225,19 +264,33 @@ describe('the dashboard shows what strangers wrote as text, on every page', () =
       );
       expect(report, path).toEqual({ pwned: undefined, violations: [], scripts: 1, frames: 0, images: 0, styles: 0, handlers: 0, links: [] });
     }
-    // The texts are there, as text: the viewer's name, a title, an attribute value.
+    // The texts are there, as text: the viewer's name, a title, an attribute value, a push service's answer.
     await open(page, site, '/messages');
     expect(await page.locator('.viewer').textContent()).toContain(hostileTexts[1]);
     expect(await page.getByRole('link', { name: hostileTexts[0], exact: true }).count()).toBe(1);
-    // A message whose url is javascript: shows it, unlinked.
-    await open(page, site, '/messages/m00');
-    expect(await page.locator('code.url').textContent()).toBe(`javascript:window.${PWNED}=20`);
-    // Typed into compose, the preview draws the payload as text.
+    await open(page, site, `/messages/${encodeURIComponent(ids[0]!)}`);
+    // Its url is javascript:: shown, unlinked.
+    expect(await page.locator('code.url').textContent()).toBe(hostileUrls[0]);
+    const sample = (await site.push.stats.message(ids[0]!))!.errors[0]!.sample!;
+    expect(await page.locator('section[aria-labelledby="errors"] td').last().textContent()).toBe(sample);
+    await open(page, site, audiences[0]!);
+    expect(await page.locator('table.numbers').filter({ hasText: 'Values of' }).locator('tbody th').first().textContent()).toMatch(/^[<"{$dj]/);
+    expect(await page.locator('.attributes .key').allTextContents()).toEqual(expect.arrayContaining(hostileKeys));
+    await open(page, site, `/messages/${foreign}`);
+    expect(await page.locator('section[aria-labelledby="by"]').textContent()).toContain(hostileTexts[0]);
+    // Typed into compose, the preview draws the payload as text; a payload as a language tag is refused.
     await open(page, site, '/compose');
-    await page.getByLabel('Title').fill(hostileTexts[1]);
-    await page.getByLabel('Body').fill(hostileTexts[0]);
+    await page.getByLabel('Title', { exact: true }).fill(hostileTexts[1]);
+    await page.getByLabel('Body', { exact: true }).fill(hostileTexts[0]);
     await page.getByLabel('Image (URL)').fill(`javascript:window.${PWNED}=30`);
     await expect.poll(() => page.locator('.toast-title').first().textContent()).toBe(hostileTexts[1]);
+    await page.getByRole('button', { name: 'Add a language' }).click();
+    await page.getByLabel('Language tag').fill(hostileTexts[4]);
+    await page.getByLabel('Title in that language').fill(hostileTexts[2]);
+    await expect.poll(() => page.locator('.notice').first().textContent()).toContain('not a language tag');
+    await page.getByLabel('Language tag').fill('fr');
+    await page.getByLabel('Preview in').selectOption('fr');
+    await expect.poll(() => page.locator('.toast-title').first().textContent()).toBe(hostileTexts[2]);
     expect(await page.evaluate((pwned) => (window as unknown as Record<string, unknown>)[pwned], PWNED)).toBeUndefined();
     expect(await page.locator('img').count()).toBe(0);
     expect(await page.evaluate(() => (window as unknown as { __violations: string[] }).__violations)).toEqual([]);
