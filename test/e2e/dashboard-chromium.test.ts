@@ -10,6 +10,8 @@ import { seedSampleMonth } from '../support/dashboard/sampleMonth.js';
 import { hostileTexts, hostileUrls, PWNED } from '../support/dashboard/hostile.js';
 import { HOSTILE_CLIENT_ATTRIBUTES, HOSTILE_USER, hostileKeys, seedForeignShapes, seedHostile, startHostilePushHost } from '../support/dashboard/hostileData.js';
 import { startDemo, type Demo } from './support/demo.js';
+import { launchFirefox } from './support/firefox.js';
+import type { Browser as Firefox } from 'puppeteer-core';
 
 // The dashboard from dist/ in real Chromium, mounted at /admin of a site on loopback with a
 // real push server and the local push service. Its figures are the real stats of that push
@@ -101,7 +103,6 @@ describe('the dashboard in real Chromium', () => {
     // The figures in the viewer's locale.
     await open(page, site, '/', 'Overview');
     await expect.poll(() => page.locator('.big').first().textContent()).toMatch(/^\d{1,3}(,\d{3})*$/);
-    if (process.env.TIDINGS_SCREENSHOT) writeFileSync(resolve(import.meta.dirname, '../../docs/dashboard.png'), await page.screenshot({ fullPage: true }));
     await context.close();
   });
 
@@ -301,18 +302,23 @@ describe('the dashboard shows what strangers wrote as text, on every page', () =
 
 describe('the demo mounts the dashboard at /admin, for the visitor at this machine', () => {
   let browser: Browser;
+  let firefox: Firefox | undefined;
   let demo: Demo & { dashboardUrl?: string };
   let dataDir: string;
+  let profileDir: string;
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'tidings-demo-admin-'));
+    profileDir = mkdtempSync(join(tmpdir(), 'tidings-demo-admin-firefox-'));
     demo = await startDemo(dataDir);
     browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
+    await firefox?.close();
     await demo?.close();
     rmSync(dataDir, { recursive: true, force: true });
+    rmSync(profileDir, { recursive: true, force: true });
   });
 
   it('signs the visitor in through its session cookie and shows what this push server offers', async () => {
@@ -335,4 +341,59 @@ describe('the demo mounts the dashboard at /admin, for the visitor at this machi
     expect(await page.evaluate(() => (window as unknown as { __violations: string[] }).__violations)).toEqual([]);
     await context.close();
   });
+
+  it("shows the funnel of what the demo sent: a real Firefox subscribed to the demo, the demo page's sends and one from Compose", async () => {
+    // A reader: real Firefox on the demo page, subscribed through the local push service.
+    firefox = await launchFirefox({ ...demo.pushService.firefoxPrefs() }, profileDir);
+    const reader = await firefox.newPage();
+    await reader.goto(demo.url);
+    await reader.waitForSelector('body[data-ready="true"]');
+    expect(await reader.evaluate(() => (window as unknown as { demoClient: { subscribe(): Promise<unknown> } }).demoClient.subscribe())).toMatchObject({ subscribed: true });
+    // Two sends from the demo page's own form, each shown before the next.
+    for (const [n, title] of ['Hello from tidings', 'Your order has shipped'].entries()) {
+      await reader.$eval('#send-form input[name="title"]', (input, text) => ((input as HTMLInputElement).value = text as string), title);
+      await reader.click('#send-form button[type="submit"]');
+      await reader.waitForFunction((rows) => document.querySelectorAll('#funnel tbody tr td:nth-child(6)').length === rows && document.querySelector('#funnel tbody tr td:nth-child(6)')?.textContent === '1', { timeout: 20_000 }, n + 1);
+    }
+    // The operator: Chromium on /admin (any visitor at this machine), composing to everyone.
+    const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1200, height: 1080 } });
+    await watch(context);
+    const page = await context.newPage();
+    await page.goto(`${demo.origin}/admin/compose`);
+    await page.getByRole('heading', { level: 1, name: 'Compose' }).waitFor();
+    await page.getByLabel('Title', { exact: true }).fill('Weekly digest: five stories');
+    await page.getByLabel('Body', { exact: true }).fill('What happened while you were away');
+    await expect.poll(() => page.locator('.size').textContent()).toBe('Audience: 1 subscription.');
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    await expect.poll(() => page.locator('.notice.ok').textContent()).toMatch(/^Sent: 1 accepted/);
+    await page.getByRole('link', { name: 'See its funnel' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Weekly digest: five stories' }).waitFor();
+    // The funnel fills on the page as the reader's worker reports.
+    const shown = page.locator('table.numbers', { hasText: 'Funnel' }).locator('tr', { has: page.locator('th:text-is("shown")') }).locator('td').first();
+    await expect.poll(() => shown.textContent(), { timeout: 30_000 }).toBe('1');
+    expect(await page.locator('table', { hasText: 'By browser' }).locator('tbody tr').first().textContent()).toMatch(/^firefox1100$/);
+    // The picture in README.md and docs/dashboard.md: this page as the viewer sees it first.
+    await page.screenshot({ path: join(shots, 'demo-message.png') });
+
+    // The send log: all three, each with its funnel, by whoever sent it.
+    await page.getByRole('link', { name: 'Messages', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: 'Messages' }).waitFor();
+    const rows = page.locator('table.messages tbody tr');
+    await expect.poll(() => rows.count()).toBe(3);
+    expect(await rows.locator('td:first-child a').allTextContents()).toEqual(['Weekly digest: five stories', 'Your order has shipped', 'Hello from tidings']);
+    expect(await rows.locator('svg.funnel').first().getAttribute('aria-label')).toBe('targeted 1, sent 1, delivered 1, shown 1, clicked 0');
+    for (const { id } of (await demo.push.stats.messages({ limit: 10 })).items) expect(await demo.push.stats.message(id)).toMatchObject({ targeted: 1, sent: 1, delivered: 1, shown: 1 });
+    await page.screenshot({ path: join(shots, 'demo-messages.png'), fullPage: true });
+    await page.getByRole('link', { name: 'Overview', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
+    await expect.poll(() => page.locator('.chart canvas').count()).toBe(4);
+    const overview = await page.screenshot({ fullPage: true });
+    writeFileSync(join(shots, 'demo-overview.png'), overview);
+    // `TIDINGS_SCREENSHOT=1` refreshes the picture in README.md and docs/dashboard.md.
+    if (process.env.TIDINGS_SCREENSHOT) writeFileSync(resolve(import.meta.dirname, '../../docs/dashboard.png'), await readShot('demo-message.png'));
+    expect(await page.evaluate(() => (window as unknown as { __violations: string[] }).__violations)).toEqual([]);
+    await context.close();
+  });
 });
+
+const readShot = async (name: string) => readFileSync(join(shots, name));
