@@ -179,6 +179,14 @@ describe('the dashboard in real Chromium', () => {
     await expect.poll(() => safari.textContent()).toContain('Safari shows no action buttons and no image');
     expect(await safari.locator('.toast-action').count()).toBe(0);
     expect(await page.locator('figure.preview', { hasText: 'Chrome' }).locator('.toast-action').textContent()).toBe('Open the agenda');
+    // The message in Brazilian Portuguese too, typed in lower case: previewed in it, sent under its canonical tag.
+    await page.getByRole('button', { name: 'Add a language' }).click();
+    await page.getByLabel('Language tag').fill('pt-br');
+    await page.getByLabel('Title in that language').fill('Olá, equipe');
+    await page.getByLabel('Preview in').selectOption('pt-BR');
+    await expect.poll(() => page.locator('.toast-title').first().textContent()).toBe('Olá, equipe');
+    expect(await page.locator('.toast-body').first().textContent()).toBe('Standup moved to 10:00');
+    expect(await page.locator('.toast').first().getAttribute('lang')).toBe('pt-BR');
     // count() gives the audience's size before sending, and the confirmation names it.
     await expect.poll(() => page.locator('.size').textContent()).toContain('2 subscriptions');
     await page.getByRole('button', { name: 'Send', exact: true }).click();
@@ -195,7 +203,7 @@ describe('the dashboard in real Chromium', () => {
     expect(await row.textContent()).toContain('Hello team');
     expect(await row.textContent()).toContain('by Ann');
     const [newest] = (await site.push.stats!.messages({ limit: 1 })).items;
-    expect(newest).toMatchObject({ title: 'Hello team', by: 'Ann', targeted: 2, sent: 2, state: 'done' });
+    expect(newest).toMatchObject({ title: 'Hello team', by: 'Ann', targeted: 2, sent: 2, state: 'done', options: { locales: { 'pt-BR': { notification: { lang: 'pt-BR', title: 'Olá, equipe' } } } } });
     await context.close();
   });
 });

@@ -51,6 +51,24 @@ describe('createDashboard', () => {
     expect(() => createDashboard({ push: plainPush(), authorize: 'yes' } as unknown as DashboardOptions)).toThrow(/authorize/);
   });
 
+  it('checks its origin lists as createPushServer checks allowedOrigins (one check for both)', () => {
+    const refusal = (make: () => unknown) => {
+      try {
+        make();
+      } catch (error) {
+        return (error as { details?: unknown }).details;
+      }
+      return undefined;
+    };
+    for (const bad of ['https://app.example/path', 'app.example', 'https://app.example/']) {
+      const fromPush = refusal(() => createPushServer({ vapid, store: memoryStore(), allowedOrigins: [bad] }));
+      expect(fromPush).toMatchObject({ option: 'allowedOrigins' });
+      expect(refusal(() => dashboard({ authorize: () => 'ann', allowedOrigins: [bad] }))).toEqual(fromPush);
+      expect(refusal(() => dashboard({ authorize: () => 'ann', linkOrigins: [bad] }))).toEqual({ ...(fromPush as object), option: 'linkOrigins' });
+    }
+    expect(() => dashboard({ authorize: () => 'ann', allowedOrigins: ['https://app.example'], linkOrigins: ['https://cdn.example:8443'] })).not.toThrow();
+  });
+
   it('refuses a push object without send() and stats missing a method', () => {
     expect(() => createDashboard({ push: {} as DashboardPush, authorize: () => 'ann' })).toThrow(/invalid-option push/);
     const stats = { ...plainPush().stats, timeline: undefined } as unknown as DashboardPush['stats'];
