@@ -148,7 +148,7 @@ await client.end();
 const f = (ms) => ms.toFixed(ms < 10 ? 2 : 1);
 const commit = (() => {
   try {
-    return execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim() + (execSync('git status --porcelain', { encoding: 'utf8' }).trim() ? ' (uncommitted changes)' : '');
+    return execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim() + (execSync("git status --porcelain -- . ':!node_modules'", { encoding: 'utf8' }).trim() ? ' (uncommitted changes)' : '');
   } catch {
     return 'unknown';
   }
