@@ -1,5 +1,5 @@
 import { assets, icon, script, style } from 'tidings:dashboard-assets';
-import { integerOption, invalidOption as invalid, pathOption } from '../server/common/checkOptions.js';
+import { integerOption, invalidOption as invalid, originListOption, pathOption } from '../server/common/checkOptions.js';
 import { requestLimits } from '../server/common/requestLimits.js';
 import { json } from '../server/http/json.js';
 import { markUnrouted } from '../server/http/unrouted.js';
@@ -30,10 +30,10 @@ export function createDashboard(options: DashboardOptions): Dashboard {
 
   const settings: RouteSettings = {
     authorize: options.authorize,
-    data: createDashboardData(options.push, options.queue, { engagementWarning }),
+    data: createDashboardData(options.push, options.queue, { engagementWarning, identityAttribute }),
     canCancel: typeof options.queue?.cancel === 'function' || typeof options.push.cancel === 'function',
-    allowedOrigins: originList(options.allowedOrigins, 'allowedOrigins'),
-    linkOrigins: originList(options.linkOrigins, 'linkOrigins'),
+    allowedOrigins: originListOption(options.allowedOrigins, 'allowedOrigins'),
+    linkOrigins: originListOption(options.linkOrigins, 'linkOrigins'),
     identityAttribute,
     attributes: [...attributes],
     engagementWarning,
@@ -65,19 +65,4 @@ export function createDashboard(options: DashboardOptions): Dashboard {
 
 function isAttributeKey(key: unknown): key is string {
   return typeof key === 'string' && key.length > 0 && key.length <= requestLimits.attributeKey;
-}
-
-function originList(value: string[] | undefined, option: string): string[] {
-  if (value === undefined) return [];
-  if (!Array.isArray(value)) invalid(option, 'must be a list of origins');
-  for (const item of value) {
-    let origin: string | undefined;
-    try {
-      origin = new URL(item).origin;
-    } catch {
-      // Refused below.
-    }
-    if (origin !== item) invalid(option, `${JSON.stringify(item)} is not an origin like https://example.com`);
-  }
-  return [...value];
 }

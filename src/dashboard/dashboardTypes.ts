@@ -2,9 +2,9 @@ import type { Envelope } from '../shared/protocol.js';
 import type { PushStats, SendRecord, SendTarget } from './statsContract.js';
 import type { Control } from './protocol.js';
 import type { RequestInfo } from '../server/http/createHandler.js';
+import type { SendStatus } from '../queue/queueTypes.js';
 
 export type { RequestInfo };
-
 
 /**
  * The push object the dashboard reads and sends through: `createPushServer(…)`. Only
@@ -25,29 +25,32 @@ export interface DashboardPush {
   controls?: readonly string[];
 }
 
-/** A queue's progress as `createSendQueue(…).status(id)` gives it today. */
-export interface QueueStatus {
-  id: string;
-  state: string;
-  total?: number;
-  sent: number;
-  gone: number;
-  failed: number;
-  error?: string;
-}
+/** A queued send's live counts, as `createSendQueue(…).status(id)` reads them from Redis. */
+export type QueueStatus = SendStatus;
 
-/** `createSendQueue(…)`: when given, compose sends through it and shows its progress. */
+/**
+ * `createSendQueue(…)`: when given, compose sends through it. A queued send's page shows
+ * its row of the send log (`stats`, which the queue's senders keep up to date batch by
+ * batch) with the live counts `status(id)` reads from Redis while it runs.
+ */
 export interface DashboardQueue {
-  send(envelope: Envelope, options?: Record<string, unknown>): Promise<{ id: string }>;
-  status(id: string): Promise<QueueStatus | SendRecord | undefined>;
-  cancel?(id: string): Promise<unknown>;
-  stats?: PushStats;
+  send(envelope: Envelope, options?: Record<string, unknown>): Promise<{ id: string; scheduledAt?: number }>;
+  status(id: string): Promise<QueueStatus>;
+  /** Stops a queued send (the cancel button). */
+  cancel?(id: string): Promise<QueueStatus | undefined>;
+  /** The send log of the queue's store. */
+  stats: PushStats;
+  /** The sending controls its `send()` takes. */
   controls?: readonly string[];
 }
 
 /** Who is looking, as `authorize` names them. */
 export interface Viewer {
-  /** Shown in the header and recorded as the send's `by`. */
+  /**
+   * Shown in the header and recorded as the send's `by`. Any text: the dashboard keeps a
+   * safe form of it (trimmed, control and invisible characters replaced by spaces, cut to
+   * 200 characters; `(unnamed)` when nothing is left), so a name never fails a send.
+   */
   name: string;
   /**
    * The viewer's own subscriptions, for "send a test to yourself": the `to` that reaches

@@ -8,7 +8,7 @@
 import type { Attributes, Envelope, JsonValue } from '../shared/protocol.js';
 
 /** Sending controls a push object may offer (issue 21), by the name of their send() option. */
-export const CONTROLS = ['at', 'localTime', 'timeZone', 'quietHours', 'perSecond', 'cap'] as const;
+export const CONTROLS = ['at', 'localTime', 'timeZone', 'quietHours', 'perSecond', 'cap', 'locales'] as const;
 export type Control = (typeof CONTROLS)[number];
 
 /** What the push server (and queue) at hand can do: each detected, none assumed. */
@@ -149,16 +149,14 @@ export interface MessageDetail extends MessageRow {
   errors: SendFailure[];
 }
 
-/** A running send, as the queue or `push.status` tells it. */
-export interface Progress {
+/**
+ * A send that has not finished, now: its send-log row's state and counts (`targeted` is
+ * whom it has dealt with so far), with a queued send's live counts from the queue.
+ */
+export interface Progress extends SendCounts {
   state: SendState;
-  /** Subscribers in the audience, once known. */
-  targeted?: number;
-  sent: number;
-  gone: number;
-  failed: number;
-  capped?: number;
-  deferred?: number;
+  /** Subscribers it is to reach in all, when known: a queued send counts its audience when queued. */
+  expected?: number;
   error?: string;
 }
 
@@ -190,6 +188,8 @@ export interface AudienceData {
     byService: Record<string, number>;
     byBrowser: Record<string, number>;
     byAttribute?: { key: string; values: { value: string | number | boolean; count: number }[]; other: number; none: number };
+    /** The page asked to count by the identity attribute: not counted (a value per person), find one instead. */
+    byIdentity?: true;
   };
   /** One person's subscriptions, when the page asked for `key`/`value`. */
   found?: { key: string; value: string; items: SubscriptionRow[]; next?: string };
@@ -226,6 +226,14 @@ export interface ComposeOptions {
   quietHours?: [string, string];
   perSecond?: number;
   cap?: { max: number; per: string };
+  /** The message in other languages: `{ fr: { notification: { title, body } } }` (send()'s `locales`). */
+  locales?: Record<string, LocaleOverride>;
+}
+
+/** What one language changes of the message (send()'s `locales`). */
+export interface LocaleOverride {
+  notification?: NonNullable<Envelope['notification']>;
+  data?: JsonValue;
 }
 
 /** `POST api/send` */

@@ -1,5 +1,5 @@
 import type { Envelope, SealKey } from '../shared/protocol.js';
-import { httpUrlOption, integerOption as positive, invalidOption as invalid, pathOption, storeOption } from './common/checkOptions.js';
+import { httpUrlOption, integerOption as positive, invalidOption as invalid, originListOption, pathOption, storeOption } from './common/checkOptions.js';
 import { clientKeyFor, proxyTrustOption, type TrustProxy } from './http/clientAddress.js';
 import { createHandler, type Identify, type RequestInfo } from './http/createHandler.js';
 import { createSender } from './send/createSender.js';
@@ -311,7 +311,7 @@ export function createPushServer(options: PushServerOptions): PushServer {
           ...Object.keys(LOCALE_ATTRIBUTES),
         ]),
       ],
-      allowedOrigins: stringList(options.allowedOrigins, 'allowedOrigins', isOrigin),
+      allowedOrigins: originListOption(options.allowedOrigins, 'allowedOrigins'),
       eventRate: perMinute(options.eventsPerMinute, 1200, 'eventsPerMinute'),
       registrationRate: perMinute(options.registrationsPerMinute, 60, 'registrationsPerMinute'),
       eventRetentionMs: positive(options.eventRetentionDays, 30, 'eventRetentionDays') * 86_400_000,
@@ -380,13 +380,5 @@ function stringList(value: string[] | undefined, option: string, valid: (item: s
   if (!Array.isArray(value)) invalid(option, 'must be an array of strings');
   for (const item of value) if (typeof item !== 'string' || !valid(item)) invalid(option, `${JSON.stringify(item)} is not valid`);
   return [...value];
-}
-
-function isOrigin(text: string): boolean {
-  try {
-    return new URL(text).origin === text;
-  } catch {
-    return false;
-  }
 }
 

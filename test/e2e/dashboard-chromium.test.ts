@@ -6,15 +6,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from './support/chromium.js';
 import { startDashboardSite, SESSION, type DashboardSite } from './support/dashboardServer.js';
-import { hostileStats } from '../support/dashboard/dashboardFixture.js';
 import { seedSampleMonth } from '../support/dashboard/sampleMonth.js';
-import { hostileTexts, PWNED } from '../support/dashboard/hostile.js';
+import { hostileTexts, hostileUrls, PWNED } from '../support/dashboard/hostile.js';
+import { HOSTILE_CLIENT_ATTRIBUTES, HOSTILE_USER, hostileKeys, seedForeignShapes, seedHostile, startHostilePushHost } from '../support/dashboard/hostileData.js';
 import { startDemo, type Demo } from './support/demo.js';
+import { launchFirefox } from './support/firefox.js';
+import type { Browser as Firefox } from 'puppeteer-core';
 
 // The dashboard from dist/ in real Chromium, mounted at /admin of a site on loopback with a
 // real push server and the local push service. Its figures are the real stats of that push
 // server, over a store seeded with a sample month (test/support/dashboard/sampleMonth.ts);
-// only the test of what strangers wrote uses fixed stats of hostile text.
+// what strangers wrote comes through the real paths (test/support/dashboard/hostileData.ts).
 
 const PAGES = [
   ['/', 'Overview'],
@@ -73,12 +75,20 @@ describe('the dashboard in real Chromium', () => {
     await site?.close();
   });
 
-  it('lets nobody in without authorize: 401 for the page, and nothing of the dashboard runs', async () => {
+  it("lets nobody in without authorize: a page sends them to the login (authorize's own answer), data is 401, nothing of the dashboard runs", async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     const response = await page.goto(`${site.url}/messages`);
-    expect(response?.status()).toBe(401);
-    expect(await page.locator('h1').count()).toBe(0);
+    expect(new URL(page.url()).pathname).toBe('/login');
+    expect(response?.status()).toBe(200);
+    expect(await page.locator('h1').textContent()).toBe('Sign in');
+    expect((await page.request.get(`${site.url}/api/messages`)).status()).toBe(401);
+    // Signing in through the site's form brings them back to the page they asked for.
+    await page.getByLabel('User').fill('ann');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Messages' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/admin/messages');
+    expect(await page.locator('.viewer').textContent()).toBe('Signed in as Ann');
     await context.close();
   });
 
@@ -93,7 +103,6 @@ describe('the dashboard in real Chromium', () => {
     // The figures in the viewer's locale.
     await open(page, site, '/', 'Overview');
     await expect.poll(() => page.locator('.big').first().textContent()).toMatch(/^\d{1,3}(,\d{3})*$/);
-    if (process.env.TIDINGS_SCREENSHOT) writeFileSync(resolve(import.meta.dirname, '../../docs/dashboard.png'), await page.screenshot({ fullPage: true }));
     await context.close();
   });
 
@@ -170,6 +179,14 @@ describe('the dashboard in real Chromium', () => {
     await expect.poll(() => safari.textContent()).toContain('Safari shows no action buttons and no image');
     expect(await safari.locator('.toast-action').count()).toBe(0);
     expect(await page.locator('figure.preview', { hasText: 'Chrome' }).locator('.toast-action').textContent()).toBe('Open the agenda');
+    // The message in Brazilian Portuguese too, typed in lower case: previewed in it, sent under its canonical tag.
+    await page.getByRole('button', { name: 'Add a language' }).click();
+    await page.getByLabel('Language tag').fill('pt-br');
+    await page.getByLabel('Title in that language').fill('Olá, equipe');
+    await page.getByLabel('Preview in').selectOption('pt-BR');
+    await expect.poll(() => page.locator('.toast-title').first().textContent()).toBe('Olá, equipe');
+    expect(await page.locator('.toast-body').first().textContent()).toBe('Standup moved to 10:00');
+    expect(await page.locator('.toast').first().getAttribute('lang')).toBe('pt-BR');
     // count() gives the audience's size before sending, and the confirmation names it.
     await expect.poll(() => page.locator('.size').textContent()).toContain('2 subscriptions');
     await page.getByRole('button', { name: 'Send', exact: true }).click();
@@ -186,7 +203,7 @@ describe('the dashboard in real Chromium', () => {
     expect(await row.textContent()).toContain('Hello team');
     expect(await row.textContent()).toContain('by Ann');
     const [newest] = (await site.push.stats!.messages({ limit: 1 })).items;
-    expect(newest).toMatchObject({ title: 'Hello team', by: 'Ann', targeted: 2, sent: 2, state: 'done' });
+    expect(newest).toMatchObject({ title: 'Hello team', by: 'Ann', targeted: 2, sent: 2, state: 'done', options: { locales: { 'pt-BR': { notification: { lang: 'pt-BR', title: 'Olá, equipe' } } } } });
     await context.close();
   });
 });
@@ -194,20 +211,51 @@ describe('the dashboard in real Chromium', () => {
 describe('the dashboard shows what strangers wrote as text, on every page', () => {
   let browser: Browser;
   let site: DashboardSite;
+  let host: Awaited<ReturnType<typeof startHostilePushHost>>;
+  let ids: string[];
+  let foreign: string;
 
   beforeAll(async () => {
-    site = await startDashboardSite({ stats: hostileStats(), viewers: { ann: { name: hostileTexts[1] } } });
+    // Browsers set `topic` and `note` themselves; the site names everyone mallory; the viewer's name is a payload.
+    site = await startDashboardSite({
+      pushOptions: { clientAttributes: HOSTILE_CLIENT_ATTRIBUTES, identify: () => ({ user: HOSTILE_USER }), retries: 0 },
+      viewers: { ann: { name: hostileTexts[1] } },
+    });
+    host = await startHostilePushHost();
+    const json = { 'content-type': 'application/json' };
+    ids = await seedHostile({
+      register: (body) => fetch(`${site.origin}/api/push/subscriptions`, { method: 'POST', headers: { ...json, 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0' }, body: JSON.stringify(body) }),
+      dashboard: (path, body) => fetch(`${site.url}/api${path}`, { method: 'POST', headers: { ...json, cookie: `${SESSION}=ann` }, body: JSON.stringify(body) }),
+      setAttributes: (to, attributes) => site.push.setAttributes(to as Parameters<typeof site.push.setAttributes>[0], attributes),
+      subscribe: () => site.pushService.subscribe(site.vapid.publicKey),
+      host,
+    });
+    foreign = await seedForeignShapes(site.store);
     browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
     await site?.close();
+    await host?.close();
+  });
+
+  it('has real hostile data to show: sends by the hostile viewer, each failing at the hostile push service with its text', async () => {
+    const [first] = ids;
+    const stats = (await site.push.stats.message(first!))!;
+    expect(stats).toMatchObject({ title: hostileTexts[0], by: hostileTexts[1], targeted: 6, sent: 4, failed: 2 });
+    expect(hostileTexts).toContain(stats.errors[0]!.sample);
+    expect(host.answered()).toBe(2 * hostileTexts.length);
   });
 
   it('runs none of the payloads (script tags, handlers, javascript: URLs, SVG, templates) and the CSP reports nothing', async () => {
     const { page, problems, context } = await signedIn(browser, site);
-    const audience = `/audience?by=${encodeURIComponent(hostileTexts[0])}&key=user&value=mallory`;
-    for (const path of ['/', '/messages', '/messages/m00', '/messages/m04', '/messages/m07', audience, '/compose']) {
+    const audiences = [
+      `/audience?by=topic&key=user&value=${HOSTILE_USER}`,
+      `/audience?by=note&key=${encodeURIComponent(hostileKeys[0]!)}&value=${encodeURIComponent(hostileTexts[3])}`,
+      `/audience?by=${encodeURIComponent(hostileKeys[2]!)}`,
+    ];
+    const paths = ['/', '/?range=2d', '/messages', ...ids.map((id) => `/messages/${encodeURIComponent(id)}`), `/messages/${foreign}`, ...audiences, '/compose'];
+    for (const path of paths) {
       await open(page, site, path);
       await page.locator('h1').waitFor();
       const report = await page.evaluate(
@@ -225,19 +273,33 @@ describe('the dashboard shows what strangers wrote as text, on every page', () =
       );
       expect(report, path).toEqual({ pwned: undefined, violations: [], scripts: 1, frames: 0, images: 0, styles: 0, handlers: 0, links: [] });
     }
-    // The texts are there, as text: the viewer's name, a title, an attribute value.
+    // The texts are there, as text: the viewer's name, a title, an attribute value, a push service's answer.
     await open(page, site, '/messages');
     expect(await page.locator('.viewer').textContent()).toContain(hostileTexts[1]);
     expect(await page.getByRole('link', { name: hostileTexts[0], exact: true }).count()).toBe(1);
-    // A message whose url is javascript: shows it, unlinked.
-    await open(page, site, '/messages/m00');
-    expect(await page.locator('code.url').textContent()).toBe(`javascript:window.${PWNED}=20`);
-    // Typed into compose, the preview draws the payload as text.
+    await open(page, site, `/messages/${encodeURIComponent(ids[0]!)}`);
+    // Its url is javascript:: shown, unlinked.
+    expect(await page.locator('code.url').textContent()).toBe(hostileUrls[0]);
+    const sample = (await site.push.stats.message(ids[0]!))!.errors[0]!.sample!;
+    expect(await page.locator('section[aria-labelledby="errors"] td').last().textContent()).toBe(sample);
+    await open(page, site, audiences[0]!);
+    expect(await page.locator('table.numbers').filter({ hasText: 'Values of' }).locator('tbody th').first().textContent()).toMatch(/^[<"{$dj]/);
+    expect(await page.locator('.attributes .key').allTextContents()).toEqual(expect.arrayContaining(hostileKeys));
+    await open(page, site, `/messages/${foreign}`);
+    expect(await page.locator('section[aria-labelledby="by"]').textContent()).toContain(hostileTexts[0]);
+    // Typed into compose, the preview draws the payload as text; a payload as a language tag is refused.
     await open(page, site, '/compose');
-    await page.getByLabel('Title').fill(hostileTexts[1]);
-    await page.getByLabel('Body').fill(hostileTexts[0]);
+    await page.getByLabel('Title', { exact: true }).fill(hostileTexts[1]);
+    await page.getByLabel('Body', { exact: true }).fill(hostileTexts[0]);
     await page.getByLabel('Image (URL)').fill(`javascript:window.${PWNED}=30`);
     await expect.poll(() => page.locator('.toast-title').first().textContent()).toBe(hostileTexts[1]);
+    await page.getByRole('button', { name: 'Add a language' }).click();
+    await page.getByLabel('Language tag').fill(hostileTexts[4]);
+    await page.getByLabel('Title in that language').fill(hostileTexts[2]);
+    await expect.poll(() => page.locator('.notice').first().textContent()).toContain('not a language tag');
+    await page.getByLabel('Language tag').fill('fr');
+    await page.getByLabel('Preview in').selectOption('fr');
+    await expect.poll(() => page.locator('.toast-title').first().textContent()).toBe(hostileTexts[2]);
     expect(await page.evaluate((pwned) => (window as unknown as Record<string, unknown>)[pwned], PWNED)).toBeUndefined();
     expect(await page.locator('img').count()).toBe(0);
     expect(await page.evaluate(() => (window as unknown as { __violations: string[] }).__violations)).toEqual([]);
@@ -248,18 +310,23 @@ describe('the dashboard shows what strangers wrote as text, on every page', () =
 
 describe('the demo mounts the dashboard at /admin, for the visitor at this machine', () => {
   let browser: Browser;
+  let firefox: Firefox | undefined;
   let demo: Demo & { dashboardUrl?: string };
   let dataDir: string;
+  let profileDir: string;
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'tidings-demo-admin-'));
+    profileDir = mkdtempSync(join(tmpdir(), 'tidings-demo-admin-firefox-'));
     demo = await startDemo(dataDir);
     browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
+    await firefox?.close();
     await demo?.close();
     rmSync(dataDir, { recursive: true, force: true });
+    rmSync(profileDir, { recursive: true, force: true });
   });
 
   it('signs the visitor in through its session cookie and shows what this push server offers', async () => {
@@ -282,4 +349,59 @@ describe('the demo mounts the dashboard at /admin, for the visitor at this machi
     expect(await page.evaluate(() => (window as unknown as { __violations: string[] }).__violations)).toEqual([]);
     await context.close();
   });
+
+  it("shows the funnel of what the demo sent: a real Firefox subscribed to the demo, the demo page's sends and one from Compose", async () => {
+    // A reader: real Firefox on the demo page, subscribed through the local push service.
+    firefox = await launchFirefox({ ...demo.pushService.firefoxPrefs() }, profileDir);
+    const reader = await firefox.newPage();
+    await reader.goto(demo.url);
+    await reader.waitForSelector('body[data-ready="true"]');
+    expect(await reader.evaluate(() => (window as unknown as { demoClient: { subscribe(): Promise<unknown> } }).demoClient.subscribe())).toMatchObject({ subscribed: true });
+    // Two sends from the demo page's own form, each shown before the next.
+    for (const [n, title] of ['Hello from tidings', 'Your order has shipped'].entries()) {
+      await reader.$eval('#send-form input[name="title"]', (input, text) => ((input as HTMLInputElement).value = text as string), title);
+      await reader.click('#send-form button[type="submit"]');
+      await reader.waitForFunction((rows) => document.querySelectorAll('#funnel tbody tr td:nth-child(6)').length === rows && document.querySelector('#funnel tbody tr td:nth-child(6)')?.textContent === '1', { timeout: 20_000 }, n + 1);
+    }
+    // The operator: Chromium on /admin (any visitor at this machine), composing to everyone.
+    const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1200, height: 1080 } });
+    await watch(context);
+    const page = await context.newPage();
+    await page.goto(`${demo.origin}/admin/compose`);
+    await page.getByRole('heading', { level: 1, name: 'Compose' }).waitFor();
+    await page.getByLabel('Title', { exact: true }).fill('Weekly digest: five stories');
+    await page.getByLabel('Body', { exact: true }).fill('What happened while you were away');
+    await expect.poll(() => page.locator('.size').textContent()).toBe('Audience: 1 subscription.');
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    await expect.poll(() => page.locator('.notice.ok').textContent()).toMatch(/^Sent: 1 accepted/);
+    await page.getByRole('link', { name: 'See its funnel' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Weekly digest: five stories' }).waitFor();
+    // The funnel fills on the page as the reader's worker reports.
+    const shown = page.locator('table.numbers', { hasText: 'Funnel' }).locator('tr', { has: page.locator('th:text-is("shown")') }).locator('td').first();
+    await expect.poll(() => shown.textContent(), { timeout: 30_000 }).toBe('1');
+    expect(await page.locator('table', { hasText: 'By browser' }).locator('tbody tr').first().textContent()).toMatch(/^firefox1100$/);
+    // The picture in README.md and docs/dashboard.md: this page as the viewer sees it first.
+    await page.screenshot({ path: join(shots, 'demo-message.png') });
+
+    // The send log: all three, each with its funnel, by whoever sent it.
+    await page.getByRole('link', { name: 'Messages', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: 'Messages' }).waitFor();
+    const rows = page.locator('table.messages tbody tr');
+    await expect.poll(() => rows.count()).toBe(3);
+    expect(await rows.locator('td:first-child a').allTextContents()).toEqual(['Weekly digest: five stories', 'Your order has shipped', 'Hello from tidings']);
+    expect(await rows.locator('svg.funnel').first().getAttribute('aria-label')).toBe('targeted 1, sent 1, delivered 1, shown 1, clicked 0');
+    for (const { id } of (await demo.push.stats.messages({ limit: 10 })).items) expect(await demo.push.stats.message(id)).toMatchObject({ targeted: 1, sent: 1, delivered: 1, shown: 1 });
+    await page.screenshot({ path: join(shots, 'demo-messages.png'), fullPage: true });
+    await page.getByRole('link', { name: 'Overview', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
+    await expect.poll(() => page.locator('.chart canvas').count()).toBe(4);
+    const overview = await page.screenshot({ fullPage: true });
+    writeFileSync(join(shots, 'demo-overview.png'), overview);
+    // `TIDINGS_SCREENSHOT=1` refreshes the picture in README.md and docs/dashboard.md.
+    if (process.env.TIDINGS_SCREENSHOT) writeFileSync(resolve(import.meta.dirname, '../../docs/dashboard.png'), await readShot('demo-message.png'));
+    expect(await page.evaluate(() => (window as unknown as { __violations: string[] }).__violations)).toEqual([]);
+    await context.close();
+  });
 });
+
+const readShot = async (name: string) => readFileSync(join(shots, name));

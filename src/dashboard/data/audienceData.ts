@@ -16,23 +16,32 @@ export interface AudienceQuery {
 
 /**
  * The Audience page: counts by push service, browser and one attribute (`stats`), or only
- * the total (`count()`); and one person's subscriptions by an identity attribute.
+ * the total (`count()`); and one person's subscriptions by an identity attribute. Counts
+ * by the identity attribute itself are not asked for: it has a value per person, so they
+ * would be a list of everyone once (the dearest count a store makes, for no chart).
  */
-export async function audienceData(push: DashboardPush, stats: PushStats | undefined, query: AudienceQuery, richAudiences: boolean): Promise<AudienceData> {
+export async function audienceData(
+  push: DashboardPush,
+  stats: PushStats | undefined,
+  query: AudienceQuery,
+  { richAudiences, identityAttribute }: { richAudiences: boolean; identityAttribute: string },
+): Promise<AudienceData> {
   const data: AudienceData = {};
   if (!stats) {
     if (push.count) data.subscribers = { total: await push.count(undefined), byService: {}, byBrowser: {} };
     return data;
   }
   const found = query.key && query.value !== undefined && query.value !== '' ? { key: query.key, value: query.value } : undefined;
+  const byIdentity = query.by === identityAttribute;
   const [subscribers, page] = await Promise.all([
-    stats.subscribers(query.by ? { by: query.by } : {}),
+    stats.subscribers(query.by && !byIdentity ? { by: query.by } : {}),
     found
       ? stats.subscriptions({ to: { attributes: { [found.key]: identityMatch(found.value, richAudiences) } }, limit: FOUND_PAGE, ...(query.after ? { after: query.after } : {}) })
       : undefined,
   ]);
   data.subscribers = { total: subscribers.total, byService: subscribers.byService, byBrowser: subscribers.byBrowser };
   if (subscribers.byAttribute) data.subscribers.byAttribute = subscribers.byAttribute;
+  if (byIdentity) data.subscribers.byIdentity = true;
   if (found && page) {
     data.found = { ...found, items: page.items.map(subscriptionRow) };
     if (page.next) data.found.next = page.next;

@@ -30,7 +30,7 @@ export interface DashboardData {
 export function createDashboardData(
   push: DashboardPush,
   queue: DashboardQueue | undefined,
-  { engagementWarning, now = Date.now }: { engagementWarning: number; now?: () => number },
+  { engagementWarning, identityAttribute, now = Date.now }: { engagementWarning: number; identityAttribute: string; now?: () => number },
 ): DashboardData {
   const { statsSource: stats, ...capabilities } = readCapabilities(push, queue);
   return {
@@ -38,7 +38,7 @@ export function createDashboardData(
     overview: (range) => overviewData(push, stats, range, now(), engagementWarning),
     messages: async (after) => (stats ? messagesData(stats, after) : undefined),
     message: (id) => messageData(push, queue, stats, id),
-    audience: (query) => audienceData(push, stats, query, capabilities.richAudiences),
+    audience: (query) => audienceData(push, stats, query, { richAudiences: capabilities.richAudiences, identityAttribute }),
     count: (to) => countAudience(push, to),
     send: (envelope, to, options, by) => sendMessage(push, queue, envelope, to, options, by),
     cancel: (id) => cancelSend(push, queue, stats, id),

@@ -19,69 +19,89 @@ export async function messagesData(stats: PushStats, after: string | undefined):
 }
 
 /**
- * One message: its record and funnel from the send log (with `stats`), and while it has
- * not finished, its progress from whoever sends it (the queue, or `push.status`). Undefined
- * when neither knows the id.
+ * One message: its row of the send log (with `stats`, its funnel too; without, what
+ * `push.status` says), and while it has not finished, its progress: the row itself for a
+ * plain send (its process writes it page by page), the row with the queue's live counts
+ * for a queued one. Undefined when the send log does not know the id.
  */
 export async function messageData(push: DashboardPush, queue: DashboardQueue | undefined, stats: PushStats | undefined, id: string): Promise<MessageData | undefined> {
-  const record = stats ? await stats.message(id) : undefined;
-  const via = record?.via ?? (queue ? 'queue' : 'send');
-  const progress = record && !UNFINISHED.includes(record.state) ? undefined : await readProgress(push, queue, id, via);
-  if (!record && !progress) return undefined;
-  const state = progress?.state ?? record?.state;
-  const data: MessageData = { id, cancellable: canCancel(push, queue, via) && state !== undefined && UNFINISHED.includes(state) };
-  if (record) data.message = detail(record);
-  if (progress) data.progress = progress;
+  const record = await readRecord(push, stats, id);
+  if (!record) return undefined;
+  const data: MessageData = { id, cancellable: false };
+  if (stats) data.message = detail(record as MessageStats);
+  if (UNFINISHED.includes(record.state)) {
+    const progress = await liveProgress(queue, record);
+    data.progress = progress;
+    data.cancellable = canCancel(push, queue, record.via) && UNFINISHED.includes(progress.state);
+  }
   return data;
 }
 
-/** Stops a send; its progress after, or undefined when nobody knows the id. */
+/** Stops a send; its progress after, or undefined when nobody knows the id (or it cannot be cancelled). */
 export async function cancelSend(push: DashboardPush, queue: DashboardQueue | undefined, stats: PushStats | undefined, id: string): Promise<Progress | undefined> {
-  const via = (stats && (await stats.message(id))?.via) ?? (queue ? 'queue' : 'send');
-  if (via === 'queue' && queue?.cancel) {
-    await queue.cancel(id);
-    return readProgress(push, queue, id, via);
+  const record = await readRecord(push, stats, id);
+  if (!record || !canCancel(push, queue, record.via)) return undefined;
+  if (record.via === 'queue') {
+    const status = await queue!.cancel!(id);
+    if (!status) return undefined;
+    // The queue wrote its counts into the send log as it cancelled: the row, with Redis's last word.
+    return progressOf(withQueueCounts((await readRecord(push, stats, id)) ?? record, status));
   }
-  if (push.cancel) {
-    const record = await push.cancel(id);
-    return record && progressOf(record);
-  }
-  return undefined;
+  const after = await push.cancel!(id);
+  return after && progressOf(after);
 }
 
 export function canCancel(push: DashboardPush, queue: DashboardQueue | undefined, via: 'send' | 'queue'): boolean {
   return via === 'queue' ? typeof queue?.cancel === 'function' : typeof push.cancel === 'function';
 }
 
-async function readProgress(push: DashboardPush, queue: DashboardQueue | undefined, id: string, via: 'send' | 'queue'): Promise<Progress | undefined> {
-  if (via === 'queue' && queue) {
-    try {
-      const status = await queue.status(id);
-      return status && progressOf(status);
-    } catch (error) {
-      // Today's queue throws for an id it never queued (or whose status expired).
-      if (isTidingsError(error, 'queue-failed') && /^no send with id /.test(String(error.details.reason))) return undefined;
-      throw error;
-    }
-  }
-  const record = push.status ? await push.status(id) : undefined;
-  return record && progressOf(record);
+/** The send log's row: from the stats (with the funnel), or from `push.status`. */
+async function readRecord(push: DashboardPush, stats: PushStats | undefined, id: string): Promise<SendRecord | undefined> {
+  if (stats) return stats.message(id);
+  return push.status ? push.status(id) : undefined;
 }
 
-/** A send's progress from a send-log record (issue 21's status) or the queue's status. */
-function progressOf(status: SendRecord | QueueStatus): Progress {
-  const progress: Progress = {
-    state: STATES.includes(status.state as SendState) ? (status.state as SendState) : 'running',
+async function liveProgress(queue: DashboardQueue | undefined, record: SendRecord): Promise<Progress> {
+  if (record.via !== 'queue' || !queue) return progressOf(record);
+  let status: QueueStatus;
+  try {
+    status = await queue.status(record.id);
+  } catch (error) {
+    // The queue has no status for it (not queued yet, or its status expired): the row is all there is.
+    if (isTidingsError(error, 'queue-failed') && /^no send with id /.test(String(error.details.reason))) return progressOf(record);
+    throw error;
+  }
+  return progressOf(withQueueCounts(record, status));
+}
+
+/**
+ * A queued send's row with the counts Redis holds now: exact while it runs, where the row
+ * is brought up to date a batch at a time. `targeted` keeps its send-log meaning (whom the
+ * send has dealt with); the audience counted when it was queued is `expected`.
+ */
+function withQueueCounts(record: SendRecord, status: QueueStatus): SendRecord & { expected?: number } {
+  const capped = status.capped ?? record.capped;
+  const live: SendRecord & { expected?: number } = {
+    ...record,
+    state: STATES.includes(status.state) ? status.state : record.state,
+    targeted: Math.max(record.targeted, status.sent + status.gone + status.failed + capped),
     sent: status.sent,
     gone: status.gone,
     failed: status.failed,
+    capped,
+    deferred: status.deferred ?? record.deferred,
   };
-  if ('targeted' in status) {
-    progress.targeted = status.targeted;
-    progress.capped = status.capped;
-    progress.deferred = status.deferred;
-  } else if (status.total !== undefined) progress.targeted = status.total;
-  if (status.error !== undefined) progress.error = status.error;
+  if (status.total !== undefined) live.expected = status.total;
+  if (status.error !== undefined) live.error = status.error;
+  return live;
+}
+
+/** The progress the pages show: the counts of one send-log row, named fields only. */
+function progressOf(record: SendRecord & { expected?: number }): Progress {
+  const { state, targeted, sent, gone, failed, pruned, capped, deferred, expected, error } = record;
+  const progress: Progress = { state, targeted, sent, gone, failed, pruned, capped, deferred };
+  if (expected !== undefined) progress.expected = expected;
+  if (error !== undefined) progress.error = error;
   return progress;
 }
 

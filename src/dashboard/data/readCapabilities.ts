@@ -12,8 +12,8 @@ const STATS_METHODS = ['message', 'messages', 'timeline', 'subscribers', 'subscr
  */
 export function readCapabilities(push: DashboardPush, queue: DashboardQueue | undefined): Capabilities & { statsSource?: PushStats } {
   if (!push || typeof push.send !== 'function') invalid('push', 'must be a push server (createPushServer) with send()');
-  if (queue !== undefined && (typeof queue?.send !== 'function' || typeof queue.status !== 'function')) {
-    invalid('queue', 'must be a send queue (createSendQueue) with send() and status()');
+  if (queue !== undefined && (typeof queue?.send !== 'function' || typeof queue.status !== 'function' || typeof queue.stats !== 'object' || queue.stats === null)) {
+    invalid('queue', 'must be a send queue (createSendQueue) with send(), status() and stats');
   }
   // The push server's and the queue's stats read the same send log (the insight contract).
   const statsSource = push.stats ?? queue?.stats;

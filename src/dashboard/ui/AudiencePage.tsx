@@ -78,6 +78,12 @@ function Audience({ base, data, session, query, go }: { base: string; data: Audi
               <button type="submit">Count</button>
             </form>
             {s.byAttribute && <AttributeCounts counts={s.byAttribute} total={s.total} />}
+            {s.byIdentity && (
+              <p class="notice" role="status">
+                <q>{session.identityAttribute}</q> names a person: each value is one person's, so its counts would list everyone once. Find one
+                person's subscriptions below instead.
+              </p>
+            )}
           </section>
           <section aria-labelledby="find">
             <h2 id="find">Find someone's subscriptions</h2>

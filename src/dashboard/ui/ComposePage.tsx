@@ -13,6 +13,7 @@ import { navigate, pageUrl } from './router.js';
 import { Status } from './Status.js';
 import { useData } from './useData.js';
 import { ControlFields, EMPTY_CONTROLS, toOptions, type ControlValues } from './ControlFields.js';
+import { LocaleFields, toLocales, type LocaleRow } from './LocaleFields.js';
 
 interface Draft {
   title: string;
@@ -62,6 +63,8 @@ function Compose({ base, api, session }: { base: string; api: Api; session: Sess
   const [draft, setDraft] = useState<Draft>(EMPTY);
   const [rows, setRows] = useState<AudienceRow[]>([]);
   const [controls, setControls] = useState<ControlValues>(EMPTY_CONTROLS);
+  const [localeRows, setLocaleRows] = useState<LocaleRow[]>([]);
+  const [previewIn, setPreviewIn] = useState('');
   const [size, setSize] = useState<{ for: string; count: number | null }>();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string>();
@@ -70,7 +73,21 @@ function Compose({ base, api, session }: { base: string; api: Api; session: Sess
 
   const audience = useMemo(() => toAudience(rows, caps.richAudiences), [rows, caps.richAudiences]);
   const message = useMemo(() => toEnvelope(draft), [draft]);
-  const options = useMemo(() => toOptions(controls, caps.controls), [controls, caps.controls]);
+  const withLocales = caps.controls.includes('locales');
+  const locales = useMemo(() => (withLocales ? toLocales(localeRows) : {}), [localeRows, withLocales]);
+  const options = useMemo(() => {
+    const chosen = toOptions(controls, caps.controls);
+    if ('problem' in chosen) return chosen;
+    if ('problem' in locales) return locales;
+    return locales.locales ? { options: { ...chosen.options, locales: locales.locales } } : chosen;
+  }, [controls, caps.controls, locales]);
+  const languages = 'locales' in locales && locales.locales ? Object.keys(locales.locales) : [];
+  const shownIn = languages.includes(previewIn) ? previewIn : '';
+  const previewed = useMemo(() => {
+    const actions = draft.actions.filter((a) => a.title.trim());
+    const override = shownIn && 'locales' in locales ? locales.locales?.[shownIn]?.notification : undefined;
+    return { ...draft, title: override?.title ?? draft.title, body: override?.body ?? draft.body, actions };
+  }, [draft, locales, shownIn]);
   const audienceKey = 'to' in audience ? JSON.stringify(audience.to) : '';
 
   // The audience's size, asked again (after a short pause) whenever the audience changes.
@@ -177,7 +194,21 @@ function Compose({ base, api, session }: { base: string; api: Api; session: Sess
             : 'Counting…'}
       </p>
       <ControlFields values={controls} offered={caps.controls} onChange={setControls} />
-      <Preview message={{ ...draft, actions: draft.actions.filter((a) => a.title.trim()) }} />
+      {withLocales && <LocaleFields rows={localeRows} onChange={setLocaleRows} />}
+      {languages.length > 0 && (
+        <label>
+          Preview in
+          <select value={shownIn} onChange={(e) => setPreviewIn(e.currentTarget.value)}>
+            <option value="">the text above (no language matched)</option>
+            {languages.map((tag) => (
+              <option key={tag} value={tag}>
+                {tag}
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
+      <Preview message={previewed} lang={shownIn || undefined} />
       {problem && <p class="notice">{problem}</p>}
       {error && (
         <p class="notice error" role="alert">

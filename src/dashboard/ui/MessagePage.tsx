@@ -11,17 +11,26 @@ import { useData } from './useData.js';
 
 /** How often a running send's page reads its progress again. */
 const POLL_MS = 1000;
+/**
+ * A finished send's funnel goes on filling as browsers report delivered, shown and
+ * clicked (most within minutes): its page reads it again this often, for this long after
+ * the send ended.
+ */
+const FUNNEL_POLL_MS = 3000;
+const FUNNEL_WATCH_MS = 15 * 60_000;
 
 /** One message: its funnel, by push service and browser, its errors by cause, its envelope; progress and cancel while it runs. */
 export function MessagePage({ api, onSession, session, id }: PageProps & { id: string }) {
   const loaded = useData(`message ${id}`, () => api.message(id), onSession);
   const data = loaded.data;
   const running = data?.progress !== undefined && ['scheduled', 'queued', 'running'].includes(data.progress.state);
+  const finishedAt = data?.message?.finishedAt;
+  const filling = !running && finishedAt !== undefined && Date.now() - finishedAt < FUNNEL_WATCH_MS;
   useEffect(() => {
-    if (!running) return;
-    const timer = setTimeout(loaded.reload, POLL_MS);
+    if (!running && !filling) return;
+    const timer = setTimeout(loaded.reload, running ? POLL_MS : FUNNEL_POLL_MS);
     return () => clearTimeout(timer);
-  }, [data, running]);
+  }, [data, running, filling]);
   return (
     <>
       <h1>{data?.message?.title || (data ? '(no title)' : 'Message')}</h1>
@@ -114,10 +123,13 @@ function Detail({ message: m, linkOrigins }: { message: MessageDetail; linkOrigi
         <h2 id="funnel">Funnel</h2>
         <FunnelBar counts={m} />
         <FunnelTable counts={m} />
-        <p class="note">
-          Of the targeted: {formatNumber(m.gone)} gone (removed), {formatNumber(m.failed)} failed ({formatNumber(m.pruned)} pruned), {formatNumber(m.capped)} capped,{' '}
-          {formatNumber(m.deferred)} deferred. Events count only when signed by the subscription; {formatNumber(total(m.unverified))} unsigned events are left out.
+        <p class="note outcomes">
+          Of the <span data-count="targeted">{formatNumber(m.targeted)}</span> targeted: <span data-count="sent">{formatNumber(m.sent)}</span> accepted by
+          push services, <span data-count="gone">{formatNumber(m.gone)}</span> gone (removed), <span data-count="failed">{formatNumber(m.failed)}</span>{' '}
+          failed ({formatNumber(m.pruned)} pruned), <span data-count="capped">{formatNumber(m.capped)}</span> skipped by a frequency cap;{' '}
+          {formatNumber(m.deferred)} of them waited for their local time or quiet hours.
         </p>
+        <p class="note">Events count only when signed by the subscription; {formatNumber(total(m.unverified))} unsigned events are left out.</p>
       </section>
       <section aria-labelledby="by">
         <h2 id="by">By push service and browser</h2>

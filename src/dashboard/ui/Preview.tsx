@@ -31,12 +31,12 @@ const FAMILIES = [
 ] as const;
 
 /** The message as each browser family would show it, drawn as text (images only from this site). */
-export function Preview({ message }: { message: PreviewMessage }) {
+export function Preview({ message, lang }: { message: PreviewMessage; lang?: string | undefined }) {
   const icon = sameOriginImage(message.icon);
   const image = sameOriginImage(message.image);
   return (
     <section aria-labelledby="preview">
-      <h2 id="preview">Preview</h2>
+      <h2 id="preview">Preview{lang ? ` (${lang})` : ''}</h2>
       <div class="previews">
         {FAMILIES.map((family) => {
           const actions = message.actions.slice(0, family.actions);
@@ -44,7 +44,7 @@ export function Preview({ message }: { message: PreviewMessage }) {
           return (
             <figure class="preview" key={family.name}>
               <figcaption>{family.name}</figcaption>
-              <div class="toast">
+              <div class="toast" lang={lang}>
                 <div class="toast-head">
                   {icon ? <img class="icon" src={icon} alt="" /> : <span class="icon placeholder" aria-hidden="true" />}
                   <div>

@@ -35,6 +35,28 @@ export function httpUrlOption(value: string | undefined, option: string): string
   return value;
 }
 
+/**
+ * A list of origins (`https://app.example`, no path and no trailing slash), copied; `[]`
+ * when not given. Each item must be exactly what `new URL(item).origin` gives back, so
+ * what a request's `Origin` header is compared with can only be an origin.
+ */
+export function originListOption(value: string[] | undefined, option: string): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) invalidOption(option, 'must be a list of origins');
+  for (const item of value) {
+    if (typeof item !== 'string' || !isOrigin(item)) invalidOption(option, `${JSON.stringify(item)} is not an origin like https://example.com`);
+  }
+  return [...value];
+}
+
+function isOrigin(text: string): boolean {
+  try {
+    return new URL(text).origin === text;
+  } catch {
+    return false;
+  }
+}
+
 /** A SubscriptionStore; `needs` names further methods the caller uses, so a store made for an older tidings is refused at creation, naming what it lacks. */
 export function storeOption(store: SubscriptionStore | undefined, needs: (keyof SubscriptionStore)[] = []): SubscriptionStore {
   if (!store || typeof store.findSubscriptions !== 'function') invalidOption('store', 'not a SubscriptionStore');

@@ -2,6 +2,7 @@ import type { Envelope, EnvelopeNotification, JsonValue } from '../../shared/pro
 import { validateEnvelope } from '../../shared/validateEnvelope.js';
 import { ownEntries } from '../common/attributeRules.js';
 import { invalidOption as invalid } from '../common/checkOptions.js';
+import { languageTag } from '../../shared/languageTag.js';
 
 /** What one language changes of the envelope: fields of its notification, and its data. */
 export interface LocaleOverride {
@@ -13,21 +14,6 @@ export interface LocaleOverride {
 
 /** Languages one send may carry. */
 export const MAX_LOCALES = 100;
-
-/**
- * A well-formed BCP 47 language tag in its canonical case (`pt-br` -> `pt-BR`), or
- * undefined. Extensions (`-u-…`) are dropped: they say how to format numbers and dates,
- * not which text to pick.
- */
-export function languageTag(value: unknown): string | undefined {
-  if (typeof value !== 'string' || value.length > 35 || !/^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/.test(value)) return undefined;
-  try {
-    const [tag] = Intl.getCanonicalLocales(value);
-    return tag?.replace(/-[a-wyz]-.*$/i, '');
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Checks `locales` against the (validated) envelope and returns each language's own

@@ -5,7 +5,7 @@ import { attributeKeyProblem, attributeValueProblem, ownEntries } from '../commo
 import { fail, isRecord } from '../common/invalidRequest.js';
 import { requestLimits } from '../common/requestLimits.js';
 import { knownTimeZone } from '../controls/localClock.js';
-import { languageTag } from '../controls/locales.js';
+import { languageTag } from '../../shared/languageTag.js';
 
 /**
  * Attributes every browser may set (the page SDK records them unless told not to), beside

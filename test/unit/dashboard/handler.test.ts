@@ -4,15 +4,16 @@ import type { Authorize, AuthorizeContext, DashboardOptions, DashboardPush } fro
 import { CSP } from '../../../src/dashboard/http/securityHeaders.js';
 import { createPushServer, memoryStore } from '../../../src/server/index.js';
 import { startPushService, type PushService } from '../../../src/testing/index.js';
-import { hostileStats, pushWithSubscribers, vapid } from '../../support/dashboard/dashboardFixture.js';
+import { pushWithSubscribers, vapid } from '../../support/dashboard/dashboardFixture.js';
 import { hostileTexts } from '../../support/dashboard/hostile.js';
+import { HOSTILE_CLIENT_ATTRIBUTES, HOSTILE_USER, hostileKeys, seedForeignShapes, seedHostile, startHostilePushHost } from '../../support/dashboard/hostileData.js';
 import { seedSampleMonth } from '../../support/dashboard/sampleMonth.js';
 import type { TidingsEvent } from '../../../src/shared/protocol.js';
 
 // The dashboard's handler without a browser: who gets in, what every answer carries, the
 // JSON of each page, and the rules of its POSTs. Figures come from real push servers
-// (push.stats over a store); the fixed stats of hostile text serve only the tests of what
-// strangers wrote. The pages themselves are test/e2e/dashboard-chromium.test.ts.
+// (push.stats over a store), hostile text too (test/support/dashboard/hostileData.ts). The
+// pages themselves are test/e2e/dashboard-chromium.test.ts.
 
 const origin = 'https://site.example';
 const plainPush = () => createPushServer({ vapid, store: memoryStore() }) as ReturnType<typeof createPushServer> & DashboardPush;
@@ -48,6 +49,24 @@ describe('createDashboard', () => {
   it('refuses to be made without authorize: nothing is open by default', () => {
     expect(() => createDashboard({ push: plainPush() } as unknown as DashboardOptions)).toThrow(/invalid-option authorize/);
     expect(() => createDashboard({ push: plainPush(), authorize: 'yes' } as unknown as DashboardOptions)).toThrow(/authorize/);
+  });
+
+  it('checks its origin lists as createPushServer checks allowedOrigins (one check for both)', () => {
+    const refusal = (make: () => unknown) => {
+      try {
+        make();
+      } catch (error) {
+        return (error as { details?: unknown }).details;
+      }
+      return undefined;
+    };
+    for (const bad of ['https://app.example/path', 'app.example', 'https://app.example/']) {
+      const fromPush = refusal(() => createPushServer({ vapid, store: memoryStore(), allowedOrigins: [bad] }));
+      expect(fromPush).toMatchObject({ option: 'allowedOrigins' });
+      expect(refusal(() => dashboard({ authorize: () => 'ann', allowedOrigins: [bad] }))).toEqual(fromPush);
+      expect(refusal(() => dashboard({ authorize: () => 'ann', linkOrigins: [bad] }))).toEqual({ ...(fromPush as object), option: 'linkOrigins' });
+    }
+    expect(() => dashboard({ authorize: () => 'ann', allowedOrigins: ['https://app.example'], linkOrigins: ['https://cdn.example:8443'] })).not.toThrow();
   });
 
   it('refuses a push object without send() and stats missing a method', () => {
@@ -105,7 +124,7 @@ describe('authorize decides every request', () => {
 
   it('answers 500 (and reports it) when authorize throws or returns something that names nobody', async () => {
     const errors: unknown[] = [];
-    for (const authorize of [() => Promise.reject(new Error('session store down')), () => ({ name: '' }), () => 42] as unknown as Authorize[]) {
+    for (const authorize of [() => Promise.reject(new Error('session store down')), () => ({ name: 42 }), () => 42] as unknown as Authorize[]) {
       const handler = dashboard({ authorize, onError: (error) => errors.push(error) }).handler;
       expect((await get(handler, '/api/overview')).status).toBe(500);
     }
@@ -119,7 +138,7 @@ describe('authorize decides every request', () => {
 });
 
 describe('what every answer carries', () => {
-  const { handler } = dashboard({ authorize: () => 'ann', push: Object.assign(plainPush(), { stats: hostileStats() }) });
+  const { handler } = dashboard({ authorize: () => 'ann' });
 
   it('a strict CSP, nosniff, no framing and no referrer, on pages, data and errors', async () => {
     for (const path of ['/', '/messages', '/api/overview', '/api/messages/unknown', '/nope']) {
@@ -160,10 +179,19 @@ describe('what every answer carries', () => {
 });
 
 describe('the data routes', () => {
-  const stats = hostileStats();
-  const { handler } = dashboard({ authorize: () => ({ name: hostileTexts[0] }), push: Object.assign(plainPush(), { stats }), identityAttribute: 'user' });
+  const viewer = hostileTexts[1];
+  let pushService: PushService;
+  let site: Awaited<ReturnType<typeof hostileSite>>;
+  beforeAll(async () => {
+    pushService = await startPushService();
+    site = await hostileSite(pushService, viewer);
+  });
+  afterAll(async () => {
+    await site?.host.close();
+    await pushService?.close();
+  });
   const json = async (path: string) => {
-    const response = await get(handler, path);
+    const response = await get(site.handler, path);
     expect(response.status, path).toBe(200);
     expect(response.headers.get('content-type')).toBe('application/json');
     return (await response.json()) as { session: Record<string, unknown>; data: Record<string, any> };
@@ -171,34 +199,52 @@ describe('the data routes', () => {
 
   it('give hostile titles, urls, senders, errors, attributes and user names back as the same JSON text', async () => {
     const list = await json('/api/messages');
-    expect(list.session.viewer).toBe(hostileTexts[0]);
-    expect(list.data.items.map((m: { title: string }) => m.title)).toEqual(hostileTexts);
-    const message = await json('/api/messages/m03');
-    const original = (await stats.message('m03'))!;
-    expect(message.data.message.title).toBe(original.title);
-    expect(message.data.message.by).toBe(original.by);
-    expect(message.data.message.errors).toEqual(original.errors);
+    expect(list.session.viewer).toBe(viewer);
+    // Sends made in the same millisecond are in id order: compare the titles as a set.
+    expect(list.data.items.map((m: { title: string }) => m.title).sort()).toEqual([...hostileTexts, 'A row from a foreign store'].sort());
+    expect(list.data.items.filter((m: { by?: string }) => m.by === viewer)).toHaveLength(hostileTexts.length);
+    const id = site.ids[3]!;
+    const message = await json(`/api/messages/${id}`);
+    const original = (await site.push.stats.message(id))!;
+    expect(message.data.message).toMatchObject({ title: hostileTexts[3], by: viewer, url: original.url, type: original.type });
     expect(message.data.message.envelope).toEqual(original.envelope);
-    expect(message.data.message.byService).toEqual(original.byService);
-    const audience = await json(`/api/audience?by=${encodeURIComponent(hostileTexts[2])}&key=user&value=mallory`);
-    expect(audience.data.subscribers.byAttribute.key).toBe(hostileTexts[2]);
-    expect(audience.data.found.items).toHaveLength(hostileTexts.length);
-    expect(Object.keys(audience.data.found.items[1].attributes)).toContain(hostileTexts[1]);
+    // The hostile push service's answer, kept as the failure's sample.
+    expect(message.data.message.errors).toEqual([{ cause: 'http-4xx', host: new URL(site.host.origin).host, count: 2, sample: expect.any(String) }]);
+    expect(hostileTexts).toContain(message.data.message.errors[0].sample);
+    expect(message.data.message.errors).toEqual(original.errors);
+    const topics = await json(`/api/audience?by=topic&key=user&value=${HOSTILE_USER}`);
+    expect(topics.data.subscribers.byAttribute.values.map((v: { value: string }) => v.value).sort()).toEqual(hostileTexts.slice(0, 6).sort());
+    expect(topics.data.found.items).toHaveLength(7);
+    const registered = topics.data.found.items.filter((item: { attributes: Record<string, unknown> }) => 'topic' in item.attributes);
+    expect(registered).toHaveLength(6);
+    for (const item of registered) expect(Object.keys(item.attributes)).toEqual(expect.arrayContaining(hostileKeys));
+    const byKey = await json(`/api/audience?by=${encodeURIComponent(hostileKeys[2]!)}`);
+    expect(byKey.data.subscribers.byAttribute).toMatchObject({ key: hostileKeys[2], values: [{ value: hostileTexts[5], count: 6 }] });
+    // What only a store of a site's own making holds: hostile push-service and browser names, causes and hosts.
+    const foreign = await json(`/api/messages/${site.foreign}`);
+    expect(Object.keys(foreign.data.message.byService)).toEqual(expect.arrayContaining([hostileTexts[0], hostileTexts[2]]));
+    expect(Object.keys(foreign.data.message.byBrowser)).toEqual([hostileTexts[1]]);
+    expect(foreign.data.message.errors).toEqual([{ cause: hostileTexts[9], host: hostileTexts[10], count: 1, sample: hostileTexts[11] }]);
   });
 
   it('pass on only the named fields of the stats (an endpoint in a summary stays out)', async () => {
-    const leaky = hostileStats();
-    const summaries = await leaky.subscriptions({});
-    (summaries.items[0] as unknown as Record<string, unknown>).endpoint = 'https://fcm.googleapis.com/fcm/send/secret';
-    const original = leaky.subscriptions;
-    leaky.subscriptions = async () => summaries;
+    // A push object of a site's own making whose stats hand back more than the contract names.
+    const stats = site.push.stats;
+    const leaky = {
+      ...stats,
+      subscriptions: async (query: Parameters<typeof stats.subscriptions>[0]) => {
+        const page = await stats.subscriptions(query);
+        return { ...page, items: page.items.map((item) => ({ ...item, endpoint: 'https://fcm.googleapis.com/fcm/send/secret' })) };
+      },
+    };
     const { handler: h } = dashboard({ authorize: () => 'ann', push: Object.assign(plainPush(), { stats: leaky }) });
-    const text = await (await get(h, '/api/audience?key=user&value=mallory')).text();
+    const text = await (await get(h, `/api/audience?key=user&value=${HOSTILE_USER}`)).text();
+    expect(text).toContain(hostileKeys[0]!.replace(/"/g, '\\"'));
     expect(text).not.toContain('secret');
-    leaky.subscriptions = original;
   });
 
   it('answer 404 for a message nobody knows, and 400 for an unknown range or an oversized parameter', async () => {
+    const { handler } = site;
     expect((await get(handler, '/api/messages/nope')).status).toBe(404);
     expect((await get(handler, '/api/messages/%E0%A4%A')).status).toBe(404);
     expect((await get(handler, '/api/overview?range=1y')).status).toBe(400);
@@ -220,7 +266,7 @@ describe('the data routes', () => {
       queue: false,
       progress: true,
       cancel: true,
-      controls: ['at', 'localTime', 'timeZone', 'quietHours', 'perSecond', 'cap'],
+      controls: ['at', 'localTime', 'timeZone', 'quietHours', 'perSecond', 'cap', 'locales'],
     });
     expect(overview.session.canTest).toBe(false);
     expect(overview.data).toEqual({ range: '30d', minShown: 100 });
@@ -344,6 +390,51 @@ describe('the POSTs', () => {
     expect((await post(handler, '/api/send', { ...body, to: { attributes: { team: 'blue' } } })).status).toBe(200);
   });
 
+  it('record a safe name as the sender whatever name authorize gives, and never fail a send for it', async () => {
+    const { push } = await pushWithSubscribers(pushService, [{ attributes: { user: '1' } }]);
+    const names: [string, string][] = [
+      ['  Ann\u0000 \u001b[31mRed\u001b[0m\u202e  ', 'Ann Red'],
+      ['x'.repeat(500), `${'x'.repeat(199)}…`],
+      ['\u200b\u0007\t', '(unnamed)'],
+      ['', '(unnamed)'],
+      ['\ud800lone', 'lone'],
+    ];
+    for (const [given, recorded] of names) {
+      const { handler } = createDashboard({ push, authorize: () => ({ name: given }), basePath: '/admin' });
+      const session = ((await (await get(handler, '/api/compose')).json()) as { session: { viewer: string } }).session;
+      expect(session.viewer).toBe(recorded);
+      const answer = await post(handler, '/api/send', { envelope: { v: 1, notification: { title: 'Named' } }, to: null });
+      expect(answer.status, JSON.stringify(given)).toBe(200);
+      const { id } = (await answer.json()) as { id: string };
+      expect((await push.stats.message(id))!.by).toBe(recorded);
+    }
+  });
+
+  it('check the sending controls and the languages as send() does, before asking to confirm', async () => {
+    const { push, store } = await pushWithSubscribers(pushService, [{ attributes: { user: '1' } }, { attributes: { user: '2' } }]);
+    const { handler } = createDashboard({ push, authorize: () => 'ann', basePath: '/admin' });
+    const envelope = { v: 1, notification: { title: 'Hello' } };
+    const refused = async (options: object) => {
+      const answer = await post(handler, '/api/send', { envelope, to: null, options });
+      expect(answer.status, JSON.stringify(options)).toBe(400);
+      return answer.json();
+    };
+    // No confirm was given: each is refused for what it is, not with a 409.
+    expect(await refused({ locales: { 'not a tag': { notification: { title: 'x' } } } })).toMatchObject({ error: 'invalid-option', field: 'locales."not a tag"' });
+    expect(await refused({ locales: { fr: { notification: { title: 7 } } } })).toMatchObject({ error: 'invalid-option', field: 'locales.fr.notification.title' });
+    expect(await refused({ locales: { fr: { subject: 'x' } } })).toMatchObject({ error: 'invalid-option', field: 'locales.fr.subject' });
+    expect(await refused({ locales: {} })).toMatchObject({ error: 'invalid-option', field: 'locales' });
+    expect(await refused({ perSecond: 0 })).toMatchObject({ error: 'invalid-option', field: 'perSecond' });
+    expect(await refused({ localTime: '25:00' })).toMatchObject({ error: 'invalid-option', field: 'localTime' });
+    expect(await store.listSends({ limit: 10 })).toEqual([]);
+    // Languages as Compose makes them: each subscriber gets its own.
+    const locales = { fr: { notification: { lang: 'fr', title: 'Bonjour' } }, 'pt-BR': { notification: { lang: 'pt-BR', body: 'Olá' } } };
+    const sent = await post(handler, '/api/send', { envelope, to: null, confirm: 2, options: { locales } });
+    expect(sent.status).toBe(200);
+    const { id } = (await sent.json()) as { id: string };
+    expect((await push.status(id))!.options).toEqual({ locales });
+  });
+
   it('refuse options the push object does not offer, and what send() refuses', async () => {
     const { push: real } = await pushWithSubscribers(pushService, [{ attributes: { user: '1' } }]);
     // A push object that offers no sending controls.
@@ -373,3 +464,32 @@ describe('the POSTs', () => {
     expect((await post(handler, '/api/test', { envelope: { v: 1, notification: { title: 'T' } }, to: { attributes: { user: 'bob' } } })).status).toBe(400);
   });
 });
+
+/**
+ * A real push server whose data strangers wrote (hostileData.ts): registrations through
+ * its handler, sends through the dashboard as a viewer named `viewer`, a push service that
+ * answers with hostile text, and the rows only a foreign store holds.
+ */
+async function hostileSite(pushService: PushService, viewer: string) {
+  const store = memoryStore();
+  const push = createPushServer({ vapid, store, allowLoopbackEndpoints: true, retries: 0, clientAttributes: HOSTILE_CLIENT_ATTRIBUTES, identify: () => ({ user: HOSTILE_USER }) });
+  const host = await startHostilePushHost();
+  const { handler } = createDashboard({ push, authorize: () => ({ name: viewer }), basePath: '/admin' });
+  const ids = await seedHostile({
+    register: (body) =>
+      push.handler(
+        new Request(`${origin}/api/push/subscriptions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', origin, 'sec-fetch-site': 'same-origin', 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0' },
+          body: JSON.stringify(body),
+        }),
+        { clientAddress: '127.0.0.1' },
+      ),
+    dashboard: (path, body) => post(handler, `/api${path}`, body),
+    setAttributes: (to, attributes) => push.setAttributes(to as Parameters<typeof push.setAttributes>[0], attributes),
+    subscribe: () => pushService.subscribe(vapid.publicKey),
+    host,
+  });
+  const foreign = await seedForeignShapes(store);
+  return { store, push, handler, ids, foreign, host };
+}

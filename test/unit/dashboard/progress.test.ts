@@ -1,16 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDashboard, type DashboardPush } from '../../../src/dashboard/index.js';
-import type { SendRecord } from '../../../src/dashboard/statsContract.js';
+import { createDashboard } from '../../../src/dashboard/index.js';
 import { createSendQueue, startSendWorker } from '../../../src/queue/index.js';
-import type { Envelope } from '../../../src/shared/protocol.js';
 import { startPushService, type PushService } from '../../../src/testing/index.js';
 import { pushWithSubscribers, vapid } from '../../support/dashboard/dashboardFixture.js';
 import { freshName, redisUrl, serviceAnswers } from '../../support/services.js';
 
-// A send's progress and its cancel, as the message page reads them: from the real queue
-// (Redis, BullMQ, a real sender) while the send log says it runs, then from the send log
-// (push.stats) once it is over; and from issue 21's push.cancel and scheduled sends, which
-// do not exist yet and are stood in for below by the smallest object with their shape.
+// A send's progress and its cancel, as the message page reads them: the send log's row
+// (push.stats) always, with the real queue's live counts (Redis, BullMQ, a real sender)
+// while it runs; and createPushServer's own scheduled sends, status and cancel.
 
 const origin = 'https://site.example';
 const call = (handler: (request: Request) => Promise<Response>, path: string, body?: unknown) =>
@@ -37,18 +34,27 @@ describe.runIf(redisUp)('a send through the queue', () => {
       expect(session.capabilities).toMatchObject({ queue: true, progress: true, cancel: true });
       const sent = (await (await call(handler, '/api/send', { envelope: { v: 1, notification: { title: 'Queued' } }, to: null, confirm: 5 })).json()) as { id: string; via: string };
       expect(sent.via).toBe('queue');
-      const before = (await (await call(handler, `/api/messages/${sent.id}`)).json()) as { data: { progress: { state: string }; cancellable: boolean } };
-      expect(before.data).toMatchObject({ progress: { state: 'queued' }, cancellable: true });
+      // One shape: the send log's row, and its progress with the queue's counts (the audience counted when queued).
+      const before = (await (await call(handler, `/api/messages/${sent.id}`)).json()) as { data: Record<string, unknown> };
+      expect(before.data).toMatchObject({
+        message: { id: sent.id, state: 'queued', via: 'queue', by: 'ann', title: 'Queued' },
+        progress: { state: 'queued', expected: 5, targeted: 0, sent: 0, gone: 0, failed: 0, capped: 0, deferred: 0 },
+        cancellable: true,
+      });
 
       const worker = await startSendWorker({ redis: redisUrl, store, vapid, allowLoopbackEndpoints: true, name });
       try {
-        type Counts = { state: string; sent: number; targeted?: number };
+        type Counts = { state: string; sent: number; targeted: number; gone: number; failed: number; capped: number };
         let seen: { progress?: Counts; message?: Counts } = {};
+        const progressed: Counts[] = [];
         // The queue's progress while the log says it runs; the log's row once it is done.
         for (let i = 0; i < 100 && seen.message?.state !== 'done'; i++) {
           seen = ((await (await call(handler, `/api/messages/${sent.id}`)).json()) as { data: typeof seen }).data;
+          if (seen.progress) progressed.push(seen.progress);
           if (seen.message?.state !== 'done') await new Promise((resolve) => setTimeout(resolve, 50));
         }
+        // Whenever read, the progress adds up: whom it dealt with is who was sent, gone, failed or capped.
+        for (const p of progressed) expect(p.targeted).toBe(p.sent + p.gone + p.failed + p.capped);
         expect(seen.message).toMatchObject({ state: 'done', sent: 5, targeted: 5, via: 'queue', by: 'ann' });
         expect(seen.progress).toBeUndefined();
         const after = (await (await call(handler, `/api/messages/${sent.id}`)).json()) as { data: { cancellable: boolean } };
@@ -61,55 +67,56 @@ describe.runIf(redisUp)('a send through the queue', () => {
       await queue.close();
     }
   });
-});
 
-/** Stands in for issue 21's scheduled sends: send({ at }) records and answers at once; status and cancel read the record. */
-function scheduledPush(): DashboardPush & { records: Map<string, SendRecord> } {
-  const records = new Map<string, SendRecord>();
-  return {
-    records,
-    controls: ['at'],
-    async send(envelope: Envelope, options: Record<string, unknown> = {}) {
-      const id = `send-${records.size + 1}`;
-      const counts = { targeted: 0, sent: 0, gone: 0, failed: 0, pruned: 0, capped: 0, deferred: 0 };
-      records.set(id, { id, envelope, audience: options.to ?? null, options, via: 'send', state: 'scheduled', createdAt: 0, scheduledAt: options.at as number, failures: [], ...counts });
-      return { id };
-    },
-    async status(id) {
-      return records.get(id);
-    },
-    async cancel(id) {
-      const record = records.get(id);
-      if (record) record.state = 'cancelled';
-      return record;
-    },
-  };
-}
-
-describe('a scheduled send (issue 21 shape)', () => {
-  it('is offered "at", shows as scheduled with a cancel, and cancel stops it', async () => {
-    const push = scheduledPush();
-    const { handler } = createDashboard({ push, authorize: () => 'ann', basePath: '/admin' });
-    const at = Date.UTC(2030, 0, 1, 9);
-    const sent = (await (await call(handler, '/api/send', { envelope: { v: 1, notification: { title: 'Later' } }, to: null, confirm: null, options: { at } })).json()) as { id: string };
-    expect(push.records.get(sent.id)?.options).toEqual({ at, by: 'ann' });
-    const page = (await (await call(handler, `/api/messages/${sent.id}`)).json()) as { data: { progress: { state: string }; cancellable: boolean } };
-    expect(page.data).toMatchObject({ progress: { state: 'scheduled' }, cancellable: true });
-    const cancelled = await call(handler, `/api/messages/${sent.id}/cancel`, {});
-    expect(await cancelled.json()).toMatchObject({ progress: { state: 'cancelled' } });
-    const after = (await (await call(handler, `/api/messages/${sent.id}`)).json()) as { data: { cancellable: boolean } };
-    expect(after.data.cancellable).toBe(false);
-    expect((await call(handler, '/api/messages/unknown/cancel', {})).status).toBe(404);
+  it('cancels a throttled send mid-way from its page: the row says cancelled and its counts add up', async () => {
+    const { store, push } = await pushWithSubscribers(pushService, Array.from({ length: 12 }, (_, i) => ({ attributes: { user: String(i) } })));
+    const name = freshName('tidings-dashboard');
+    const queue = createSendQueue({ redis: redisUrl, store, vapid, allowLoopbackEndpoints: true, name, batchSize: 4 });
+    const worker = await startSendWorker({ redis: redisUrl, store, vapid, allowLoopbackEndpoints: true, name });
+    try {
+      const { handler } = createDashboard({ push, queue, authorize: () => 'ann', basePath: '/admin' });
+      const sent = (await (await call(handler, '/api/send', { envelope: { v: 1, notification: { title: 'Slow' } }, to: null, confirm: 12, options: { perSecond: 4 } })).json()) as { id: string };
+      type Page = { data: { progress?: { state: string; sent: number; expected?: number }; cancellable: boolean } };
+      let page: Page['data'] | undefined;
+      for (let i = 0; i < 100 && !(page?.progress && page.progress.sent > 0); i++) {
+        page = ((await (await call(handler, `/api/messages/${sent.id}`)).json()) as Page).data;
+        if (!(page.progress && page.progress.sent > 0)) await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(page).toMatchObject({ progress: { state: 'running', expected: 12 }, cancellable: true });
+      const cancelled = (await (await call(handler, `/api/messages/${sent.id}/cancel`, {})).json()) as { progress: { state: string; sent: number } };
+      expect(cancelled.progress.state).toBe('cancelled');
+      expect(cancelled.progress.sent).toBeLessThan(12);
+      // After the batches in flight (a sender hears of the cancel within 200 ms), the row stops changing.
+      type Row = { data: { message: { state: string; targeted: number; sent: number; gone: number; failed: number; capped: number }; progress?: unknown; cancellable: boolean } };
+      let after: Row['data'] | undefined;
+      for (let last = '', same = 0; same < 5; ) {
+        after = ((await (await call(handler, `/api/messages/${sent.id}`)).json()) as Row).data;
+        same = JSON.stringify(after) === last ? same + 1 : 0;
+        last = JSON.stringify(after);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      after = after!;
+      expect(after.progress).toBeUndefined();
+      expect(after.cancellable).toBe(false);
+      const row = after.message;
+      expect(row.state).toBe('cancelled');
+      expect(row.targeted).toBe(row.sent + row.gone + row.failed + row.capped);
+      expect(row.sent).toBeLessThan(12);
+      const received = (await store.findSubscriptions()).reduce((n, s) => n + pushService.messages(s.subscription.endpoint).length, 0);
+      expect(received).toBe(row.sent);
+    } finally {
+      await worker.close();
+      await queue.close();
+    }
   });
 });
-
 
 describe("compose with createPushServer's own controls (issue 21)", () => {
   it('sends each control as send() takes it: the send waits, its page shows it scheduled, and cancel stops it', async () => {
     const { store, push } = await pushWithSubscribers(pushService, [{ attributes: { user: '1' } }, { attributes: { user: '2' } }]);
     const { handler } = createDashboard({ push, authorize: () => 'ann', basePath: '/admin' });
     const session = ((await (await call(handler, '/api/compose')).json()) as { session: { capabilities: Record<string, unknown> } }).session;
-    expect(session.capabilities).toMatchObject({ progress: true, cancel: true, controls: ['at', 'localTime', 'timeZone', 'quietHours', 'perSecond', 'cap'] });
+    expect(session.capabilities).toMatchObject({ progress: true, cancel: true, controls: ['at', 'localTime', 'timeZone', 'quietHours', 'perSecond', 'cap', 'locales'] });
     // As ControlFields.toOptions makes them.
     const at = Date.now() + 3_600_000;
     const options = { at, localTime: '09:00', timeZone: 'Europe/Paris', quietHours: ['22:00', '07:00'], perSecond: 50, cap: { max: 3, per: '1d' }, ttl: 600 };

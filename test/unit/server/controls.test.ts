@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { knownTimeZone, localMinutes, nextLocalTime, parseClockTime, quietHoursEnd } from '../../../src/server/controls/localClock.js';
-import { bestLanguage, languageTag, localizedEnvelopes } from '../../../src/server/controls/locales.js';
+import { bestLanguage, localizedEnvelopes } from '../../../src/server/controls/locales.js';
+import { languageTag } from '../../../src/shared/languageTag.js';
 import { applyCap, checkCap, type CapCheck, type CapEntry } from '../../../src/server/controls/frequencyCap.js';
 import { checkSendControls, isScheduled } from '../../../src/server/controls/sendControls.js';
 import { inSlice, planSlices, sliceQuery } from '../../../src/server/controls/planSlices.js';
