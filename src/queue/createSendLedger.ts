@@ -75,9 +75,14 @@ local existing = redis.call('GET', KEYS[2])
 if existing then return existing end
 redis.call('SET', KEYS[2], ARGV[1])
 redis.call('HINCRBY', KEYS[1], 'planned', ARGV[2])
+-- The highest batch planned, so an ending that is not done (cancel, fail) can expire them all.
+local high = tonumber(redis.call('HGET', KEYS[1], 'highBatch') or '-1')
+if tonumber(ARGV[4]) > high then redis.call('HSET', KEYS[1], 'highBatch', ARGV[4]) end
 if ARGV[3] == '1' then redis.call('HSET', KEYS[1], 'lastBatch', ARGV[4]) end
 local state = redis.call('HGET', KEYS[1], 'state')
 if state == 'queued' or state == 'scheduled' then redis.call('HSET', KEYS[1], 'state', 'running', 'startedAt', ARGV[5]) end
+-- Planned by a batch still running when its send ended (cancelled, failed): kept a while only.
+if state == 'cancelled' or state == 'failed' then redis.call('EXPIRE', KEYS[2], ARGV[6]) end
 return ARGV[1]`;
 
 /**
@@ -106,8 +111,8 @@ const COMPLETE = `
 redis.call('SADD', KEYS[2], ARGV[1])
 local last = redis.call('HGET', KEYS[1], 'lastBatch')
 local state = redis.call('HGET', KEYS[1], 'state')
--- A cancelled send is never done; the batches that ran keep their keys a while only.
-if state == 'cancelled' then redis.call('EXPIRE', ARGV[3] .. ARGV[1], ARGV[4]) end
+-- A cancelled or failed send is never done; the batches that ran keep their keys a while only.
+if state == 'cancelled' or state == 'failed' then redis.call('EXPIRE', ARGV[3] .. ARGV[1], ARGV[4]) end
 if last and state ~= 'done' and state ~= 'failed' and state ~= 'cancelled' and redis.call('SCARD', KEYS[2]) == tonumber(last) + 1 then
   redis.call('HSET', KEYS[1], 'state', 'done', 'finishedAt', ARGV[2])
   for i = 0, tonumber(last) do redis.call('EXPIRE', ARGV[3] .. i, ARGV[4]) end
@@ -118,14 +123,23 @@ if last and state ~= 'done' and state ~= 'failed' and state ~= 'cancelled' and r
 end
 return 0`;
 
-/** Cancels a send that has not ended; its record, counts and outcomes are kept as a finished send's. */
-const CANCEL = `
+/**
+ * Ends a send that has not ended as cancelled or failed (ARGV[1]), with its time and, when
+ * failed, why: its record, counts and outcomes are kept as a finished send's, and every
+ * batch it planned expires as a done send's do (a send that never ends must not leave
+ * keys in Redis for ever). A send that had ended keeps its ending: 0.
+ */
+const END = `
 local state = redis.call('HGET', KEYS[1], 'state')
-if not state or state == 'done' or state == 'failed' or state == 'cancelled' then return 0 end
-redis.call('HSET', KEYS[1], 'state', 'cancelled', 'finishedAt', ARGV[1])
-redis.call('EXPIRE', KEYS[1], ARGV[2])
-redis.call('EXPIRE', KEYS[2], ARGV[2])
-redis.call('EXPIRE', KEYS[3], ARGV[2])
+if state == 'done' or state == 'failed' or state == 'cancelled' then return 0 end
+if not state and ARGV[1] == 'cancelled' then return 0 end
+redis.call('HSET', KEYS[1], 'state', ARGV[1], 'finishedAt', ARGV[2])
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[3]) end
+local high = tonumber(redis.call('HGET', KEYS[1], 'highBatch') or redis.call('HGET', KEYS[1], 'lastBatch') or '-1')
+for i = 0, high do redis.call('EXPIRE', ARGV[4] .. i, ARGV[5]) end
+redis.call('EXPIRE', KEYS[1], ARGV[6])
+redis.call('EXPIRE', KEYS[2], ARGV[6])
+redis.call('EXPIRE', KEYS[3], ARGV[6])
 return 1`;
 
 /**
@@ -284,8 +298,8 @@ export function createSendLedger(client: LedgerClient, name: string) {
 
     /** Cancels a send that has not ended; false when it had (or is unknown). */
     async cancel(id: string): Promise<boolean> {
-      const { status, outcomes, done } = keys(id);
-      return (await run(CANCEL, 3, status, outcomes, done, Date.now(), STATUS_TTL)) === 1;
+      const { status, outcomes, done, batchPrefix } = keys(id);
+      return (await run(END, 3, status, outcomes, done, 'cancelled', Date.now(), '', batchPrefix, WORKING_KEYS_TTL, STATUS_TTL)) === 1;
     },
 
     /** Books up to `want` throttle slots of a send (BOOK); answers when each starts, in ms from now. */
@@ -340,7 +354,7 @@ export function createSendLedger(client: LedgerClient, name: string) {
     /** The members of batch k: those read now if it is its first run, else the first run's. */
     async plan(id: string, k: number, members: string[], last: boolean): Promise<string[]> {
       const { status, batchPrefix } = keys(id);
-      const stored = await run(PLAN, 2, status, batchPrefix + k, JSON.stringify(members), members.length, last ? '1' : '0', k, Date.now());
+      const stored = await run(PLAN, 2, status, batchPrefix + k, JSON.stringify(members), members.length, last ? '1' : '0', k, Date.now(), WORKING_KEYS_TTL);
       return JSON.parse(String(stored)) as string[];
     },
 
@@ -428,10 +442,10 @@ export function createSendLedger(client: LedgerClient, name: string) {
       return update;
     },
 
+    /** Ends a send as failed, saying why (a send that had ended, done or cancelled, keeps its ending). */
     async fail(id: string, reason: string): Promise<void> {
-      const { status } = keys(id);
-      await client.hset(status, 'state', 'failed', 'error', reason.slice(0, 500), 'finishedAt', String(Date.now()));
-      await client.expire(status, STATUS_TTL);
+      const { status, outcomes, done, batchPrefix } = keys(id);
+      await run(END, 3, status, outcomes, done, 'failed', Date.now(), reason.slice(0, 500), batchPrefix, WORKING_KEYS_TTL, STATUS_TTL);
     },
   };
   return ledger;

@@ -20,6 +20,7 @@ interface Redis {
   hset(key: string, ...pairs: string[]): Promise<number>;
   hdel(key: string, ...fields: string[]): Promise<number>;
   rename(from: string, to: string): Promise<string>;
+  ttl(key: string): Promise<number>;
 }
 
 describe.runIf(up)('the queue under hostile ids, jobs and records', () => {
@@ -186,6 +187,23 @@ describe.runIf(up)('the queue under hostile ids, jobs and records', () => {
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect((await pushes()).size).toBe(0);
       expect(await redis.keys(`tidings:${name}:send:forged:batch:*`)).toEqual([]);
+    });
+
+    it('a send failed mid-way leaves no key in Redis for ever: its batches, outcomes and members all expire', async () => {
+      await setup(10, 5);
+      await queue.send(envelope('half'));
+      // Behind batch 0 (first in line, one batch at a time) and before the batch 1 it plans.
+      await bull.add('batch', { id: 'half', k: 1, after: 'zzzz' } as never, { jobId: 'forged-half' });
+      await sender();
+      expect(await failedStatus('half')).toMatchObject({ state: 'failed', sent: 5, error: expect.stringContaining('does not follow') });
+      // The real batch 1 still runs after the failure; give it time to plan and end.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const left = await redis.keys(`tidings:${name}:send:half*`);
+      expect(left).toEqual(expect.arrayContaining([`tidings:${name}:send:half`, `tidings:${name}:send:half:outcomes`, `tidings:${name}:send:half:batch:0`]));
+      const ttls = Object.fromEntries(await Promise.all(left.map(async (key) => [key, await redis.ttl(key)] as const)));
+      for (const [key, ttl] of Object.entries(ttls)) expect({ key, expires: ttl > 0 }).toEqual({ key, expires: true });
+      // A later ending cannot rewrite it: cancelled now, it stays failed.
+      expect(await queue.cancel('half')).toMatchObject({ state: 'failed' });
     });
 
     it('a job for a send with no record: failed, saying why', async () => {
