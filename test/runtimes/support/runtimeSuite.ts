@@ -1,0 +1,144 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type * as Server from '../../../src/server/index.js';
+import type * as Testing from '../../../src/testing/index.js';
+import type { PushService } from '../../../src/testing/index.js';
+import { importBuilt } from '../../support/importBuilt.js';
+import { postgresUrl, serviceAnswers } from '../../support/services.js';
+
+/** What each runtime's app (fixtures/app.mjs) is told, as JSON. */
+export interface RuntimeConfig {
+  vapid: { publicKey: string; privateKey: string; subject: string };
+  store: 'memory' | 'own' | 'postgres';
+  postgresUrl?: string;
+  schema?: string;
+  transport?: 'node' | 'fetch';
+}
+
+export interface StartedRuntime {
+  /** `http://127.0.0.1:PORT` of the app. */
+  origin: string;
+  /** The runtime's own name for itself (navigator.userAgent): `Bun/1.4.5`, `Deno/2.9.6`, `Cloudflare-Workers`. */
+  userAgent: string;
+  /** What the runtime wrote, for failure messages. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export type StartRuntime = (config: RuntimeConfig) => Promise<StartedRuntime>;
+
+/**
+ * Spawns a runtime and waits for its `listening PORT USER-AGENT` line (the fixtures print
+ * it once the server is up). Fails with what it printed when it exits first or takes too long.
+ */
+export function spawnServer(command: string, args: string[], env: Record<string, string>, cwd?: string): Promise<StartedRuntime> {
+  return new Promise((resolve, reject) => {
+    const child: ChildProcess = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const timer = setTimeout(() => fail(new Error(`${command} did not start within 30 s:\n${output}`)), 30_000);
+    const fail = (error: Error) => {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(error);
+    };
+    const exited = new Promise<void>((done) => child.once('exit', () => done()));
+    const early = (code: number | null) => fail(new Error(`${command} exited (${code}) before listening:\n${output}`));
+    child.once('exit', early);
+    child.once('error', (error) => fail(error));
+    const read = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /listening (\d+) ([^\n]*)\n/.exec(output);
+      if (!match) return;
+      clearTimeout(timer);
+      child.off('exit', early);
+      resolve({
+        origin: `http://127.0.0.1:${match[1]}`,
+        userAgent: match[2]!.trim(),
+        output: () => output,
+        async stop() {
+          if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+          await exited;
+        },
+      });
+    };
+    child.stdout!.on('data', read);
+    child.stderr!.on('data', read);
+  });
+}
+
+/** Registers a subscription through the runtime's handler, as the page would (same-origin JSON POST). */
+async function register(runtime: StartedRuntime, subscription: unknown): Promise<{ status: number; id: string }> {
+  const response = await fetch(`${runtime.origin}/api/push/subscriptions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'sec-fetch-site': 'same-origin' },
+    body: JSON.stringify({ subscription }),
+  });
+  const text = await response.text();
+  expect(response.status, `${text}\n${runtime.output()}`).toBe(201);
+  return { status: response.status, id: (JSON.parse(text) as { id: string }).id };
+}
+
+/** Calls send() inside the runtime (the app's POST /send) and answers its SendResult. */
+async function sendInRuntime(runtime: StartedRuntime, envelope: object): Promise<Record<string, unknown>> {
+  const response = await fetch(`${runtime.origin}/send`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ envelope }) });
+  const text = await response.text();
+  expect(response.status, `${text}\n${runtime.output()}`).toBe(200);
+  return JSON.parse(text) as Record<string, unknown>;
+}
+
+export interface RuntimeSuiteOptions {
+  /** The user agent the runtime must report, so the test knows it ran there and not in Node. */
+  userAgent: RegExp;
+  /** Whether postgresStore is tested here (TIDINGS_TEST_POSTGRES_URL must be set, or the test fails in CI). */
+  postgres: boolean;
+}
+
+/**
+ * The register-and-send test every runtime passes, once per store: the local push service
+ * runs in Node on loopback; the runtime serves tidings' handler (built dist) and calls
+ * send(); the push service must have the push, and it must decrypt to the envelope sent.
+ */
+export function runtimeSuite(name: string, start: StartRuntime, { userAgent, postgres }: RuntimeSuiteOptions): void {
+  describe(`tidings/server in ${name}`, () => {
+    let vapid: RuntimeConfig['vapid'];
+    let service: PushService;
+    let runtime: StartedRuntime | undefined;
+    beforeAll(async () => {
+      // What ships: the built entries, as the runtime imports them too.
+      const { generateVapidKeys } = await importBuilt<typeof Server>('server.js');
+      const { startPushService } = await importBuilt<typeof Testing>('testing.js');
+      vapid = { ...generateVapidKeys(), subject: 'mailto:ops@site.example' };
+      service = await startPushService();
+    });
+    afterAll(() => service.close());
+    afterEach(async () => {
+      await runtime?.stop();
+      runtime = undefined;
+    });
+
+    const stores: [string, RuntimeConfig['store'], () => Partial<RuntimeConfig>][] = [
+      ['memoryStore', 'memory', () => ({})],
+      ['a store the site provides', 'own', () => ({})],
+    ];
+    // A fresh schema per run: the database keeps what earlier runs left.
+    if (postgres) stores.push(['postgresStore', 'postgres', () => ({ postgresUrl, schema: `runtime_${name.toLowerCase()}_${randomBytes(4).toString('hex')}` })]);
+
+    it.each(stores)('registers through the handler and send() reaches the local push service, which decrypts it (%s)', async (_label, store, extra) => {
+      if (store === 'postgres' && !(await serviceAnswers('PostgreSQL', postgresUrl))) return;
+      runtime = await start({ vapid, store, ...extra() });
+      expect(runtime.userAgent).toMatch(userAgent);
+      const subscriptions = [await service.subscribe(vapid.publicKey), await service.subscribe(vapid.publicKey)];
+      const ids = [];
+      for (const subscription of subscriptions) ids.push((await register(runtime, subscription)).id);
+      expect(new Set(ids).size).toBe(2);
+      const envelope = { v: 1, id: `m-${store}`, notification: { title: `Hello from ${name}`, body: 'ünïcödé ✓' } };
+      const result = await sendInRuntime(runtime, envelope);
+      expect(result).toMatchObject({ id: envelope.id, sent: 2, gone: 0, failed: 0, errors: [] });
+      for (const { endpoint } of subscriptions) {
+        // A send whose id the caller chose is marked as one that may have gone out before (markRetry).
+        expect((await service.received(endpoint)).map((text) => JSON.parse(text))).toEqual([{ ...envelope, retry: true }]);
+      }
+    });
+  });
+}
