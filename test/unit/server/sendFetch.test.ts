@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createPushServer, generateVapidKeys, memoryStore, type PushServerOptions } from '../../../src/server/index.js';
 import { createFetchTransport } from '../../../src/server/send/transport/createFetchTransport.js';
@@ -33,6 +34,13 @@ async function host(handler: Handler): Promise<PushHost & { paths: string[] }> {
   });
   hosts.push(started);
   return Object.assign(started, { paths });
+}
+
+/** An answer whose body never ends: a KB every 5 ms until the client goes. */
+function endless(res: ServerResponse, status: number, char: string): void {
+  res.writeHead(status);
+  const timer = setInterval(() => res.write(char.repeat(1024)), 5);
+  res.on('close', () => clearInterval(timer));
 }
 
 async function sendTo(endpoint: string, options: Partial<PushServerOptions> = {}) {
@@ -71,11 +79,7 @@ describe("send() with transport: 'fetch'", () => {
   });
 
   it('reads at most 512 bytes of an answer that never ends, and gives its start as the reason', async () => {
-    const push = await host((_req, res) => {
-      res.writeHead(500);
-      const timer = setInterval(() => res.write('x'.repeat(1024)), 5);
-      res.on('close', () => clearInterval(timer));
-    });
+    const push = await host((_req, res) => endless(res as ServerResponse, 500, 'x'));
     const started = Date.now();
     const [error] = (await sendTo(`${push.origin}/push`, { timeout: 10_000 })).errors;
     expect(error).toMatchObject({ status: 500 });
@@ -85,11 +89,7 @@ describe("send() with transport: 'fetch'", () => {
   });
 
   it('takes a 2xx at its headers, whatever its body does', async () => {
-    const push = await host((_req, res) => {
-      res.writeHead(201);
-      const timer = setInterval(() => res.write('y'.repeat(1024)), 5);
-      res.on('close', () => clearInterval(timer));
-    });
+    const push = await host((_req, res) => endless(res as ServerResponse, 201, 'y'));
     expect(await sendTo(`${push.origin}/push`, { timeout: 10_000 })).toMatchObject({ sent: 1, failed: 0 });
   });
 
@@ -119,7 +119,7 @@ describe('createFetchTransport', () => {
     }
     const loose = createFetchTransport({ allowLoopback: true, fetch });
     await expect(loose.post(request('http://10.0.0.1/p'))).rejects.toMatchObject({ details: { reason: 'address', kind: 'private' } });
-    expect(await strict.alive('http://169.254.169.254', 1000)).toBe(false);
+    expect(await strict.alive!('http://169.254.169.254', 1000)).toBe(false);
     expect(fetch).not.toHaveBeenCalled();
   });
 
