@@ -8,4 +8,5 @@ const script = fileURLToPath(new URL('fixtures/bun.mjs', import.meta.url));
 runtimeSuite('Bun', (config) => spawnServer(bun, [script], { TIDINGS_RUNTIME_CONFIG: JSON.stringify(config) }), {
   userAgent: /^Bun\/1\./,
   postgres: true,
+  script: [bun],
 });

@@ -7,7 +7,10 @@ import { runtimeSuite, spawnServer } from './support/runtimeSuite.js';
 const deno = fileURLToPath(new URL('../../node_modules/deno/deno', import.meta.url));
 const script = fileURLToPath(new URL('fixtures/deno.mjs', import.meta.url));
 
-runtimeSuite('Deno', (config) => spawnServer(deno, ['run', '--allow-net=127.0.0.1', '--allow-read', '--allow-env', script], { TIDINGS_RUNTIME_CONFIG: JSON.stringify(config) }), {
+const permissions = ['--allow-net=127.0.0.1', '--allow-read', '--allow-env'];
+
+runtimeSuite('Deno', (config) => spawnServer(deno, ['run', ...permissions, script], { TIDINGS_RUNTIME_CONFIG: JSON.stringify(config) }), {
   userAgent: /^Deno\/2\./,
   postgres: true,
+  script: [deno, 'run', ...permissions],
 });

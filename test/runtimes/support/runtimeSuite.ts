@@ -1,11 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type * as Server from '../../../src/server/index.js';
 import type * as Testing from '../../../src/testing/index.js';
+import type * as Postgres from '../../../src/postgres/index.js';
 import type { PushService } from '../../../src/testing/index.js';
 import { importBuilt } from '../../support/importBuilt.js';
-import { postgresUrl, serviceAnswers } from '../../support/services.js';
+import { postgresUrl, redisUrl, serviceAnswers } from '../../support/services.js';
 
 /** What each runtime's app (fixtures/app.mjs) is told, as JSON. */
 export interface RuntimeConfig {
@@ -90,6 +92,8 @@ export interface RuntimeSuiteOptions {
   userAgent: RegExp;
   /** Whether postgresStore is tested here (TIDINGS_TEST_POSTGRES_URL must be set, or the test fails in CI). */
   postgres: boolean;
+  /** How to run a script file there (`[bun]`, `[deno, 'run', …]`), to test the CLI and the queue; none where there is no CLI. */
+  script?: string[];
 }
 
 /**
@@ -97,7 +101,7 @@ export interface RuntimeSuiteOptions {
  * runs in Node on loopback; the runtime serves tidings' handler (built dist) and calls
  * send(); the push service must have the push, and it must decrypt to the envelope sent.
  */
-export function runtimeSuite(name: string, start: StartRuntime, { userAgent, postgres }: RuntimeSuiteOptions): void {
+export function runtimeSuite(name: string, start: StartRuntime, { userAgent, postgres, script }: RuntimeSuiteOptions): void {
   describe(`tidings/server in ${name}`, () => {
     let vapid: RuntimeConfig['vapid'];
     let service: PushService;
@@ -138,6 +142,57 @@ export function runtimeSuite(name: string, start: StartRuntime, { userAgent, pos
         // A send whose id the caller chose is marked as one that may have gone out before (markRetry).
         expect((await service.received(endpoint)).map((text) => JSON.parse(text))).toEqual([{ ...envelope, retry: true }]);
       }
+    });
+  
+    if (script) {
+      it('runs the CLI: tidings vapid, and tidings send --redis queueing a send that tidings sender delivers (BullMQ, postgresStore)', async () => {
+        if (!(await serviceAnswers('PostgreSQL', postgresUrl)) || !(await serviceAnswers('Redis', redisUrl))) return;
+        const cli = fileURLToPath(new URL('../../../bin/tidings.js', import.meta.url));
+        const keys = await run([...script, cli, 'vapid', '--subject', 'mailto:ops@site.example']);
+        const env = Object.fromEntries([...keys.matchAll(/^(VAPID_[A-Z_]+)=(.*)$/gm)].map(([, key, value]) => [key!, value!]));
+        expect(Object.keys(env).sort()).toEqual(['VAPID_PRIVATE_KEY', 'VAPID_PUBLIC_KEY', 'VAPID_SUBJECT']);
+        // The CLI's keys are a pair: the server checks the public key against the private one.
+        const { createPushServer, memoryStore } = await importBuilt<typeof Server>('server.js');
+        const cliVapid = { publicKey: env.VAPID_PUBLIC_KEY!, privateKey: env.VAPID_PRIVATE_KEY!, subject: env.VAPID_SUBJECT! };
+        expect(() => createPushServer({ vapid: cliVapid, store: memoryStore() })).not.toThrow();
+
+        const { postgresStore } = await importBuilt<typeof Postgres>('postgres.js');
+        const schema = `runtime_cli_${name.toLowerCase()}_${randomBytes(4).toString('hex')}`;
+        const store = postgresStore({ connectionString: postgresUrl, schema });
+        const subscription = await service.subscribe(cliVapid.publicKey);
+        await store.saveSubscription({ subscription });
+        await store.close();
+        const where = ['--redis', redisUrl, '--store', postgresUrl, '--schema', schema, '--queue', schema, '--allow-loopback'];
+        const sender = spawn(script[0]!, [...script.slice(1), cli, 'sender', ...where], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+        let senderOutput = '';
+        sender.stdout!.on('data', (chunk: Buffer) => (senderOutput += chunk));
+        sender.stderr!.on('data', (chunk: Buffer) => (senderOutput += chunk));
+        const senderExit = new Promise<number | null>((done) => sender.once('exit', (code) => done(code)));
+        try {
+          await run([...script, cli, 'send', ...where, '--title', `Queued in ${name}`], env);
+          expect((await service.received(subscription.endpoint)).map((text) => JSON.parse(text)), senderOutput).toMatchObject([{ notification: { title: `Queued in ${name}` } }]);
+        } finally {
+          sender.kill('SIGTERM');
+        }
+        // SIGTERM: the sender finishes what it holds and exits 0.
+        expect(await senderExit, senderOutput).toBe(0);
+      });
+    }
+  });
+}
+
+/** Runs a command to its end; its output, or a failure with it. */
+function run(command: string[], env: Record<string, string> = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command[0]!, command.slice(1), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => (output += chunk));
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 45_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(output);
+      else reject(new Error(`${command.join(' ')} exited ${code}:\n${output}`));
     });
   });
 }
