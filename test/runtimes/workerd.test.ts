@@ -8,8 +8,8 @@ import { runtimeSuite, spawnServer, type RuntimeConfig } from './support/runtime
 
 // Cloudflare's workerd from npm (devDependency `workerd`: the runtime Workers run on, the
 // one wrangler and miniflare start), run directly with a capnp config. The Worker is
-// fixtures/workerd.mjs with the app and the built dist/server.js beside it, unbundled:
-// dist/server.js imports nothing but node: modules, which workerd has (nodejs_compat is
+// fixtures/workerd.mjs with the app and the built dist/server.js and dist/dashboard.js
+// beside it, unbundled: they import nothing but node: modules, which workerd has (nodejs_compat is
 // the default from its 2026-08-04 compatibility date). Its outbound network may reach
 // loopback only: the local push service.
 const workerd = fileURLToPath(new URL('../../node_modules/workerd/bin/workerd', import.meta.url));
@@ -38,6 +38,7 @@ async function startWorkerd(config: RuntimeConfig) {
   copyFileSync(here('fixtures/app.mjs'), join(folder, 'app.mjs'));
   copyFileSync(here('fixtures/mapStore.mjs'), join(folder, 'mapStore.mjs'));
   copyFileSync(here('../../dist/server.js'), join(folder, 'server.js'));
+  copyFileSync(here('../../dist/dashboard.js'), join(folder, 'dashboard.js'));
   const port = await freePort();
   writeFileSync(
     join(folder, 'config.capnp'),
@@ -55,6 +56,7 @@ const site :Workerd.Worker = (
     (name = "app.mjs", esModule = embed "app.mjs"),
     (name = "mapStore.mjs", esModule = embed "mapStore.mjs"),
     (name = "server.js", esModule = embed "server.js"),
+    (name = "dashboard.js", esModule = embed "dashboard.js"),
   ],
   compatibilityDate = "2026-11-01",
   bindings = [(name = "CONFIG", text = ${JSON.stringify(JSON.stringify(config))})],

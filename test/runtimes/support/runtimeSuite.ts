@@ -144,6 +144,21 @@ export function runtimeSuite(name: string, start: StartRuntime, { userAgent, pos
       }
     });
   
+    it('serves the dashboard (tidings/dashboard): its page and its data', async () => {
+      runtime = await start({ vapid, store: 'memory' });
+      const page = await fetch(`${runtime.origin}/dash/`);
+      expect(page.status, runtime.output()).toBe(200);
+      expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
+      expect(await page.text()).toContain('<!doctype html>');
+      const subscription = await service.subscribe(vapid.publicKey);
+      await register(runtime, subscription);
+      const overview = await fetch(`${runtime.origin}/dash/api/overview`);
+      expect(overview.status, runtime.output()).toBe(200);
+      expect(await overview.json()).toMatchObject({ session: { viewer: 'ops' } });
+      const audience = (await (await fetch(`${runtime.origin}/dash/api/audience`)).json()) as { data: unknown };
+      expect(JSON.stringify(audience)).toContain('"total":1');
+    });
+
     if (script) {
       it('runs the CLI: tidings vapid, and tidings send --redis queueing a send that tidings sender delivers (BullMQ, postgresStore)', async () => {
         if (!(await serviceAnswers('PostgreSQL', postgresUrl)) || !(await serviceAnswers('Redis', redisUrl))) return;
