@@ -3,7 +3,9 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll } from 'vitest';
+import { builtinModules } from 'node:module';
+import { rolldown } from 'rolldown';
+import { afterAll, beforeAll } from 'vitest';
 import { runtimeSuite, spawnServer, type RuntimeConfig } from './support/runtimeSuite.js';
 
 // Cloudflare's workerd from npm (devDependency `workerd`: the runtime Workers run on, the
@@ -11,10 +13,22 @@ import { runtimeSuite, spawnServer, type RuntimeConfig } from './support/runtime
 // fixtures/workerd.mjs with the app and the built dist/server.js and dist/dashboard.js
 // beside it, unbundled: they import nothing but node: modules, which workerd has (nodejs_compat is
 // the default from its 2026-08-04 compatibility date). Its outbound network may reach
-// loopback only: the local push service.
+// loopback only: the local push service, and PostgreSQL through pg over cloudflare:sockets.
 const workerd = fileURLToPath(new URL('../../node_modules/workerd/bin/workerd', import.meta.url));
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const folders: string[] = [];
+let pgBundle: string;
+beforeAll(async () => {
+  // pg for a Worker: one CommonJS file, Node's built-ins left to workerd (nodejs_compat),
+  // pg-cloudflare's socket chosen by the `workerd` condition.
+  const folder = mkdtempSync(join(tmpdir(), 'tidings-workerd-pg-'));
+  folders.push(folder);
+  const external = [...builtinModules, ...builtinModules.map((name) => `node:${name}`), 'cloudflare:sockets', 'pg-native'];
+  const bundle = await rolldown({ input: here('fixtures/pg.cjs'), platform: 'node', external, resolve: { conditionNames: ['workerd', 'worker', 'require', 'default'] }, logLevel: 'silent' });
+  pgBundle = join(folder, 'pg.cjs');
+  await bundle.write({ file: pgBundle, format: 'cjs' });
+  await bundle.close();
+});
 afterAll(() => {
   for (const folder of folders) rmSync(folder, { recursive: true, force: true });
 });
@@ -39,6 +53,8 @@ async function startWorkerd(config: RuntimeConfig) {
   copyFileSync(here('fixtures/mapStore.mjs'), join(folder, 'mapStore.mjs'));
   copyFileSync(here('../../dist/server.js'), join(folder, 'server.js'));
   copyFileSync(here('../../dist/dashboard.js'), join(folder, 'dashboard.js'));
+  copyFileSync(here('../../dist/postgres.js'), join(folder, 'postgres.js'));
+  copyFileSync(pgBundle, join(folder, 'pg.cjs'));
   const port = await freePort();
   writeFileSync(
     join(folder, 'config.capnp'),
@@ -57,6 +73,8 @@ const site :Workerd.Worker = (
     (name = "mapStore.mjs", esModule = embed "mapStore.mjs"),
     (name = "server.js", esModule = embed "server.js"),
     (name = "dashboard.js", esModule = embed "dashboard.js"),
+    (name = "postgres.js", esModule = embed "postgres.js"),
+    (name = "pg.cjs", commonJsModule = embed "pg.cjs"),
   ],
   compatibilityDate = "2026-11-01",
   bindings = [(name = "CONFIG", text = ${JSON.stringify(JSON.stringify(config))})],
@@ -68,4 +86,4 @@ const site :Workerd.Worker = (
   return spawnServer(workerd, ['serve', join(folder, 'config.capnp'), '--verbose'], {}, /Listening on http:\/\/127\.0\.0\.1:(\d+)/);
 }
 
-runtimeSuite('workerd', startWorkerd, { userAgent: /^Cloudflare-Workers$/, postgres: false });
+runtimeSuite('workerd', startWorkerd, { userAgent: /^Cloudflare-Workers$/, postgres: true });
