@@ -160,6 +160,12 @@ export function runtimeSuite(name: string, start: StartRuntime, { userAgent, pos
     });
 
     if (script) {
+      it("calls the lookup node:http and node:tls are given, which tidings' Node transport checks every address with", async () => {
+        const probe = fileURLToPath(new URL('../fixtures/lookupHook.mjs', import.meta.url));
+        const answer = JSON.parse(await run([...script, probe])) as Record<string, unknown>;
+        expect(answer).toEqual({ viaHttp: 'refused by lookup', viaTls: 'refused by lookup', looked: 2, reached: 0 });
+      });
+
       it('runs the CLI: tidings vapid, and tidings send --redis queueing a send that tidings sender delivers (BullMQ, postgresStore)', async () => {
         if (!(await serviceAnswers('PostgreSQL', postgresUrl)) || !(await serviceAnswers('Redis', redisUrl))) return;
         const cli = fileURLToPath(new URL('../../../bin/tidings.js', import.meta.url));
