@@ -56,7 +56,7 @@ describe("send() with transport: 'fetch'", () => {
     try {
       const push = createPushServer({ vapid, store: memoryStore(), allowLoopbackEndpoints: true, transport: 'fetch' });
       const subscription = await service.subscribe(vapid.publicKey);
-      await push.handler(new Request('https://site.example/api/push/subscriptions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ subscription }) }));
+      await push.handler(new Request('https://site.example/api/push/subscriptions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ subscription }) }), { clientAddress: '127.0.0.1' });
       expect(await push.send({ v: 1, notification: { title: 'Over fetch' } })).toMatchObject({ sent: 1, failed: 0 });
       expect((await service.received(subscription.endpoint)).map((text) => JSON.parse(text))).toMatchObject([{ notification: { title: 'Over fetch' } }]);
     } finally {
