@@ -10,7 +10,9 @@ const HEADER = 'eyJ0eXAiOiJKV1QiLCJhbGciOiJFUzI1NiJ9';
  * service's origin, and the public key) signed with node:crypto, as web-push's
  * getVapidHeaders makes it. For runtimes that cannot load web-push at run time (workerd
  * has no `require`); their node:crypto signs ES256 from a JWK (checked in Node, Bun,
- * Deno and workerd). `expiration` is in seconds since the epoch.
+ * Deno and workerd). `expiration` is in seconds since the epoch. (DESIGN.md has web-push
+ * sign, and Web Crypto stand in for node:crypto in workerd: its node:crypto has all this
+ * needs, ECDH and AES-GCM too, so only the signer differs there, and it stays synchronous.)
  */
 export function vapidAuthorization(audience: string, vapid: VapidDetails, expiration: number): string {
   const claims = toBase64Url(new TextEncoder().encode(JSON.stringify({ aud: audience, exp: expiration, sub: vapid.subject })));

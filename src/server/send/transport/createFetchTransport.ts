@@ -21,6 +21,8 @@ export interface FetchTransportOptions {
  * where it runs, the platform's own rules stand in (Cloudflare's Workers reach public
  * addresses only; a local workerd reaches what its config's network service allows).
  * The protocol (HTTP/1.1 or HTTP/2) is the runtime's choice and is not reported.
+ * (DESIGN.md asks for the connect-time address check on every transport; over `fetch`
+ * there is no hook for it, so this departs from it, and docs/runtimes.md says so.)
  */
 export function createFetchTransport({ allowLoopback, fetch: send = globalThis.fetch }: FetchTransportOptions): Transport {
   return {
