@@ -1,10 +1,11 @@
 import { defineConfig } from 'vitest/config';
 import { dashboardAssets } from './scripts/dashboardAssets.mjs';
 
-// Five projects: logic in Node, page logic in happy-dom, the browser suites that drive
+// Six projects: logic in Node, page logic in happy-dom, the browser suites that drive
 // real Chromium, Firefox and WebKit against the built bundles, the package as installed
-// from its tarball, and the recipes (docs/recipes.md: Vite, Serwist, Next.js) built with
-// the real tools and run in Chromium (the last three after `npm run build`).
+// from its tarball, the server in Bun, Deno and workerd (docs/runtimes.md), and the recipes
+// (docs/recipes.md: Vite, Serwist, Next.js) built with the real tools and run in Chromium
+// (the last four after `npm run build`).
 export default defineConfig({
   test: {
     projects: [
@@ -46,6 +47,19 @@ export default defineConfig({
           globalSetup: ['test/package/support/installPacked.ts'],
           // tsc over the installed types takes 10-15 s on two busy cores.
           testTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          // The handler and send() in Bun, Deno and workerd, their real binaries from npm,
+          // against the built dist (after `npm run build`); docs/runtimes.md.
+          name: 'runtimes',
+          environment: 'node',
+          include: ['test/runtimes/**/*.test.ts'],
+          // One runtime at a time on two shared cores.
+          fileParallelism: false,
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
         },
       },
       {

@@ -156,6 +156,14 @@ export interface PushServerOptions {
    */
   http2?: boolean;
   /**
+   * How pushes go out: `'node'` (node:http and node:http2, every address checked when
+   * connecting) or `'fetch'` (the platform's `fetch`: no redirect, bounded reads and
+   * timeouts as well, but addresses are checked only when written as IPs; `http2`,
+   * `idleTimeout` and `ca` do not apply). docs/runtimes.md says what each keeps.
+   * @default 'node' in Node, Bun and Deno; 'fetch' in workerd and other runtimes
+   */
+  transport?: 'node' | 'fetch';
+  /**
    * ms a connection to a push service may stay idle before it is closed (at most 256
    * idle HTTP/1.1 connections and 256 HTTP/2 sessions are kept across every push service).
    * @default 30000

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import webpush from 'web-push';
 import { generateVapidKeys } from '../../src/server/index.js';
 import { verifyVapid } from '../../src/testing/index.js';
+import { vapidAuthorization } from '../../src/server/crypto/vapidAuthorization.js';
+import { createVapidSigner } from '../../src/server/send/createVapidSigner.js';
 
 // RFC 8292 §2.4 (PUSH-FACTS.md §3.5): the token expired in 2016, so the clock is fixed.
 const t =
@@ -38,5 +40,26 @@ describe('RFC 8292 example token', () => {
     const keys = generateVapidKeys();
     const { Authorization } = webpush.getVapidHeaders('http://127.0.0.1:9', 'mailto:a@b.c', keys.publicKey, keys.privateKey, 'aes128gcm');
     expect(verifyVapid(Authorization, { audience: 'http://127.0.0.1:9' })).toMatchObject({ ok: true, publicKey: keys.publicKey });
+  });
+
+  it("signs with node:crypto (workerd's signer) a token web-push's own would match, claim for claim", () => {
+    const keys = { ...generateVapidKeys(), subject: 'mailto:a@b.c' };
+    const expiration = Math.floor(Date.now() / 1000) + 3600;
+    const ours = vapidAuthorization('https://fcm.googleapis.com', keys, expiration);
+    const theirs = webpush.getVapidHeaders('https://fcm.googleapis.com', keys.subject, keys.publicKey, keys.privateKey, 'aes128gcm', expiration).Authorization;
+    const parts = (header: string) => {
+      const [, token, key] = /^vapid t=([^,]+), k=(.+)$/.exec(header)!;
+      const [head, claims, signature] = token!.split('.');
+      return { head: JSON.parse(Buffer.from(head!, 'base64url').toString()), claims: JSON.parse(Buffer.from(claims!, 'base64url').toString()), bytes: Buffer.from(signature!, 'base64url').length, key };
+    };
+    expect(parts(ours)).toEqual(parts(theirs));
+    expect(parts(ours).bytes).toBe(64);
+    expect(verifyVapid(ours, { audience: 'https://fcm.googleapis.com' })).toMatchObject({ ok: true, publicKey: keys.publicKey, claims: { sub: 'mailto:a@b.c', exp: expiration } });
+    // Signed by this key and no other: another key's public half does not verify it.
+    const other = generateVapidKeys().publicKey;
+    expect(verifyVapid(ours.replace(keys.publicKey, other), { audience: 'https://fcm.googleapis.com' })).toMatchObject({ ok: false, reason: 'signature' });
+    // createVapidSigner takes it where it runs in workerd.
+    const signer = createVapidSigner(keys, Date.now, 'workerd');
+    expect(verifyVapid(signer('https://push.example.net'), { audience: 'https://push.example.net' })).toMatchObject({ ok: true });
   });
 });

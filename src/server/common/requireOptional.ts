@@ -9,9 +9,11 @@ import { TidingsError } from '../../shared/TidingsError.js';
 // reason. The peers then load from node_modules as Node resolves them (better-sqlite3 is
 // native: no bundler could take it in anyway).
 const { createRequire: requireFrom } = globalThis.process?.getBuiltinModule?.('node:module') ?? { createRequire };
-// Resolves from tidings' own folder, where a package manager puts its peers. Made once:
-// making it costs ~13 us, against ~0.3 us for a cached require (deliver calls it per message).
-const load = requireFrom(import.meta.url);
+// Resolves from tidings' own folder, where a package manager puts its peers. Made once, at
+// first use (making it costs ~13 us, against ~0.3 us for a cached require; deliver calls
+// it per message), not at import: workerd has no module URL to make it from, and
+// importing tidings/server there must still work.
+let load: ((name: string) => unknown) | undefined;
 
 /**
  * Loads an optional peer package (`better-sqlite3`, `web-push`, `ws`, later `pg`,
@@ -29,7 +31,12 @@ const load = requireFrom(import.meta.url);
  * @param major the major version tidings is tested with, for the install command
  */
 export function requireOptional<T>(name: string, major: string): T {
+  // workerd: modules are what was bundled, nothing is found by name at run time.
+  if (typeof import.meta.url !== 'string') {
+    throw new TidingsError('missing-dependency', { reason: `${name}: this runtime cannot load a package by name (no require); see docs/runtimes.md`, package: name });
+  }
   try {
+    load ??= requireFrom(import.meta.url);
     return load(name) as T;
   } catch (cause) {
     // Only the package itself missing is ours to explain; a broken install inside it

@@ -2,6 +2,9 @@ import { integerOption as integer, invalidOption as invalid } from '../common/ch
 import { DEFAULT_PUSH_SERVICES, type EndpointPolicy } from '../endpoints/checkEndpoint.js';
 import { createCircuitBreaker } from './createCircuitBreaker.js';
 import { createNodeTransport } from './transport/createNodeTransport.js';
+import { createFetchTransport } from './transport/createFetchTransport.js';
+import type { Transport } from './transport/Transport.js';
+import { runtimeName } from '../common/runtimeName.js';
 import { createVapidSigner } from './createVapidSigner.js';
 import type { DeliveryPolicy } from './deliver.js';
 import type { VapidDetails } from '../crypto/generateVapidKeys.js';
@@ -21,6 +24,7 @@ export interface DeliveryOptions {
   idleTimeout?: number;
   ca?: string | readonly string[];
   http2?: boolean;
+  transport?: 'node' | 'fetch';
 }
 
 /**
@@ -42,7 +46,7 @@ export function createDeliveryPolicy(vapid: VapidDetails, options: DeliveryOptio
   const idleTimeout = integer(options.idleTimeout, 30_000, 'idleTimeout', 1);
   const ca = certificates(options.ca);
   if (options.http2 !== undefined && typeof options.http2 !== 'boolean') invalid('http2', 'must be true or false');
-  const transport = createNodeTransport({ allowLoopback: endpoints.allowLoopbackEndpoints, idleTimeout, ca, http2: options.http2 !== false });
+  const transport = chooseTransport(options, endpoints.allowLoopbackEndpoints, idleTimeout, ca);
   return {
     authorization: createVapidSigner(vapid),
     timeout,
@@ -54,6 +58,21 @@ export function createDeliveryPolicy(vapid: VapidDetails, options: DeliveryOptio
     breaker: createCircuitBreaker({ failures, coolDown, ...(transport.alive && { alive: (origin: string) => transport.alive!(origin, timeout) }) }),
     pruneFailingAfter,
   };
+}
+
+/**
+ * node:http and node:http2 (every address checked at connect time) where the runtime has
+ * them as Node's own (Node, Bun, Deno: their `lookup` and `tls.connect` hooks are honoured,
+ * docs/runtimes.md), `fetch` elsewhere (workerd) or when asked.
+ */
+function chooseTransport(options: DeliveryOptions, allowLoopback: boolean, idleTimeout: number, ca: string[] | undefined): Transport {
+  const runtime = runtimeName();
+  const kind = options.transport ?? (runtime === 'node' || runtime === 'bun' || runtime === 'deno' ? 'node' : 'fetch');
+  if (kind === 'node') return createNodeTransport({ allowLoopback, idleTimeout, ca, http2: options.http2 !== false });
+  if (kind !== 'fetch') invalid('transport', "must be 'node' or 'fetch'");
+  // fetch trusts the runtime's own authorities; there is no way to hand it more.
+  if (ca) invalid('ca', "is not supported by the 'fetch' transport");
+  return createFetchTransport({ allowLoopback });
 }
 
 /** `'any'`, or host patterns: `name`, `*.name`, either with `:port`. */
