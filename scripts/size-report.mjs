@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
+import { parseAst } from 'rollup/parseAst';
 
 // `brotli` is DESIGN.md's budget ("Performance budgets"); `limit` is what CI enforces.
 // They are equal where tidings meets the budget. The worker misses its 8 KB: it carries
@@ -48,6 +49,36 @@ export function measure(source) {
 // 'unsafe-eval' refuses.
 const evalLike = /(^|[^.\w$])eval\s*\(|new\s+Function\s*\(/;
 
+/**
+ * What in `source` (a drop-in IIFE, built without "use strict": rollup.config.mjs) would
+ * mean something else in sloppy mode than in the strict mode its TypeScript was written
+ * for: `with`, `arguments` (mapped to the parameters when sloppy), a function declared
+ * inside a block (also hoisted to its function when sloppy). Empty when there is none.
+ * `this` is left: in a class it is strict whatever the script, and idb's wrapped methods
+ * are always called on their IndexedDB object (without one, both modes throw TypeError).
+ */
+export function sloppyHazards(source) {
+  const hazards = [];
+  const visit = (node, parent) => {
+    if (node.type === 'WithStatement') hazards.push('with');
+    if (node.type === 'Identifier' && node.name === 'arguments') hazards.push('arguments');
+    if (node.type === 'FunctionDeclaration' && parent && !['Program', 'BlockStatement', 'StaticBlock'].includes(parent.type)) hazards.push(`function ${node.id.name} in a ${parent.type}`);
+    if (node.type === 'BlockStatement' && !/Function|Method|StaticBlock/.test(parent?.type ?? '')) {
+      for (const child of node.body) if (child.type === 'FunctionDeclaration') hazards.push(`function ${child.id.name} in a block`);
+    }
+    for (const value of Object.values(node)) {
+      for (const child of Array.isArray(value) ? value : [value]) if (child && typeof child.type === 'string') visit(child, node);
+    }
+  };
+  try {
+    // Rollup's parser reads modules, which are strict: it refuses what only sloppy code may say (`with`).
+    visit(parseAst(source), undefined);
+  } catch (error) {
+    hazards.push(`code a strict parser refuses (${error.message})`);
+  }
+  return hazards;
+}
+
 // Run, it reports; imported (bench/size.mjs reuses `measure` and `budgets`), it only
 // exports, so a bundle over budget does not end the importing process before it reports.
 if (process.argv[1] === fileURLToPath(import.meta.url)) report();
@@ -70,9 +101,14 @@ function report() {
       failed = true;
       console.log(`${file}: contains eval or new Function, which a strict CSP refuses`);
     }
+    const hazards = file.endsWith('.iife.js') && !/^[^\n]{0,80}"use strict"/.test(source) ? sloppyHazards(source) : [];
+    if (hazards.length > 0) {
+      failed = true;
+      console.log(`${file}: ships without "use strict" but has ${[...new Set(hazards)].join(', ')}, which sloppy mode reads differently`);
+    }
   }
   if (failed) {
-    console.error('\nsize-report: a bundle is over its CI limit or not CSP-safe');
+    console.error('\nsize-report: a bundle is over its CI limit, not CSP-safe or not safe without "use strict"');
     process.exit(1);
   }
 }
