@@ -63,6 +63,21 @@ export function postgresEvents({ t, query, transaction }: PostgresContext) {
           // Each (message, subscription, type) once: a batch naming one twice counts the first.
           const seen = new Set<string>();
           counted = candidates.filter((e) => !seen.has(`${e.messageId}\u0000${e.type}`) && seen.add(`${e.messageId}\u0000${e.type}`));
+          // Firefox's close after a click is no dismissal (see SubscriptionStore.recordEvents):
+          // a close is left out when its message's click is counted already, or comes before
+          // it in this batch (the other stores count a batch in its order).
+          const closing = counted.filter((e) => e.type === 'closed').map((e) => e.messageId!);
+          if (closing.length > 0) {
+            const { rows: clicks } = await client.query<{ message_id: string }>(
+              `SELECT message_id FROM ${t('counted_events')} WHERE subscription_id = $1 AND type = 'clicked' AND message_id = ANY($2::text[])`,
+              [subscription.id, closing],
+            );
+            const clicked = new Set(clicks.map((row) => row.message_id));
+            counted = counted.filter((e) => {
+              if (e.type === 'clicked') clicked.add(e.messageId!);
+              return e.type !== 'closed' || !clicked.has(e.messageId!);
+            });
+          }
           const { rows: first } = await client.query<{ message_id: string; type: string }>(
             `INSERT INTO ${t('counted_events')} (message_id, subscription_id, type, at)
              SELECT m, $2, ty, a FROM unnest($1::text[], $3::text[], $4::bigint[]) AS u(m, ty, a)

@@ -21,6 +21,12 @@ export interface WorkerContext {
   sealKey?: Promise<StoredSealKey | undefined>;
   /** The recently seen message ids, for the replay guard. */
   seen: SeenIds;
+  /**
+   * The notifications clicked while this worker runs (clickedKey), so the close Firefox
+   * fires after a click is not recorded as a dismissal. Kept in memory only: see
+   * handleNotificationClose for a worker stopped in between.
+   */
+  clicked: Set<string | undefined>;
   /** The page SDK's registration logic and queue, where a backend is set. */
   sync?: BackendSync;
   /** Runs hook `name` of every plugin in order; a hook that throws is skipped. Resolves with the last answer. */
@@ -68,6 +74,7 @@ export function createWorkerContext(options: ResolvedOptions): WorkerContext {
     outbox: createOutbox(options, db, () => !running, notifier.settled),
     notifier,
     seen: createSeenIds(db, notifier.settled),
+    clicked: new Set(),
     sync: options.backend ? createBackendSync({ backend: options.backend, timeout: options.timeout, background: true }) : undefined,
     async call(name, arg) {
       let answer: unknown;

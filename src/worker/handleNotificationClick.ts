@@ -10,6 +10,9 @@ export function markOf(notification: Notification): NotificationMark | undefined
   return (notification.data as Record<string, NotificationMark> | null)?.[NOTIFICATION_MARKER];
 }
 
+/** What identifies a notification between its click and its close: its message id, else its tag. */
+export const clickedKey = (notification: Notification, mark: NotificationMark): string | undefined => mark.messageId ?? notification.tag;
+
 /**
  * Opens what a tidings notification points at. Other notifications are left to the
  * site's own listeners (tidings never stops propagation). The URL is the clicked
@@ -25,6 +28,7 @@ export function handleNotificationClick(w: WorkerContext, event: NotificationEve
   const { notification, action } = event;
   const mark = markOf(notification);
   if (!mark) return;
+  w.clicked.add(clickedKey(notification, mark));
   notification.close();
   w.run(
     event,

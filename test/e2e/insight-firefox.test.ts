@@ -83,7 +83,7 @@ describe('the funnel of one send in real Firefox ESR', () => {
       return now!.clicked === 1 ? now : undefined;
     }, 'the click, verified', 30_000);
 
-    expect(stats).toMatchObject({ id, state: 'done', by: 'e2e', targeted: 3, sent: 3, gone: 0, failed: 0, delivered: 3, shown: 3, clicked: 1 });
+    expect(stats).toMatchObject({ id, state: 'done', by: 'e2e', targeted: 3, sent: 3, gone: 0, failed: 0, delivered: 3, shown: 3, clicked: 1, closed: 0 });
     expect(stats.unverified).toEqual({ delivered: 0, shown: 0, clicked: 0, closed: 0, workerFailed: 0 });
     expect(stats.byBrowser.firefox).toMatchObject({ delivered: 3, shown: 3, clicked: 1 });
     expect(stats.byService.other).toMatchObject({ sent: 3, delivered: 3, shown: 3, clicked: 1 });

@@ -152,6 +152,35 @@ export function insightSuite(create: () => SubscriptionStore): void {
     expect(await hourNow()).toMatchObject({ delivered: 2, shown: 2, clicked: 1, closed: 1 });
   });
 
+  it("counts no closed for a (message, subscription) counted as clicked: Firefox's close after a click is no dismissal", async () => {
+    const a = await store.saveSubscription(subscriptionAt(1, 'updates.push.services.mozilla.com'), () => ({ attributes: {}, browser: 'firefox' }));
+    const b = await store.saveSubscription(subscriptionAt(2, 'updates.push.services.mozilla.com'), () => ({ attributes: {}, browser: 'firefox' }));
+    const c = await store.saveSubscription(subscriptionAt(3, 'updates.push.services.mozilla.com'), () => ({ attributes: {}, browser: 'firefox' }));
+    await store.createSend(sendRecord('m1'));
+    await store.createSend(sendRecord('m2'));
+    const now = Date.now();
+    // a: the click and Firefox's close in one body (an older worker): the close is stored, not counted.
+    const one = await store.recordEvents({ subscriptionId: a.id, countSince: 0, events: [event('shown', 'm1', now), event('clicked', 'm1', now), event('closed', 'm1', now)] });
+    expect(one.stored).toBe(3);
+    expect(one.counted.map((e) => e.event.type)).toEqual(['shown', 'clicked']);
+    // b: the close in a later body (a worker stopped between the two): not counted either.
+    await store.recordEvents({ subscriptionId: b.id, countSince: 0, events: [event('shown', 'm1', now), event('clicked', 'm1', now)] });
+    const later = await store.recordEvents({ subscriptionId: b.id, countSince: 0, events: [event('closed', 'm1', now)] });
+    expect(later).toEqual({ stored: 1, counted: [] });
+    // b dismissed another message: counted. c dismissed m1 without a click: counted. A
+    // close that came before its click (out of order, which tidings' worker never sends) stays counted.
+    const other = await store.recordEvents({ subscriptionId: b.id, countSince: 0, events: [event('closed', 'm2', now), event('clicked', 'm2', now)] });
+    expect(other.counted.map((e) => [e.event.type, e.event.messageId])).toEqual([['closed', 'm2'], ['clicked', 'm2']]);
+    await store.recordEvents({ subscriptionId: c.id, countSince: 0, events: [event('shown', 'm1', now), event('closed', 'm1', now)] });
+    // Unverified events name no subscription: counted as they come, in their own row.
+    await store.recordEvents({ countSince: 0, events: [event('clicked', 'm1', now), event('closed', 'm1', now)] });
+    const counts = await countsOf('m1');
+    expect(counts.verified).toEqual({ delivered: 0, shown: 3, clicked: 2, closed: 1, workerFailed: 0 });
+    expect(counts.unverified).toMatchObject({ clicked: 1, closed: 1 });
+    expect((await countsOf('m2')).verified).toMatchObject({ clicked: 1, closed: 1 });
+    expect(await hourNow()).toMatchObject({ shown: 3, clicked: 3, closed: 2 });
+  });
+
   it('stores but never counts events of unknown messages, without a message, older than countSince, or replayed copies', async () => {
     const { id } = await store.saveSubscription(subscriptionAt(1));
     await store.createSend(sendRecord('m1'));

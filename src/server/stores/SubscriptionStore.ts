@@ -176,7 +176,11 @@ export interface SubscriptionStore {
    * - verified (`subscriptionId`, which must exist: else nothing is counted): each
    *   (message, subscription, type) once ever (a second one is stored, never counted),
    *   into the message's row for the subscription's push service and browser family and
-   *   into the hour of its `at`; resolved in `counted`;
+   *   into the hour of its `at`; resolved in `counted`. A `closed` of a (message,
+   *   subscription) whose `clicked` is counted (earlier, or before it in this batch) is
+   *   not counted: Firefox fires notificationclose after notificationclick, and a click
+   *   is no dismissal (tidings' worker leaves it out; an older worker, or one stopped
+   *   between the two, sends it);
    * - unverified: into the message's unverified row only (never the hours).
    */
   recordEvents(batch: EventBatch): Promise<RecordedEvents>;

@@ -8,11 +8,11 @@ import { createInterface } from 'node:readline';
 export const NOTIFICATION_SERVER = resolve(import.meta.dirname, 'notification-server.py');
 
 export interface DesktopNotifications {
-  /** The environment Chromium needs to show its notifications here: the private session bus. */
+  /** The environment a browser needs to show its notifications here: the private session bus. */
   env: Record<string, string>;
-  /** Waits until Chromium showed a notification titled `title`; answers its desktop id. */
+  /** Waits until the browser showed a notification titled `title`; answers its desktop id. */
   shown(title: string, timeoutMs?: number): Promise<number>;
-  /** Clicks notification `id` as the user would: Chromium fires a real notificationclick. */
+  /** Clicks notification `id` as the user would: the browser fires a real notificationclick. */
   click(id: number): void;
   close(): Promise<void>;
 }
@@ -36,7 +36,8 @@ const BUS_CONFIG = (dir: string) => `<!DOCTYPE busconfig PUBLIC "-//freedesktop/
  * Starts a private D-Bus session bus (Debian's dbus-daemon) and, on it, a stand-in for the
  * desktop's notification service, so that Chromium (launched with `env`, on a persistent
  * profile: Playwright's incognito-like contexts do not get the click back) shows its
- * notifications there and a test can click them for real.
+ * notifications there and a test can click them for real. Firefox does too, launched with
+ * `env` and the pref `alerts.useSystemBackend: true` (click-close-firefox.test.ts).
  */
 export async function startDesktopNotifications(): Promise<DesktopNotifications> {
   const dir = await mkdtemp(join(tmpdir(), 'tidings-bus-'));

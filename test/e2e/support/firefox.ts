@@ -16,10 +16,12 @@ const basePrefs = {
 /**
  * Launches headless Firefox ESR with `prefs` (from the local push service's
  * `firefoxPrefs()`), in `userDataDir` when given so a relaunch is the same browser. The prefs must be set before launch: changing `dom.push.serverURL`
- * while Firefox runs drops every subscription.
+ * while Firefox runs drops every subscription. `env` is added to this process's
+ * environment (a private session bus's address, for desktopNotifications.ts).
  */
-export async function launchFirefox(prefs: Record<string, string | number | boolean>, userDataDir?: string): Promise<Browser> {
+export async function launchFirefox(prefs: Record<string, string | number | boolean>, userDataDir?: string, env?: Record<string, string>): Promise<Browser> {
   return puppeteer.launch({
+    ...(env ? { env: { ...process.env, ...env } } : {}),
     browser: 'firefox',
     executablePath: FIREFOX_PATH,
     headless: true,

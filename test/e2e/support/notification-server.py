@@ -7,6 +7,7 @@
 # prints `notify ID TITLE` for each notification Chromium shows, and on the line
 # `click ID` on stdin it sends the ActionInvoked(ID, 'default') signal, as a desktop does
 # when the user clicks the notification: Chromium then fires a real notificationclick.
+# Firefox (alerts.useSystemBackend) uses the same service through libnotify, and does too.
 import json
 import sys
 

@@ -240,4 +240,51 @@ describe('notificationclose', () => {
     expect(s.events().filter((e) => e.type === 'closed')).toMatchObject([{ messageId: 'm1' }]);
     expect(closed).toHaveBeenCalledTimes(1);
   });
+
+  it('records no closed and tells no hook for the close Firefox fires after a click', async () => {
+    const closed = vi.fn();
+    const { worker, notification } = await show({});
+    worker.use({ notificationDidClose: closed });
+    await click(worker, notification);
+    await dispatch(worker.handleNotificationClose, new FakeNotificationEvent(notification));
+    expect(s.events().map((e) => e.type)).toEqual(['delivered', 'shown', 'clicked']);
+    expect(closed).not.toHaveBeenCalled();
+  });
+
+  it('still records the dismissal of another notification after a click, and of the same message shown again', async () => {
+    const worker = createPushWorker({ backend });
+    await dispatch(worker.handlePush, new FakePushEvent({ v: 1, id: 'a', notification: { title: 'a', tag: 'a' } }));
+    await dispatch(worker.handlePush, new FakePushEvent({ v: 1, id: 'b', notification: { title: 'b', tag: 'b' } }));
+    const [a, b] = s.notifications;
+    await click(worker, a!);
+    await dispatch(worker.handleNotificationClose, new FakeNotificationEvent(b!));
+    await dispatch(worker.handleNotificationClose, new FakeNotificationEvent(a!));
+    // The click's close is spent: a later close of message a is a dismissal again.
+    await dispatch(worker.handleNotificationClose, new FakeNotificationEvent(a!));
+    expect(s.events().filter((e) => e.type === 'closed' || e.type === 'clicked').map((e) => [e.type, e.messageId])).toEqual([
+      ['clicked', 'a'],
+      ['closed', 'b'],
+      ['closed', 'a'],
+    ]);
+  });
+
+  it('tells a message-less notification by its tag', async () => {
+    const worker = createPushWorker({ backend });
+    await dispatch(worker.handlePush, new FakePushEvent({ v: 1, notification: { title: 'x', tag: 'x' } }));
+    await dispatch(worker.handlePush, new FakePushEvent({ v: 1, notification: { title: 'y', tag: 'y' } }));
+    const [x, y] = s.notifications;
+    await click(worker, x!);
+    await dispatch(worker.handleNotificationClose, new FakeNotificationEvent(x!));
+    await dispatch(worker.handleNotificationClose, new FakeNotificationEvent(y!));
+    expect(s.events().filter((e) => e.type === 'closed' || e.type === 'clicked').map((e) => e.type)).toEqual(['clicked', 'closed']);
+  });
+
+  it('records the close when the worker was stopped between the click and the close (the backend refuses it then)', async () => {
+    const { worker, notification } = await show({});
+    await click(worker, notification);
+    // A new worker: the browser stopped the one that saw the click.
+    const restarted = createPushWorker({ backend });
+    await dispatch(restarted.handleNotificationClose, new FakeNotificationEvent(notification));
+    expect(s.events().filter((e) => e.type === 'closed' || e.type === 'clicked').map((e) => e.type)).toEqual(['clicked', 'closed']);
+  });
 });

@@ -78,7 +78,8 @@ export function memoryInsight(subscriptions: Map<string, StoredSubscription>) {
           continue;
         }
         const key = JSON.stringify([event.messageId, subscription.id, event.type]);
-        if (counted.has(key)) continue;
+        // Firefox's close after a click is no dismissal (see SubscriptionStore.recordEvents).
+        if (counted.has(key) || (event.type === 'closed' && counted.has(JSON.stringify([event.messageId, subscription.id, 'clicked'])))) continue;
         counted.set(key, event.at);
         const service = pushServiceOf(subscription.subscription.endpoint);
         const browser = subscription.browser ?? 'unknown';

@@ -13,6 +13,7 @@ export function sqliteEvents(db: BetterSqlite3.Database, rollups: SqliteRollups)
     subscription: db.prepare<[string], { id: string; service: string | null; browser: string | null }>('SELECT id, service, browser FROM subscriptions WHERE id = ?'),
     sendExists: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM sends WHERE id = ?'),
     once: db.prepare('INSERT OR IGNORE INTO counted_events (message_id, subscription_id, type, at) VALUES (?, ?, ?, ?)'),
+    clicked: db.prepare<[string, string], { one: number }>("SELECT 1 AS one FROM counted_events WHERE message_id = ? AND subscription_id = ? AND type = 'clicked'"),
     forget: db.prepare('DELETE FROM counted_events WHERE at < ?'),
     deleteEvents: db.prepare('DELETE FROM events WHERE at < ?'),
   };
@@ -49,6 +50,8 @@ export function sqliteEvents(db: BetterSqlite3.Database, rollups: SqliteRollups)
         addToMessage[column].run(event.messageId, 0, '', '');
         continue;
       }
+      // Firefox's close after a click is no dismissal (see SubscriptionStore.recordEvents).
+      if (event.type === 'closed' && statements.clicked.get(event.messageId!, subscription.id)) continue;
       if (statements.once.run(event.messageId, subscription.id, event.type, event.at).changes === 0) continue;
       const service = subscription.service ?? 'other';
       const browser = subscription.browser ?? 'unknown';
