@@ -1,8 +1,10 @@
 // One sender process for bench/scale.mjs: startSendWorker over PostgreSQL, until SIGTERM;
 // then prints its peak RSS and CPU time as JSON. Args: redisUrl postgresUrl schema queue.
 const [redis, connectionString, schema, name] = process.argv.slice(2);
-const { startSendWorker } = await import('../dist/queue.js');
-const { postgresStore } = await import('../dist/postgres.js');
+// BENCH_SCALE_DIST: another build's dist/ (bench/scale.mjs's baseline).
+const dist = (name) => new URL(name, process.env.BENCH_SCALE_DIST ? `file://${process.env.BENCH_SCALE_DIST}/` : new URL('../dist/', import.meta.url)).href;
+const { startSendWorker } = await import(dist('queue.js'));
+const { postgresStore } = await import(dist('postgres.js'));
 const vapid = JSON.parse(process.env.BENCH_VAPID);
 const store = postgresStore({ connectionString, schema });
 // BENCH_DELIVERY: the delivery options for the sink (its CA, HTTP/2 on or off).
