@@ -85,7 +85,7 @@ async function main() {
           run.overHttp2 = (await sinkRequest(`${sinks[protocol].url}/stats`, 'GET', ca)).http2;
           runs[which].push(run);
         }
-        results.send[protocol] = medianRun(runs.this);
+        results.send[protocol] = { ...medianRun(runs.this) };
         if (baseline) {
           results.send[protocol].runs = runs.this;
           (results.sendBaseline ??= { label: baselineLabel })[protocol] = { ...medianRun(runs.baseline), runs: runs.baseline };
