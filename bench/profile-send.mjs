@@ -67,6 +67,7 @@ function summarize(profile, [from, to], messages) {
   console.log(`sampled ${(total / messages).toFixed(0)} µs a message in the window (wall time, the main thread)`);
   table('By group', byGroup, 30);
   table('By function (self)', byFunction, 40);
+  table('tidings functions (self)', new Map([...byFunction].filter(([name]) => name.includes(' dist/'))), 25);
 }
 
 function shortUrl(url) {

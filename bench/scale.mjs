@@ -424,6 +424,9 @@ function report(r) {
     '',
     `${r.date}, commit ${r.commit}, ${r.cores} cores, Node ${r.node}; load average ${load(r.loadBefore)} before, ${load(r.loadAfter)} after (a shared machine)${r.metrics ? '; send() with its metrics on' : ''}.`,
     '',
+    "The floor is web-push's `encrypt()`; `send()` and the senders use tidings' own RFC 8291 encryption (node:crypto, the RFC's test vector pinned), whose cost alone is the second row. Other sessions share the two cores, so absolute figures move with their load: the ratios within one run are what count" +
+      (r.sendBaseline ? `, and the rows marked "before" ran ${r.sendBaseline.label} in turns with this build, under the same load.` : '.'),
+    '',
   ];
   lines.push('| figure | measured | budget | verdict |', '|---|---|---|---|');
   const floors = [r.floor, r.floorAfter].filter(Boolean).map((f) => f.cpuMicrosPerMessage);
