@@ -99,8 +99,10 @@ export function memoryStore(options: MemoryStoreOptions = {}): SubscriptionStore
       entry.browser = decision.browser ?? previous?.browser ?? 'unknown';
       subscriptions.set(id, entry);
       byEndpoint.set(subscription.endpoint, id);
-      if (!previous) ordered = undefined;
-      if (!previous) insight.subscriptionsChanged(1, 0);
+      if (!previous) {
+        ordered = undefined;
+        insight.subscriptionsChanged(1, 0);
+      }
       return { id, created: previous === undefined };
     },
     async getSubscription(id) {
