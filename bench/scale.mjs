@@ -15,6 +15,9 @@
 // bench/results/scale.{json,md}. BENCH_SCALE_PROF=dir writes a CPU profile of every sender.
 // BENCH_SCALE_METRICS=1 runs send() with its Prometheus metrics on (createPushServer({ metrics: true }),
 // scraped once after), to see what counting costs a send (bench/results/metrics.md).
+// BENCH_SCALE_BASELINE=dir (a dist/ built from another commit; BENCH_SCALE_BASELINE_LABEL names
+// it) runs send() and one queued sender on that build too, taking turns with this one, so a
+// change is measured before and after in the same run, under the same load.
 import { execFileSync, spawn } from 'node:child_process';
 import { createECDH, randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -23,7 +26,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const self = fileURLToPath(import.meta.url);
 const here = import.meta.dirname;
@@ -40,6 +43,8 @@ const sizes = {
 };
 const parts = (process.env.BENCH_SCALE_PARTS ?? 'floor,send,senders,memory,kill').split(',');
 const protocols = (process.env.BENCH_SCALE_PROTOCOLS ?? 'http1,http2').split(',').map((name) => (name === 'http2' ? 'HTTP/2' : 'HTTP/1.1'));
+const baseline = process.env.BENCH_SCALE_BASELINE ? resolve(process.env.BENCH_SCALE_BASELINE) : undefined;
+const baselineLabel = process.env.BENCH_SCALE_BASELINE_LABEL ?? 'baseline';
 const envelope = { v: 1, id: 'bench-scale-0000000000', notification: { title: 'Scale', body: 'x'.repeat(120), url: '/articles/42' } };
 
 if (process.argv[2] === '--send-child') await sendChild(process.argv[3], Number(process.argv[4]));
@@ -66,18 +71,31 @@ async function main() {
   const cleanups = [];
   try {
     if (parts.includes('floor')) {
-      results.floor = encryptFloor(sizes.floor);
+      results.floor = await encryptFloor(sizes.floor);
     }
     if (parts.includes('send')) {
       results.send = {};
       for (const protocol of protocols) {
-        await sinkRequest(`${sinks[protocol].url}/reset`, 'POST', ca);
-        results.send[protocol] = await runSendChild(sinks[protocol].url, sizes.send, vapid, delivery(protocol));
-        // Which protocol the pushes really went over, as the sink saw them.
-        results.send[protocol].overHttp2 = (await sinkRequest(`${sinks[protocol].url}/stats`, 'GET', ca)).http2;
+        // With a baseline, each build twice, taking turns; the lower CPU of each is reported.
+        const runs = { this: [], baseline: [] };
+        for (const which of baseline ? ['this', 'baseline', 'this', 'baseline'] : ['this']) {
+          await sinkRequest(`${sinks[protocol].url}/reset`, 'POST', ca);
+          // The floor again just before: the machine's speed moves within a run.
+          const { cpuMicrosPerMessage: floorMicros } = await encryptFloor(1000);
+          const run = await runSendChild(sinks[protocol].url, sizes.send, vapid, delivery(protocol), which === 'baseline' ? baseline : undefined);
+          run.floorMicros = floorMicros;
+          // Which protocol the pushes really went over, as the sink saw them.
+          run.overHttp2 = (await sinkRequest(`${sinks[protocol].url}/stats`, 'GET', ca)).http2;
+          runs[which].push(run);
+        }
+        results.send[protocol] = { ...medianRun(runs.this) };
+        if (baseline) {
+          results.send[protocol].runs = runs.this;
+          (results.sendBaseline ??= { label: baselineLabel })[protocol] = { ...medianRun(runs.baseline), runs: runs.baseline };
+        }
       }
       // The floor again after, so load that changed during the run shows.
-      if (results.floor) results.floorAfter = encryptFloor(sizes.floor);
+      if (results.floor) results.floorAfter = await encryptFloor(sizes.floor);
     }
     const needQueue = ['senders', 'memory', 'kill'].some((part) => parts.includes(part));
     if (needQueue) {
@@ -85,7 +103,12 @@ async function main() {
       cleanups.push(dropAll);
       const first = protocols[0];
       const small = await makeSchema(sinks[first].url, sizes.small);
-      const context = (protocol) => ({ sink: sinks[protocol].url, ca, vapid, env: { BENCH_VAPID: JSON.stringify(vapid), BENCH_DELIVERY: delivery(protocol) } });
+      const context = (protocol, dist) => ({
+        sink: sinks[protocol].url,
+        ca,
+        vapid,
+        env: { BENCH_VAPID: JSON.stringify(vapid), BENCH_DELIVERY: delivery(protocol), ...(dist && { BENCH_SCALE_DIST: dist }) },
+      });
       if (parts.includes('senders')) {
         results.senders = {};
         for (const protocol of protocols) {
@@ -93,8 +116,14 @@ async function main() {
           const audience = sizes.senders === sizes.small && protocol === first ? small : await makeSchema(sinks[protocol].url, sizes.senders);
           const rounds = [];
           // Alternating, so load that comes and goes falls on both alike.
-          for (const count of [1, 2, 1, 2, 1, 2]) rounds.push({ senders: count, ...(await queuedSend(context(protocol), audience, count)) });
-          const median = (count) => medianOf(rounds.filter((r) => r.senders === count).map((r) => r.ms));
+          // With a baseline, a round of one sender on it after each pair.
+          const order = baseline ? [1, 2, 'b', 1, 2, 'b', 1, 2, 'b'] : [1, 2, 1, 2, 1, 2];
+          for (const count of order) {
+            const { cpuMicrosPerMessage: floorMicros } = await encryptFloor(1000);
+            if (count === 'b') rounds.push({ senders: 1, baseline: baselineLabel, floorMicros, ...(await queuedSend(context(protocol, baseline), audience, 1)) });
+            else rounds.push({ senders: count, floorMicros, ...(await queuedSend(context(protocol), audience, count)) });
+          }
+          const median = (count) => medianOf(rounds.filter((r) => r.senders === count && !r.baseline).map((r) => r.ms));
           results.senders[protocol] = { subscribers: sizes.senders, rounds, oneMs: median(1), twoMs: median(2), speedup: median(1) / median(2) };
         }
       }
@@ -132,16 +161,43 @@ function sinkRequest(url, method = 'GET', ca) {
   });
 }
 
-/** CPU per RFC 8291 encryption (a fresh ECDH key pair, HKDF, AES-GCM), as web-push does it. */
-function encryptFloor(count) {
+/**
+ * CPU per RFC 8291 encryption (a fresh ECDH key pair, HKDF, AES-GCM) as web-push does it:
+ * the floor. Beside it, in turns of 250 so that load falls on both alike, tidings' own
+ * encryption (src/server/crypto/aes128gcm.ts, which send() uses), for what it costs alone.
+ */
+async function encryptFloor(count) {
   const webpush = requireWebPush();
   const { p256dh, auth } = browserKeys();
   const payload = JSON.stringify(envelope);
-  for (let i = 0; i < 200; i++) webpush.encrypt(p256dh, auth, payload, 'aes128gcm');
-  const before = process.cpuUsage();
-  for (let i = 0; i < count; i++) webpush.encrypt(p256dh, auth, payload, 'aes128gcm');
-  const used = process.cpuUsage(before);
-  return { messages: count, cpuMicrosPerMessage: (used.user + used.system) / count };
+  const { encryptAes128gcm } = await tidingsEncryption();
+  const key = Buffer.from(p256dh, 'base64url');
+  const secret = Buffer.from(auth, 'base64url');
+  const bytes = Buffer.from(payload);
+  const contenders = {
+    floor: () => webpush.encrypt(p256dh, auth, payload, 'aes128gcm'),
+    tidings: () => encryptAes128gcm(bytes, key, secret),
+  };
+  const used = { floor: 0, tidings: 0 };
+  for (const run of Object.values(contenders)) for (let i = 0; i < 200; i++) run();
+  for (let done = 0; done < count; done += 250) {
+    for (const [name, run] of Object.entries(contenders)) {
+      const before = process.cpuUsage();
+      for (let i = 0; i < 250; i++) run();
+      const { user, system } = process.cpuUsage(before);
+      used[name] += user + system;
+    }
+  }
+  const messages = Math.ceil(count / 250) * 250;
+  return { messages, cpuMicrosPerMessage: used.floor / messages, tidingsCpuMicrosPerMessage: used.tidings / messages };
+}
+
+/** src/server/crypto/aes128gcm.ts, which dist/ does not export: compiled here with TypeScript. */
+async function tidingsEncryption() {
+  const ts = (await import('typescript')).default;
+  const source = readFileSync(resolve(here, '../src/server/crypto/aes128gcm.ts'), 'utf8');
+  const { outputText } = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } });
+  return import(`data:text/javascript;base64,${Buffer.from(outputText).toString('base64')}`);
 }
 
 function requireWebPush() {
@@ -156,14 +212,27 @@ function browserKeys() {
 }
 
 /** send() to `count` subscribers of the sink, in a child process: its CPU per message. */
-async function runSendChild(sinkUrl, count, vapid, delivery) {
-  const child = await startChild([self, '--send-child', sinkUrl, String(count)], { BENCH_VAPID: JSON.stringify(vapid), BENCH_DELIVERY: delivery }, (line) => line.startsWith('{'));
+async function runSendChild(sinkUrl, count, vapid, delivery, dist) {
+  const env = { BENCH_VAPID: JSON.stringify(vapid), BENCH_DELIVERY: delivery, ...(dist && { BENCH_SCALE_DIST: dist }) };
+  const child = await startChild([self, '--send-child', sinkUrl, String(count)], env, (line) => line.startsWith('{'));
   await new Promise((done) => child.child.once('exit', done));
-  return JSON.parse(child.firstLine);
+  // The window is for bench/profile-send.mjs.
+  const { window: _window, ...out } = JSON.parse(child.firstLine);
+  return out;
+}
+
+/** One of the builds' entries: dist/ here, or BENCH_SCALE_DIST (a baseline's) in a child. */
+function distEntry(name) {
+  return pathToFileURL(resolve(process.env.BENCH_SCALE_DIST ?? resolve(here, '../dist'), name)).href;
+}
+
+function medianRun(runs) {
+  const sorted = [...runs].sort((a, b) => a.cpuMicrosPerMessage - b.cpuMicrosPerMessage);
+  return sorted[(sorted.length - 1) >> 1];
 }
 
 async function sendChild(sinkUrl, count) {
-  const { createPushServer, memoryStore } = await import('../dist/server.js');
+  const { createPushServer, memoryStore } = await import(distEntry('server.js'));
   const vapid = JSON.parse(process.env.BENCH_VAPID);
   const store = memoryStore();
   const keys = browserKeys();
@@ -176,11 +245,14 @@ async function sendChild(sinkUrl, count) {
   for (let round = 0; round < 5; round++) await server.send(envelope, { to: (await store.findSubscriptions({ limit: 200 })).map((entry) => entry.id) });
   const before = process.cpuUsage();
   const started = performance.now();
+  // The measured window on the monotonic clock a --cpu-prof profile's timestamps use (µs).
+  const from = process.hrtime.bigint() / 1000n;
   const result = await server.send(envelope);
+  const to = process.hrtime.bigint() / 1000n;
   const ms = performance.now() - started;
   const used = process.cpuUsage(before);
   if (result.sent !== count) throw new Error(`send() sent ${result.sent} of ${count}: ${JSON.stringify(result.errors[0])}`);
-  const out = { messages: count, ms, messagesPerSecond: (count / ms) * 1000, cpuMicrosPerMessage: (used.user + used.system) / count };
+  const out = { messages: count, ms, messagesPerSecond: (count / ms) * 1000, cpuMicrosPerMessage: (used.user + used.system) / count, window: [Number(from), Number(to)] };
   if (metrics) {
     // What the counters say after the warm-up and the measured send, and what one scrape costs.
     const scraped = performance.now();
@@ -274,6 +346,8 @@ async function queuedSend({ sink: sinkUrl, ca, vapid, env }, target, senders, { 
     peakRss: stats.map((s) => s.peakRss),
     idleRss: stats.map((s) => s.idleRss),
     cpuMicrosPerMessage: stats.reduce((sum, s) => sum + s.cpuMicros, 0) / target.count,
+    // The same without each sender's start (about 250 ms of CPU, once in a sender's life).
+    cpuMicrosPerMessageSinceReady: stats.reduce((sum, s) => sum + s.cpuMicrosSinceReady, 0) / target.count,
     // What the rest of the pipeline on this machine spent per message: the push service
     // stand-in and Redis (PostgreSQL's share is small: a page read per 500).
     sinkCpuMicrosPerMessage: (sink.cpuMicros - sinkBefore) / target.count,
@@ -354,36 +428,66 @@ function report(r) {
     '',
     `${r.date}, commit ${r.commit}, ${r.cores} cores, Node ${r.node}; load average ${load(r.loadBefore)} before, ${load(r.loadAfter)} after (a shared machine)${r.metrics ? '; send() with its metrics on' : ''}.`,
     '',
+    "The floor is web-push's `encrypt()`; `send()` and the senders use tidings' own RFC 8291 encryption (node:crypto, the RFC's test vector pinned), whose cost alone is the second row. Other sessions share the two cores, so absolute figures move with their load: the ratios within one run are what count" +
+      (r.sendBaseline ? `, and the rows marked "before" ran ${r.sendBaseline.label} in turns with this build, under the same load.` : '.'),
+    '',
   ];
   lines.push('| figure | measured | budget | verdict |', '|---|---|---|---|');
   const floors = [r.floor, r.floorAfter].filter(Boolean).map((f) => f.cpuMicrosPerMessage);
   const floor = floors.length ? medianOf(floors) : undefined;
   if (r.floor) {
     lines.push(`| RFC 8291 encryption alone (web-push's encrypt(), the floor), CPU per message | ${floors.map((f) => `${f.toFixed(0)} µs`).join(' / ')} (before / after) | | |`);
+    const own = [r.floor, r.floorAfter].filter((f) => f?.tidingsCpuMicrosPerMessage !== undefined).map((f) => f.tidingsCpuMicrosPerMessage);
+    if (own.length > 0) {
+      lines.push(`| tidings' own RFC 8291 encryption alone (what send() uses), in turns with the floor | ${own.map((f) => `${f.toFixed(0)} µs`).join(' / ')} = ${own.map((f, i) => (f / floors[i]).toFixed(2)).join(' / ')} x floor | | |`);
+    }
   }
+  // Each run against the floor measured just before it (when the run has one), as a median
+  // over the runs; else against the run's floor.
+  const nearRatio = (runs) => {
+    const near = runs.filter((x) => x.floorMicros !== undefined);
+    return near.length > 0 ? medianOf(near.map((x) => x.cpuMicrosPerMessage / x.floorMicros)) : undefined;
+  };
+  const asRatio = (near, cpu) => (near === undefined ? `${(cpu / floor).toFixed(2)} x floor` : `${near.toFixed(2)} x the floor measured just before each run (${(cpu / floor).toFixed(2)} x the run's floor)`);
   for (const [protocol, s] of Object.entries(r.send ?? {})) {
-    const ratio = floor ? s.cpuMicrosPerMessage / floor : NaN;
+    const near = nearRatio(s.runs ?? [s]);
+    const ratio = near ?? (floor ? s.cpuMicrosPerMessage / floor : NaN);
     const over = s.overHttp2 === undefined ? '' : `, ${s.overHttp2 > 0 ? 'HTTP/2' : 'HTTP/1.1'} at the sink`;
     lines.push(
-      `| send() over ${protocol}, ${s.messages} subscribers, CPU per message | ${s.cpuMicrosPerMessage.toFixed(0)} µs = ${ratio.toFixed(2)} x floor${over} | <= 1.2 x | ${verdict(ratio <= 1.2)} |`,
+      `| send() over ${protocol}, ${s.messages} subscribers, CPU per message | ${s.cpuMicrosPerMessage.toFixed(0)} µs = ${asRatio(near, s.cpuMicrosPerMessage)}${over} | <= 1.2 x | ${verdict(ratio <= 1.2)} |`,
       `| send() over ${protocol}, messages a second | ${Math.round(s.messagesPerSecond)} | >= 4,000 | ${verdict(s.messagesPerSecond >= 4000)} |`,
     );
+    const b = r.sendBaseline?.[protocol];
+    if (b) {
+      lines.push(
+        `| send() over ${protocol} at ${r.sendBaseline.label} (before), taking turns with this build | ${b.cpuMicrosPerMessage.toFixed(0)} µs = ${asRatio(nearRatio(b.runs ?? [b]), b.cpuMicrosPerMessage)}, ${Math.round(b.messagesPerSecond)} a second; this build ${(100 * (1 - s.cpuMicrosPerMessage / b.cpuMicrosPerMessage)).toFixed(0)}% less CPU a message | | |`,
+      );
+    }
   }
   for (const [protocol, q] of Object.entries(r.senders ?? {})) {
     // The same per-core figure for a queued sender: its CPU over the whole send, Redis and all.
-    const one = q.rounds.filter((x) => x.senders === 1);
+    const one = q.rounds.filter((x) => x.senders === 1 && !x.baseline);
     const per = (key) => medianOf(one.map((x) => x[key]));
     const cpu = per('cpuMicrosPerMessage');
-    const ratio = floor ? cpu / floor : NaN;
+    const near = nearRatio(one);
+    const ratio = near ?? (floor ? cpu / floor : NaN);
     // Two cores shared by the senders, the sink and Redis: two senders can at best use both
     // cores for everything, one sender at best one core for itself.
     q.ceiling = (2 * cpu) / (cpu + per('sinkCpuMicrosPerMessage') + per('redisCpuMicrosPerMessage'));
     const rate = (q.subscribers / q.oneMs) * 1000;
     lines.push(
-      `| queued sender over ${protocol} (tidings sender), ${q.subscribers} subscribers, CPU per message | ${cpu.toFixed(0)} µs = ${ratio.toFixed(2)} x floor | <= 1.2 x | ${verdict(ratio <= 1.2)} |`,
+      `| queued sender over ${protocol} (tidings sender), ${q.subscribers} subscribers, CPU per message (the whole process; from ready, without its start) | ${cpu.toFixed(0)} µs = ${asRatio(near, cpu)}${one[0]?.cpuMicrosPerMessageSinceReady === undefined ? '' : ` (from ready: ${per('cpuMicrosPerMessageSinceReady').toFixed(0)} µs = ${(per('cpuMicrosPerMessageSinceReady') / floor).toFixed(2)} x)`} | <= 1.2 x | ${verdict(ratio <= 1.2)} |`,
       `| one queued sender over ${protocol}, messages a second | ${Math.round(rate)} | >= 4,000 | ${verdict(rate >= 4000)} |`,
       `| queued send over ${protocol}, ${q.subscribers} subscribers: one sender vs two | ${(q.oneMs / 1000).toFixed(1)} s vs ${(q.twoMs / 1000).toFixed(1)} s = ${q.speedup.toFixed(2)} x | >= 1.7 x | ${verdict(q.speedup >= 1.7)} (this machine's ceiling: ${q.ceiling.toFixed(2)} x) |`,
     );
+    const before = q.rounds.filter((x) => x.baseline);
+    if (before.length > 0) {
+      const cpuBefore = medianOf(before.map((x) => x.cpuMicrosPerMessage));
+      const rateBefore = medianOf(before.map((x) => x.messagesPerSecond));
+      lines.push(
+        `| one queued sender over ${protocol} at ${before[0].baseline} (before), rounds taking turns with this build | ${cpuBefore.toFixed(0)} µs = ${asRatio(nearRatio(before), cpuBefore)}, ${Math.round(rateBefore)} a second; this build ${(100 * (1 - cpu / cpuBefore)).toFixed(0)}% less CPU a message | | |`,
+      );
+    }
   }
   if (r.memory) {
     const m = r.memory;

@@ -1,4 +1,5 @@
-import { createECDH } from 'node:crypto';
+import { createECDH, randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import webpush from 'web-push';
 import { deriveKeys, encryptAes128gcm } from '../../src/server/crypto/aes128gcm.js';
@@ -78,5 +79,36 @@ describe('RFC 8291 Appendix A', () => {
     const body = encryptAes128gcm(Buffer.from(big), bytes(vector.uaPublic), bytes(vector.authSecret));
     expect(body.readUInt32BE(16)).toBe(10_000 + 17);
     expect(await openText(body, await receiver())).toBe(big);
+  });
+
+  it('gives every message a fresh sender key pair and salt, which web-push\'s decryption and the shared opener both open', async () => {
+    // http_ece is the library web-push encrypts with; its decrypt() is the other side of it.
+    const ece = createRequire(import.meta.url)('http_ece') as {
+      decrypt(body: Buffer, params: { version: string; privateKey: ReturnType<typeof createECDH>; authSecret: Buffer }): Buffer;
+    };
+    const ua = nodeReceiver();
+    const open = await receiver();
+    const senders = new Set<string>();
+    const salts = new Set<string>();
+    for (let i = 0; i < 40; i++) {
+      const text = `message ${i} ${'x'.repeat(i * 7)}`;
+      const body = encryptAes128gcm(Buffer.from(text), bytes(vector.uaPublic), bytes(vector.authSecret));
+      expect(body.length).toBe(86 + Buffer.byteLength(text) + 1 + 16);
+      salts.add(toBase64Url(body.subarray(0, 16)));
+      senders.add(toBase64Url(body.subarray(21, 86)));
+      expect(ece.decrypt(body, { version: 'aes128gcm', privateKey: ua, authSecret: bytes(vector.authSecret) as Buffer }).toString('utf8')).toBe(text);
+      expect(await openText(body, open)).toBe(text);
+    }
+    expect(senders.size).toBe(40);
+    expect(salts.size).toBe(40);
+  });
+
+  it('still encrypts after a receiver key that is not on the curve was refused', async () => {
+    const offCurve = Buffer.from(bytes(vector.uaPublic));
+    offCurve[40]! ^= 1;
+    expect(() => encryptAes128gcm(Buffer.from('x'), offCurve, bytes(vector.authSecret))).toThrow();
+    const auth = randomBytes(16);
+    const body = encryptAes128gcm(Buffer.from('after'), bytes(vector.uaPublic), auth);
+    expect(await openText(body, { ...(await receiver()), auth })).toBe('after');
   });
 });

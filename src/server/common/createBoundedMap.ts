@@ -20,12 +20,18 @@ export interface BoundedMap<K, V> {
  */
 export function createBoundedMap<K, V>(max: number, onEvict?: (key: K, value: V) => void): BoundedMap<K, V> {
   const map = new Map<K, V>();
+  // The key used last, already at the end: a send asks for the same origin's entry once a
+  // push, and moving it to where it already is cost a delete and a set each time.
+  let newest: K | undefined;
+  let hasNewest = false;
   return {
     get(key) {
       const value = map.get(key);
-      if (value !== undefined) {
+      if (value !== undefined && !(hasNewest && newest === key)) {
         map.delete(key);
         map.set(key, value);
+        newest = key;
+        hasNewest = true;
       }
       return value;
     },
@@ -33,13 +39,19 @@ export function createBoundedMap<K, V>(max: number, onEvict?: (key: K, value: V)
     set(key, value) {
       map.delete(key);
       map.set(key, value);
+      newest = key;
+      hasNewest = true;
       while (map.size > max) {
         const [oldest, old] = map.entries().next().value as [K, V];
         map.delete(oldest);
+        if (hasNewest && newest === oldest) hasNewest = false;
         onEvict?.(oldest, old);
       }
     },
-    delete: (key) => map.delete(key),
+    delete(key) {
+      if (hasNewest && newest === key) hasNewest = false;
+      return map.delete(key);
+    },
     get size() {
       return map.size;
     },

@@ -112,6 +112,36 @@ describe.each(stores)('%s', (_name, create) => {
     expect(await page({ ids: [saved[4]!, saved[0]!], limit: 1 })).toEqual([[saved[4]!, saved[0]!].sort()[0]]);
   });
 
+  it('keeps its pages in id order while subscriptions come and go between them', async () => {
+    const live = new Set<string>();
+    let n = 0;
+    const add = async () => live.add((await store.saveSubscription(registration(++n))).id);
+    for (let i = 0; i < 12; i++) await add();
+    const expected = () => [...live].sort();
+    const read: string[] = [];
+    let after: string | undefined;
+    for (let round = 0; ; round++) {
+      const found = (await store.findSubscriptions({ limit: 3, ...(after === undefined ? {} : { after }) })).map((entry) => entry.id);
+      // Each page is the next of what the store holds now, whatever came and went before it.
+      expect(found).toEqual(expected().filter((id) => after === undefined || id > after).slice(0, 3));
+      if (found.length === 0) break;
+      read.push(...found);
+      after = found.at(-1);
+      // Between pages: one more, one of those not read yet gone, one already read gone (a send prunes what is gone).
+      if (round % 2 === 0) await add();
+      const ahead = expected().find((id) => id > after!);
+      if (ahead !== undefined && round % 3 === 1) {
+        await store.deleteSubscription(ahead);
+        live.delete(ahead);
+      }
+      if (round % 2 === 1) {
+        await store.deleteSubscriptions({ ids: [read[0]!] });
+        live.delete(read[0]!);
+      }
+    }
+    expect(read).toEqual([...read].sort());
+  });
+
   it('stores events once per id', async () => {
     const events = [
       { id: 'e1', type: 'delivered' as const, messageId: 'm1', at: 1 },

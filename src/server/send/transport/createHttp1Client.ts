@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
-import type { LookupFunction, Socket } from 'node:net';
+import { isIP, type LookupFunction, type Socket } from 'node:net';
 import type { SecureContext } from 'node:tls';
 import { ANSWER_BYTES, type PushAnswer, type PushRequest } from './Transport.js';
 import { toTransportFailure, transportFailure } from './transportFailure.js';
@@ -78,13 +78,16 @@ export function createHttp1Client({ lookup, secureContext, idleTimeout, maxIdle 
         clearTimeout(timer);
         fn();
       };
+      const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
       const request = (secure ? https : http).request({
         protocol: url.protocol,
-        hostname: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
+        hostname,
         port: url.port,
         path: url.pathname + url.search,
         method: 'POST',
-        headers,
+        headers: headerList(url, headers),
+        // What node:https would work out from the Host header per request: the name, or none for an IP.
+        servername: isIP(hostname) ? '' : hostname,
         agent: agents[secure ? 'https:' : 'http:'],
         lookup,
       });
@@ -163,4 +166,15 @@ export function createHttp1Client({ lookup, secureContext, idleTimeout, maxIdle 
       idle.clear();
     },
   };
+}
+
+/**
+ * The request's headers as the flat list node:http writes as it is (name, value, name,
+ * value…), with the Host header it would otherwise add itself: an object costs a
+ * setHeader() and its checks per header per push. The values are still checked when written.
+ */
+function headerList(url: URL, headers: Record<string, string>): string[] {
+  const list = ['host', url.host];
+  for (const name in headers) list.push(name, headers[name]!);
+  return list;
 }
