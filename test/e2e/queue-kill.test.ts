@@ -126,6 +126,10 @@ describe.runIf(up)(`a send to ${SUBSCRIBERS} subscribers through the queue, one 
 
     const final = await queue.wait(id, { interval: 100 });
     const finishedAt = Date.now();
+    // The send can end before the stall is seen: killed after its batch's last outcome
+    // reached Redis but before BullMQ heard the job end, the victim's batch is handed out
+    // again (and finds nobody left to push to) only once its lock lapses.
+    while (stalledAt.length === 0 && Date.now() - killedAt < RECOVERY_BOUND_MS) await new Promise((resolve) => setTimeout(resolve, 100));
     await events.close();
     expect(final).toEqual({ id, state: 'done', total: SUBSCRIBERS, sent: SUBSCRIBERS, gone: 0, failed: 0 });
     // The victim's batch was handed out again once, soon after the kill.
@@ -169,6 +173,12 @@ describe.runIf(up)(`a send to ${SUBSCRIBERS} subscribers through the queue, one 
   }, 300_000);
 
   it('SIGTERM mid-send: the sender finishes the batch in flight, takes no other, exits 0; the next one finishes the send', async () => {
+    // Alone: a sender the test before left running (it failed early) would take batches too.
+    for (const child of senders.splice(0)) {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited(child);
+    }
+    for (const endpoint of endpoints) await pushService.received(endpoint);
     const batches = createSendQueue({ redis: redisUrl, store, vapid, name, batchSize: 100, allowLoopbackEndpoints: true });
     const audience = Math.min(1000, SUBSCRIBERS);
     const to = (await store.findSubscriptions({ limit: audience })).map((entry) => entry.id);
