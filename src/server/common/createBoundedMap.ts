@@ -12,6 +12,9 @@ export interface BoundedMap<K, V> {
   entries(): IterableIterator<[K, V]>;
 }
 
+/** No key: what `newest` holds when the last used key is not known. */
+const NONE: unique symbol = Symbol('none');
+
 /**
  * Every cache the sender keeps is keyed by something a registrant picks (a host name, an
  * origin), and registration is open to anyone: so each is bounded, and the entry that
@@ -22,16 +25,14 @@ export function createBoundedMap<K, V>(max: number, onEvict?: (key: K, value: V)
   const map = new Map<K, V>();
   // The key used last, already at the end: a send asks for the same origin's entry once a
   // push, and moving it to where it already is cost a delete and a set each time.
-  let newest: K | undefined;
-  let hasNewest = false;
+  let newest: K | typeof NONE = NONE;
   return {
     get(key) {
       const value = map.get(key);
-      if (value !== undefined && !(hasNewest && newest === key)) {
+      if (value !== undefined && newest !== key) {
         map.delete(key);
         map.set(key, value);
         newest = key;
-        hasNewest = true;
       }
       return value;
     },
@@ -40,16 +41,15 @@ export function createBoundedMap<K, V>(max: number, onEvict?: (key: K, value: V)
       map.delete(key);
       map.set(key, value);
       newest = key;
-      hasNewest = true;
       while (map.size > max) {
         const [oldest, old] = map.entries().next().value as [K, V];
         map.delete(oldest);
-        if (hasNewest && newest === oldest) hasNewest = false;
+        if (newest === oldest) newest = NONE;
         onEvict?.(oldest, old);
       }
     },
     delete(key) {
-      if (hasNewest && newest === key) hasNewest = false;
+      if (newest === key) newest = NONE;
       return map.delete(key);
     },
     get size() {

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { checkAddress } from '../../endpoints/guardedLookup.js';
 import { ANSWER_BYTES, type PushAnswer, type PushRequest, type Transport } from './Transport.js';
 import { transportFailure } from './transportFailure.js';
+import { hostOf } from './hostOf.js';
 
 export interface FetchTransportOptions {
   /** Loopback addresses may be reached (a local push service). */
@@ -70,7 +71,7 @@ export function createFetchTransport({ allowLoopback, fetch: send = globalThis.f
  * `localhost` (which resolves to loopback by definition, RFC 6761) is loopback.
  */
 function checkHost(url: URL, allowLoopback: boolean): void {
-  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  const host = hostOf(url);
   if (isIP(host)) checkAddress(host, allowLoopback);
   else if (host === 'localhost' || host.endsWith('.localhost')) checkAddress('127.0.0.1', allowLoopback);
 }

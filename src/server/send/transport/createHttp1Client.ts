@@ -5,6 +5,7 @@ import { isIP, type LookupFunction, type Socket } from 'node:net';
 import type { SecureContext } from 'node:tls';
 import { ANSWER_BYTES, type PushAnswer, type PushRequest } from './Transport.js';
 import { toTransportFailure, transportFailure } from './transportFailure.js';
+import { hostOf } from './hostOf.js';
 
 export interface ConnectionOptions {
   /** The checking lookup (guardedLookup) every connection resolves its host with. */
@@ -78,7 +79,7 @@ export function createHttp1Client({ lookup, secureContext, idleTimeout, maxIdle 
         clearTimeout(timer);
         fn();
       };
-      const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+      const hostname = hostOf(url);
       const request = (secure ? https : http).request({
         protocol: url.protocol,
         hostname,

@@ -9,6 +9,7 @@ import { createHttp2Sessions, type Http2Session } from './createHttp2Sessions.js
 import { postOverHttp2 } from './postOverHttp2.js';
 import type { PushRequest, Transport } from './Transport.js';
 import { transportFailure } from './transportFailure.js';
+import { hostOf } from './hostOf.js';
 
 export interface NodeTransportOptions {
   /** Loopback addresses may be reached (a local push service). */
@@ -59,8 +60,6 @@ export function createNodeTransport({ allowLoopback, ca, idleTimeout, http2 }: N
     });
   };
 
-  /** The host of a URL without IPv6 brackets (an IP literal is not looked up by node:net: it is checked here). */
-  const hostOf = (url: URL) => (url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname);
   const verdicts = new WeakMap<LookupAddress[], Error | null>();
   // IP literals (node:net does not look them up): checked once each, not once per push.
   const literals = createBoundedMap<string, Error | null>(1024);
