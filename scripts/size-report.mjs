@@ -11,7 +11,7 @@ import { parseAst } from 'rollup/parseAst';
 // idb, the envelope validator, the aes128gcm opener, Declarative Web Push and badges, and,
 // since the page delegates storage and backend sync to it, the registration code for
 // every tab (bench/README.md has the breakdown). Both limits sit a few bytes above what
-// ships (page 3395 B, worker 8733 B after w4-bytes), so real growth fails CI; lower them
+// ships (page 3395 B, worker 8838 B), so real growth fails CI; lower them
 // with every byte saved until they reach the budgets.
 export const budgets = [
   // The page passed its 3 KB when the options began to say why they are refused and the
@@ -27,8 +27,11 @@ export const budgets = [
   // (8549 -> 8668 B here; 8756 B on main with the retry work). w4-bytes: remembering the
   // notifications clicked, so Firefox's close after a click is not counted, cost 35 B
   // (8791 B); renaming the worker's internal property names and leaving "use strict" out
-  // (rollup.config.mjs) saved 58: 8733 B ships. The limit holds it 7 B above that.
-  { file: 'dist/tidings-worker.iife.js', brotli: 8 * 1024, limit: 8740 },
+  // (rollup.config.mjs) saved 58: 8733 B. Dropping a kept attribute the backend refuses,
+  // so a pushsubscriptionchange re-registration is not lost with the visitor after a site
+  // narrows clientAttributes (test/unit/worker/refusedAttributes.test.ts), cost 105 B:
+  // 8838 B ships. The limit holds it 7 B above that.
+  { file: 'dist/tidings-worker.iife.js', brotli: 8 * 1024, limit: 8845 },
   // The dashboard's pages (tidings/dashboard serves them from inside dist/dashboard.js;
   // the build writes them to build/dashboard/ as well, for this report): script and style
   // together, as a viewer's browser loads them. DESIGN.md's budget is the limit.

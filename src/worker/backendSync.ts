@@ -114,8 +114,11 @@ export function createBackendSync(options: BackendSyncOptions): BackendSync {
       signal: AbortSignal.timeout(timeout),
     });
     // A DELETE of an id the backend no longer knows has done its job.
-    if (!response.ok && !(method == 'DELETE' && response.status == 404))
-      throw new TidingsError('backend-failed', { status: response.status });
+    if (!response.ok && !(method == 'DELETE' && response.status == 404)) {
+      // A 400 names the field it refused (the backend contract): run() may drop a kept attribute.
+      const { field } = (response.status == 400 && (await response.json().catch(() => 0))) || {};
+      throw new TidingsError('backend-failed', { status: response.status, field: typeof field == 'string' ? field : undefined });
+    }
     return response;
   };
 
@@ -154,6 +157,15 @@ export function createBackendSync(options: BackendSyncOptions): BackendSync {
         return true;
       } catch (error) {
         const status = (error as { status?: number }).status ?? (error as TidingsError).details?.status;
+        const field = (error as TidingsError).details?.field!;
+        // A kept attribute the backend now refuses (a key the site took out of its
+        // clientAttributes): registered without it, or the visitor's new subscription
+        // (pushsubscriptionchange, a new VAPID key) would be lost. Each key goes at most once.
+        if (status == 400 && op.kept?.includes(field)) {
+          op.kept = op.kept.filter((kept) => kept != field);
+          delete op.attributes![field.slice(11)];
+          continue;
+        }
         // Without the page's credentials a 401/403 says nothing final: keep it for a page.
         if (background && (status == 401 || status == 403)) {
           await setValue(db, 'pending', { ...op, needsPage: true, lastError: String(status) });
@@ -183,14 +195,18 @@ export function createBackendSync(options: BackendSyncOptions): BackendSync {
     const registration = { ...given, anonymous: given.anonymous ?? last?.anonymous };
     // Read under the lock, so two tabs cannot each drop what the other just kept. A queued
     // DELETE (unsubscribed) keeps none.
-    const kept = last?.attributes;
-    if (kept && !replace) registration.attributes = { ...kept, ...registration.attributes };
+    const kept = replace ? undefined : last?.attributes;
+    if (kept) registration.attributes = { ...kept, ...registration.attributes };
     if (!pending && sync && given.anonymous !== false && same(sync, registration)) return sync;
     // Delete first what this registration replaces: a queued DELETE, the id a queued
     // registration meant to replace, or the last registration of another endpoint.
     const backendId =
       pending?.backendId ?? (sync?.endpoint != registration.subscription.endpoint ? sync?.backendId : undefined);
-    return (await run(db, { ...registration, op: 'register', backendId, attempts: 0 }))
+    // The kept keys this call did not give again: the only ones a 400 may drop (run()).
+    const carried = Object.keys(kept ?? {})
+      .filter((key) => !(key in (given.attributes ?? {})))
+      .map((key) => 'attributes.' + key);
+    return (await run(db, { ...registration, op: 'register', backendId, attempts: 0, kept: carried }))
       ? ((await getValue(db, 'sync')) ?? null)
       : null;
   };

@@ -40,6 +40,8 @@ export interface PendingRegistration {
   anonymous?: boolean | undefined;
   /** A backend id to DELETE first: the one unregistered, or the one a new registration replaces. */
   backendId?: string | undefined;
+  /** The fields (`attributes.<key>`) carried over from an earlier registration, which a 400 naming them drops. */
+  kept?: string[] | undefined;
   /** Failed attempts so far, across page loads. */
   attempts: number;
   /** When the last failure suggests trying again, ms since the epoch. */
