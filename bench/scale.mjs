@@ -274,6 +274,8 @@ async function schemas() {
   const { default: pg } = await import('pg');
   const { postgresStore } = await import('../dist/postgres.js');
   const pool = new pg.Pool({ connectionString: postgresUrl, max: 2 });
+  // A dropped idle connection would end the bench; say so and go on (postgresStore warns without it).
+  pool.on('error', (error) => console.error(`bench: PostgreSQL pool: ${error.message}`));
   const made = [];
   const keys = browserKeys();
   return {
