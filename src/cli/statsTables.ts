@@ -2,6 +2,7 @@
 // that came from outside (titles, senders, hosts, a push service's reasons) goes through
 // sanitizeText: an escape sequence in a title must not repaint the operator's terminal.
 import { sanitizeText } from '../server/common/sanitizeText.js';
+import { overdueSince } from '../server/stats/overdueSince.js';
 import type { EventCounts, MessageStats, MessageSummary, SendFailure } from '../server/stats/statsTypes.js';
 
 /** Text from the store, safe for a terminal and cut to `max` characters. */
@@ -21,14 +22,14 @@ export function table(header: string[], rows: (string | number)[][]): string {
 }
 
 /** The last sends with their funnels. */
-export function sendsTable(items: MessageSummary[]): string {
+export function sendsTable(items: MessageSummary[], now = Date.now()): string {
   if (items.length === 0) return 'No sends in the log yet.';
   return table(
     ['CREATED (UTC)', 'ID', 'STATE', 'TARGETED', 'SENT', 'FAILED', 'DELIVERED', 'SHOWN', 'CLICKED', 'CTR', 'TITLE'],
     items.map((item) => [
       time(item.createdAt),
       clean(item.id, 32),
-      item.state,
+      overdueSince(item, now) === undefined ? item.state : `${item.state} (overdue)`,
       item.targeted,
       item.sent,
       item.failed + item.gone,
@@ -44,11 +45,19 @@ export function sendsTable(items: MessageSummary[]): string {
 const EVENTS: (keyof EventCounts)[] = ['delivered', 'shown', 'clicked', 'closed', 'workerFailed'];
 
 /** One message: what it was, its funnel, by push service, by browser, its errors. */
-export function messageReport(stats: MessageStats): string {
+export function messageReport(stats: MessageStats, now = Date.now()): string {
+  const overdue = overdueSince(stats, now);
   const lines = [
     `Message ${clean(stats.id, 128)}${stats.title !== undefined ? `: ${clean(stats.title, 120)}` : ''}`,
     `  ${stats.state}, via ${stats.via}${stats.by !== undefined ? `, by ${clean(stats.by)}` : ''}; created ${time(stats.createdAt)}${stats.startedAt ? `, started ${time(stats.startedAt)}` : ''}${stats.finishedAt ? `, finished ${time(stats.finishedAt)}` : ''} (UTC)`,
   ];
+  if (overdue !== undefined) {
+    lines.push(
+      stats.state === 'scheduled'
+        ? `  overdue since ${time(overdue)} (UTC): its time came and no scheduler has started it`
+        : `  overdue since ${time(overdue)} (UTC): the process sending it was to write its progress by then and has not; it has most likely stopped (tidings cancel ${clean(stats.id, 128)} closes it)`,
+    );
+  }
   if (stats.url !== undefined) lines.push(`  url ${clean(stats.url, 200)}`);
   if (stats.error !== undefined) lines.push(`  error: ${clean(stats.error, 200)}`);
   lines.push(

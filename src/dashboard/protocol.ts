@@ -121,6 +121,8 @@ export interface MessageRow extends SendCounts, EventCounts {
   scheduledAt?: number;
   startedAt?: number;
   finishedAt?: number;
+  /** Not finished and late since then: its process has most likely stopped (`overdueSince` of tidings/server). */
+  overdueSince?: number;
   clickRate: number | null;
 }
 
@@ -158,6 +160,8 @@ export interface Progress extends SendCounts {
   /** Subscribers it is to reach in all, when known: a queued send counts its audience when queued. */
   expected?: number;
   error?: string;
+  /** As MessageRow's: late since then, its process has most likely stopped. */
+  overdueSince?: number;
 }
 
 export interface MessageData {

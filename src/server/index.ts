@@ -19,6 +19,7 @@ export { createPushStats } from './stats/createPushStats.js';
 // Insight: what a store of your own needs to keep the send log and rollups as tidings' do
 export { browserFamilyOf, pushServiceOf } from './stats/classify.js';
 export { mergeSendUpdate } from './stores/mergeSendUpdate.js';
+export { overdueSince } from './stats/overdueSince.js';
 export { countedColumn } from './stores/insightRows.js';
 
 // Errors

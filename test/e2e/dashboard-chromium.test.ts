@@ -7,6 +7,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from './support/chromium.js';
 import { startDashboardSite, SESSION, type DashboardSite } from './support/dashboardServer.js';
 import { seedSampleMonth } from '../support/dashboard/sampleMonth.js';
+import { sendRecord } from '../support/insightSuite.js';
 import { hostileTexts, hostileUrls, PWNED } from '../support/dashboard/hostile.js';
 import { HOSTILE_CLIENT_ATTRIBUTES, HOSTILE_USER, hostileKeys, seedForeignShapes, seedHostile, startHostilePushHost } from '../support/dashboard/hostileData.js';
 import { startDemo, type Demo } from './support/demo.js';
@@ -204,6 +205,26 @@ describe('the dashboard in real Chromium', () => {
     expect(await row.textContent()).toContain('by Ann');
     const [newest] = (await site.push.stats!.messages({ limit: 1 })).items;
     expect(newest).toMatchObject({ title: 'Hello team', by: 'Ann', targeted: 2, sent: 2, state: 'done', options: { locales: { 'pt-BR': { notification: { lang: 'pt-BR', title: 'Olá, equipe' } } } } });
+    await context.close();
+  });
+
+  it('calls a send whose process stopped mid-way overdue, says why, and lets the viewer cancel it', async () => {
+    // What a plain send() leaves when its process is killed: a running row its process
+    // was to write again ten minutes ago (test/unit/server/sendOverdue.test.ts kills one).
+    const started = Date.now() - 20 * 60_000;
+    await site.store.createSend(sendRecord('stopped-1', { title: 'Stopped mid-way', state: 'running', createdAt: started, startedAt: started, nextWriteBy: started + 10 * 60_000 }));
+    const { page, problems, context } = await signedIn(browser, site);
+    await open(page, site, '/messages', 'Messages');
+    const row = page.locator('table.messages tbody tr', { hasText: 'Stopped mid-way' });
+    expect(await row.textContent()).toMatch(/running\s*overdue/);
+    await open(page, site, '/messages/stopped-1', 'Stopped mid-way');
+    const alert = page.getByRole('alert').filter({ hasText: 'Overdue since' });
+    expect(await alert.textContent()).toMatch(/the process sending it was to write its progress by then and has not/);
+    await page.getByRole('button', { name: 'Cancel this send' }).click();
+    await page.getByRole('button', { name: 'Cancel the send' }).click();
+    await expect.poll(async () => (await site.push.status('stopped-1'))?.state).toBe('cancelled');
+    await expect.poll(() => page.getByText('Overdue since').count()).toBe(0);
+    expect(problems).toEqual([]);
     await context.close();
   });
 });

@@ -109,6 +109,16 @@ export function insightSuite(create: () => SubscriptionStore): void {
     expect(await hourNow()).toMatchObject({ messages: 1, sent: 8 });
   });
 
+  it('keeps the later nextWriteBy of a running send: a heartbeat read late lowers nothing', async () => {
+    const started = Date.now();
+    await store.createSend(sendRecord('m1', { state: 'running', startedAt: started, nextWriteBy: started + 300_000 }));
+    let updated = await store.updateSend('m1', { nextWriteBy: started + 360_000 });
+    expect(updated).toMatchObject({ finished: false, send: { state: 'running', nextWriteBy: started + 360_000 } });
+    updated = await store.updateSend('m1', { counts: { sent: 3 }, nextWriteBy: started + 330_000 });
+    expect(updated!.send).toMatchObject({ sent: 3, nextWriteBy: started + 360_000 });
+    expect(await store.getSend('m1')).toMatchObject({ nextWriteBy: started + 360_000 });
+  });
+
   it('counts a send created running in the hour it started', async () => {
     const now = Date.now();
     await store.createSend(sendRecord('m1', { state: 'running', startedAt: now, createdAt: now }));

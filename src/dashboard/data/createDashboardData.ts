@@ -36,8 +36,8 @@ export function createDashboardData(
   return {
     capabilities,
     overview: (range) => overviewData(push, stats, range, now(), engagementWarning),
-    messages: async (after) => (stats ? messagesData(stats, after) : undefined),
-    message: (id) => messageData(push, queue, stats, id),
+    messages: async (after) => (stats ? messagesData(stats, after, now()) : undefined),
+    message: (id) => messageData(push, queue, stats, id, now()),
     audience: (query) => audienceData(push, stats, query, { richAudiences: capabilities.richAudiences, identityAttribute }),
     count: (to) => countAudience(push, to),
     send: (envelope, to, options, by) => sendMessage(push, queue, envelope, to, options, by),

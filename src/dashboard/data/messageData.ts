@@ -3,6 +3,7 @@ import { isTidingsError } from '../../shared/TidingsError.js';
 import type { MessageData, MessageDetail, MessageRow, MessagesData, Progress, SendState } from '../protocol.js';
 import type { DashboardPush, DashboardQueue, QueueStatus } from '../dashboardTypes.js';
 import type { EventCounts, MessageStats, PushStats, SendRecord } from '../statsContract.js';
+import { overdueSince } from '../../server/stats/overdueSince.js';
 
 /** Rows of the Messages page. */
 export const PAGE_SIZE = 25;
@@ -11,9 +12,9 @@ const STATES: readonly SendState[] = ['scheduled', 'queued', 'running', 'done', 
 const UNFINISHED: readonly SendState[] = ['scheduled', 'queued', 'running'];
 
 /** The send log, newest first, a page at a time. */
-export async function messagesData(stats: PushStats, after: string | undefined): Promise<MessagesData> {
+export async function messagesData(stats: PushStats, after: string | undefined, now: number): Promise<MessagesData> {
   const page = await stats.messages({ limit: PAGE_SIZE, ...(after ? { after } : {}) });
-  const data: MessagesData = { items: page.items.map((item) => row(item, item.clickRate)) };
+  const data: MessagesData = { items: page.items.map((item) => row(item, item.clickRate, now)) };
   if (page.next) data.next = page.next;
   return data;
 }
@@ -24,13 +25,19 @@ export async function messagesData(stats: PushStats, after: string | undefined):
  * plain send (its process writes it page by page), the row with the queue's live counts
  * for a queued one. Undefined when the send log does not know the id.
  */
-export async function messageData(push: DashboardPush, queue: DashboardQueue | undefined, stats: PushStats | undefined, id: string): Promise<MessageData | undefined> {
+export async function messageData(
+  push: DashboardPush,
+  queue: DashboardQueue | undefined,
+  stats: PushStats | undefined,
+  id: string,
+  now: number,
+): Promise<MessageData | undefined> {
   const record = await readRecord(push, stats, id);
   if (!record) return undefined;
   const data: MessageData = { id, cancellable: false };
-  if (stats) data.message = detail(record as MessageStats);
+  if (stats) data.message = detail(record as MessageStats, now);
   if (UNFINISHED.includes(record.state)) {
-    const progress = await liveProgress(queue, record);
+    const progress = await liveProgress(queue, record, now);
     data.progress = progress;
     data.cancellable = canCancel(push, queue, record.via) && UNFINISHED.includes(progress.state);
   }
@@ -61,8 +68,8 @@ async function readRecord(push: DashboardPush, stats: PushStats | undefined, id:
   return push.status ? push.status(id) : undefined;
 }
 
-async function liveProgress(queue: DashboardQueue | undefined, record: SendRecord): Promise<Progress> {
-  if (record.via !== 'queue' || !queue) return progressOf(record);
+async function liveProgress(queue: DashboardQueue | undefined, record: SendRecord, now: number): Promise<Progress> {
+  if (record.via !== 'queue' || !queue) return progressOf(record, now);
   let status: QueueStatus;
   try {
     status = await queue.status(record.id);
@@ -97,16 +104,18 @@ function withQueueCounts(record: SendRecord, status: QueueStatus): SendRecord & 
 }
 
 /** The progress the pages show: the counts of one send-log row, named fields only. */
-function progressOf(record: SendRecord & { expected?: number }): Progress {
+function progressOf(record: SendRecord & { expected?: number }, now?: number): Progress {
   const { state, targeted, sent, gone, failed, pruned, capped, deferred, expected, error } = record;
   const progress: Progress = { state, targeted, sent, gone, failed, pruned, capped, deferred };
   if (expected !== undefined) progress.expected = expected;
   if (error !== undefined) progress.error = error;
+  const overdue = now === undefined ? undefined : overdueSince(record, now);
+  if (overdue !== undefined) progress.overdueSince = overdue;
   return progress;
 }
 
 /** A send-log row as the pages get it: named fields only, never the record as it came. */
-function row(record: SendRecord & EventCounts, clickRate: number | null): MessageRow {
+function row(record: SendRecord & EventCounts, clickRate: number | null, now: number): MessageRow {
   const out: MessageRow = {
     id: record.id,
     via: record.via,
@@ -128,12 +137,14 @@ function row(record: SendRecord & EventCounts, clickRate: number | null): Messag
   };
   for (const key of ['title', 'url', 'type', 'by'] as const) if (record[key] !== undefined) out[key] = record[key];
   for (const key of ['scheduledAt', 'startedAt', 'finishedAt'] as const) if (record[key] !== undefined) out[key] = record[key];
+  const overdue = overdueSince(record, now);
+  if (overdue !== undefined) out.overdueSince = overdue;
   return out;
 }
 
-function detail(stats: MessageStats): MessageDetail {
+function detail(stats: MessageStats, now: number): MessageDetail {
   const out: MessageDetail = {
-    ...row(stats, stats.clickRate),
+    ...row(stats, stats.clickRate, now),
     closeRate: stats.closeRate,
     envelope: stats.envelope,
     audience: (stats.audience ?? null) as JsonValue,

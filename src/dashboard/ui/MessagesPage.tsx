@@ -58,6 +58,11 @@ function Row({ base, item }: { base: string; item: MessageRow }) {
       <td>{formatTime(item.createdAt)}</td>
       <td>
         <span class={`state state-${item.state}`}>{item.state}</span>
+        {item.overdueSince !== undefined && (
+          <div class="small state-failed" title={`Overdue since ${formatTime(item.overdueSince)}: its process has most likely stopped (the message's page says more)`}>
+            overdue
+          </div>
+        )}
       </td>
       <td class="funnel-cell">
         <FunnelBar counts={item} />

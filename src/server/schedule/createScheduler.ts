@@ -3,6 +3,7 @@ import { newId } from '../crypto/newId.js';
 import type { Sender } from '../send/createSender.js';
 import type { SendOptions, SendResult } from '../send/sendTypes.js';
 import type { Reporter } from '../stats/createReporter.js';
+import { SEND_QUIET_MS } from '../stats/overdueSince.js';
 import { FINAL_STATES } from '../stores/insightRows.js';
 import type { SubscriptionStore } from '../stores/SubscriptionStore.js';
 import { runLoggedSlices } from './runLoggedSlices.js';
@@ -92,7 +93,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     try {
       // What was sent: the row keeps the envelope as validated and the options as given.
       const message = options.sender.prepare(row.envelope, row.options as SendOptions);
-      if (row.state === 'scheduled') await store.updateSend(id, { state: 'running', startedAt: now() });
+      if (row.state === 'scheduled') await store.updateSend(id, { state: 'running', startedAt: now(), nextWriteBy: now() + SEND_QUIET_MS });
       const result: SendResult = { id, sent: 0, gone: 0, failed: 0, pruned: 0, errors: [] };
       const run = await runLoggedSlices({
         store,
@@ -111,11 +112,11 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       const next = plan.slices.find((slice) => !slice.done);
       if (run.error !== undefined) {
         onError(run.error);
-        await run.finish({});
+        await run.finish({ nextWriteBy: now() + RETRY_DELAY + SEND_QUIET_MS });
         await hold(id, { leaseUntil: 0, runAt: now() + RETRY_DELAY, plan });
       } else if (controller.signal.aborted || next) {
         // Cancelled (its row says so, and it is kept no more), handed back, or waiting for its next slice.
-        await run.finish({});
+        await run.finish(next && !controller.signal.aborted ? { nextWriteBy: next.at + SEND_QUIET_MS } : {});
         await hold(id, { leaseUntil: 0, plan, ...(next && !controller.signal.aborted ? { runAt: next.at } : {}) });
       } else {
         await run.finish({ state: 'done', finishedAt: now() });

@@ -4,6 +4,7 @@ import type { PreparedMessage, Sender } from '../send/createSender.js';
 import type { SendResult } from '../send/sendTypes.js';
 import { finishedEvent, type Reporter } from '../stats/createReporter.js';
 import { createSendTally } from '../stats/createSendTally.js';
+import { SEND_HEARTBEAT_MS, SEND_QUIET_MS } from '../stats/overdueSince.js';
 import type { SendUpdate, StoredSend } from '../stores/insightRows.js';
 import type { StoredSubscription, SubscriptionStore } from '../stores/SubscriptionStore.js';
 import { noCounts, runSlice, type SliceCounts } from './runSlice.js';
@@ -75,22 +76,34 @@ export async function runLoggedSlices(options: LoggedSlicesOptions): Promise<Log
       },
     });
 
-  for (const slice of plan.slices) {
-    if (slice.done || slice.at > now() || controller.signal.aborted) continue;
-    try {
-      add(own, (await runOne(slice)).counts);
-    } catch (error) {
-      // The store failed mid-slice (or its pages broke their contract): the caller decides.
-      return { counts: own, finish, error };
+  // A sign of life between pages (a throttled page can take minutes), so that a row whose
+  // process stopped can be told from one that is slow (overdueSince); it also hears a cancel.
+  const heartbeat = setInterval(() => {
+    store.updateSend(id, { nextWriteBy: now() + SEND_QUIET_MS }).then((written) => {
+      if (written?.send.state === 'cancelled') controller.abort();
+    }, options.onError);
+  }, SEND_HEARTBEAT_MS);
+  heartbeat.unref?.();
+  try {
+    for (const slice of plan.slices) {
+      if (slice.done || slice.at > now() || controller.signal.aborted) continue;
+      try {
+        add(own, (await runOne(slice)).counts);
+      } catch (error) {
+        // The store failed mid-slice (or its pages broke their contract): the caller decides.
+        return { counts: own, finish, error };
+      }
+      if (!controller.signal.aborted) slice.done = true;
     }
-    if (!controller.signal.aborted) slice.done = true;
+  } finally {
+    clearInterval(heartbeat);
   }
   return { counts: own, finish };
 
   async function write(counts: SliceCounts, extra: SendUpdate = {}): Promise<StoredSend | undefined> {
     const reached = tally.takeReached();
     const [updated] = await Promise.all([
-      store.updateSend(id, { ...tally.update(counts), ...extra }),
+      store.updateSend(id, { ...tally.update(counts), nextWriteBy: now() + SEND_QUIET_MS, ...extra }),
       reached.length > 0 ? store.markSent(reached, now()) : undefined,
     ]);
     if (updated?.finished) options.report(finishedEvent(updated.send));

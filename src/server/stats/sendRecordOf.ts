@@ -4,6 +4,7 @@ import type { SendOptions } from '../send/sendTypes.js';
 import type { SendRecord, SendState } from './statsTypes.js';
 import { invalidOption as invalid } from '../common/checkOptions.js';
 import { isPlainText } from '../common/attributeRules.js';
+import { SEND_QUIET_MS } from './overdueSince.js';
 
 /** The options of a send that the log keeps: everything but the audience and the sender, which have their own fields. */
 const NOT_OPTIONS = new Set(['to', 'by']);
@@ -48,6 +49,9 @@ export function sendRecordOf(
   if (typeof notification?.url === 'string') record.url = notification.url;
   if (typeof type === 'string') record.type = type;
   if (by !== undefined) record.by = by;
-  if (state === 'running') record.startedAt = now;
+  if (state === 'running') {
+    record.startedAt = now;
+    record.nextWriteBy = now + SEND_QUIET_MS;
+  }
   return record;
 }

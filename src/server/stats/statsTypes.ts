@@ -67,6 +67,12 @@ export interface SendRecord extends SendCounts {
   scheduledAt?: number;
   startedAt?: number;
   finishedAt?: number;
+  /**
+   * While it runs: when its process will have written to this row again at the latest (it
+   * writes every page, and at least once a minute; a send waiting for its next slice, that
+   * slice's time). Past it, the process has most likely stopped: `overdueSince`.
+   */
+  nextWriteBy?: number;
   /** Why it failed (state 'failed'). */
   error?: string;
   failures: SendFailure[];

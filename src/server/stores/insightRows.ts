@@ -24,6 +24,8 @@ export interface SendUpdate {
   startedAt?: number;
   /** Kept once set. */
   finishedAt?: number;
+  /** The larger of the stored and the given value is kept. */
+  nextWriteBy?: number;
   error?: string;
   counts?: Partial<SendCounts>;
   /** Per push service; each count as `counts`. */

@@ -42,6 +42,7 @@ export function mergeSendUpdate(stored: StoredSend, update: SendUpdate): MergedS
   const started = send.startedAt === undefined && update.startedAt !== undefined;
   if (started) send.startedAt = update.startedAt!;
   if (send.finishedAt === undefined && update.finishedAt !== undefined && FINAL_STATES.includes(send.state)) send.finishedAt = update.finishedAt;
+  if (update.nextWriteBy !== undefined && !(send.nextWriteBy! >= update.nextWriteBy)) send.nextWriteBy = update.nextWriteBy;
   if (update.error !== undefined && send.error === undefined && send.state === 'failed') send.error = update.error;
   return { send, sentGrew: send.sent - stored.sent, started, finished: !wasFinal && FINAL_STATES.includes(send.state) };
 }

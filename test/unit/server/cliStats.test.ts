@@ -94,6 +94,23 @@ describe('tidings stats', () => {
     expect(typeof list.next).toBe('string');
   });
 
+  it('calls a running send overdue once its process has written nothing past its nextWriteBy', async () => {
+    const now = Date.now();
+    // A plain send() whose process died a while ago, and one whose process is alive.
+    await store.createSend(sendRecord('dead', { createdAt: now - 3_600_000, state: 'running', startedAt: now - 3_600_000, nextWriteBy: now - 3_300_000, title: 'Died' }));
+    await store.createSend(sendRecord('alive', { createdAt: now - 3_500_000, state: 'running', startedAt: now - 3_500_000, nextWriteBy: now + 60_000, title: 'Alive' }));
+    try {
+      const list = await run(['stats', '--store', file]);
+      expect(list.stdout).toMatch(/\bdead\s+running \(overdue\)\s/);
+      expect(list.stdout).toMatch(/\balive\s+running\s+0/);
+      const one = await run(['stats', 'dead', '--store', file]);
+      expect(one.stdout).toContain(`overdue since ${new Date(now - 3_300_000).toISOString().slice(0, 16).replace('T', ' ')} (UTC): the process sending it`);
+      expect((await run(['stats', 'alive', '--store', file])).stdout).not.toContain('overdue');
+    } finally {
+      for (const id of ['dead', 'alive']) await store.updateSend(id, { state: 'cancelled', finishedAt: now });
+    }
+  });
+
   it('says so when the id is not in the log, and refuses bad flags', async () => {
     const missing = await run(['stats', 'nope', '--store', file]);
     expect(missing.code).toBe(1);

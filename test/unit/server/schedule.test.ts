@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createPushServer, generateVapidKeys, type InsightEvent, type PushServer, type PushServerOptions, type SubscriptionStore } from '../../../src/server/index.js';
+import { createPushServer, generateVapidKeys, overdueSince, type InsightEvent, type PushServer, type PushServerOptions, type SubscriptionStore } from '../../../src/server/index.js';
+import { SEND_QUIET_MS } from '../../../src/server/stats/overdueSince.js';
 import type { Envelope } from '../../../src/shared/protocol.js';
 import { startPushService, type PushService } from '../../../src/testing/index.js';
 import { storeKinds } from '../../support/storeKinds.js';
@@ -121,6 +122,12 @@ describe.each(await storeKinds())('%s', (_name, create) => {
       got.add(who);
       await until(async () => (await push.status('nine'))!.sent === got.size);
       expect((await push.status('nine'))!.state).toBe('running');
+      // The time until the next slice is waiting, not a stopped process: the slice's end
+      // wrote the next slice's time into the row, past which it would be overdue.
+      await settle();
+      const { nextWriteBy } = (await push.status('nine'))!;
+      expect(nextWriteBy! - SEND_QUIET_MS, `the next slice after ${at}`).toBeGreaterThan(clock);
+      expect(overdueSince((await push.status('nine'))!, nextWriteBy! - 1)).toBeUndefined();
     }
     // The send is done once the last zone's 09:00 has passed (a day after it began, at most),
     // whether or not anybody lives there.

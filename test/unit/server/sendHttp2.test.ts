@@ -143,7 +143,9 @@ describe('the HTTP/2 transport against a hostile server', () => {
     reset.clear();
     refused.clear();
     host.delivered.clear();
-    expect(await pushServer({ concurrency: 5, retries: 1 }).send({ v: 1 })).toMatchObject({ sent: 30, failed: 0 });
+    const again = await pushServer({ concurrency: 5, retries: 1 }).send({ v: 1 });
+    // Seen once under the whole unit suite's load: 29 sent, 1 failed. Its reason, if again.
+    expect(again, JSON.stringify(again.errors)).toMatchObject({ sent: 30, failed: 0 });
     for (const path of paths) expect(host.delivered.get(path)).toBe(1);
   });
 
