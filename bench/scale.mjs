@@ -48,7 +48,7 @@ const baselineLabel = process.env.BENCH_SCALE_BASELINE_LABEL ?? 'baseline';
 const envelope = { v: 1, id: 'bench-scale-0000000000', notification: { title: 'Scale', body: 'x'.repeat(120), url: '/articles/42' } };
 
 if (process.argv[2] === '--send-child') await sendChild(process.argv[3], Number(process.argv[4]));
-else if (process.argv[2] === '--report') writeFileSync(resolve(here, 'results/scale.md'), report(JSON.parse(readFileSync(resolve(here, 'results/scale.json'), 'utf8'))));
+else if (process.argv[2] === '--report') writeReport(report(JSON.parse(readFileSync(resolve(here, 'results/scale.json'), 'utf8'))));
 else await main();
 
 async function main() {
@@ -143,8 +143,25 @@ async function main() {
   // The report adds what it derives (each protocol's two-sender ceiling) before the JSON is written.
   const table = report(results);
   writeFileSync(resolve(here, 'results/scale.json'), `${JSON.stringify(results, null, 2)}\n`);
-  writeFileSync(resolve(here, 'results/scale.md'), table);
+  writeReport(table);
   process.stdout.write(table);
+}
+
+/**
+ * Writes the run's table over the last one, keeping the sections written by hand below it
+ * (from the first `## ` heading on): what earlier runs found stays beside the new figures.
+ */
+function writeReport(table) {
+  const file = resolve(here, 'results/scale.md');
+  let notes = '';
+  try {
+    const old = readFileSync(file, 'utf8');
+    const at = old.search(/^## /m);
+    if (at >= 0) notes = `\n${old.slice(at)}`;
+  } catch {
+    // No report yet: only the table.
+  }
+  writeFileSync(file, table + notes);
 }
 
 /** GET or POST to a sink, trusting the TLS one's CA (fetch cannot be given one). */
