@@ -12,7 +12,8 @@
 // TIDINGS_TEST_REDIS_URL, or the local defaults):  node bench/scale.mjs
 // Smaller while developing: BENCH_SCALE_SEND=1000 BENCH_SCALE_SMALL=2000 BENCH_SCALE_BIG=5000
 // BENCH_SCALE_PARTS=floor,send BENCH_SCALE_PROTOCOLS=http2 node bench/scale.mjs. Writes
-// bench/results/scale.{json,md}. BENCH_SCALE_PROF=dir writes a CPU profile of every sender.
+// bench/results/scale.{json,md} (the .md keeps its sections from the first "## " on). BENCH_SCALE_PROF=dir
+// writes a CPU profile of every sender.
 // BENCH_SCALE_METRICS=1 runs send() with its Prometheus metrics on (createPushServer({ metrics: true }),
 // scraped once after), to see what counting costs a send (bench/results/metrics.md).
 // BENCH_SCALE_BASELINE=dir (a dist/ built from another commit; BENCH_SCALE_BASELINE_LABEL names
