@@ -42,19 +42,23 @@ export function postOverHttp2(entry: Http2Session, { url, headers, body, timeout
       },
       Math.max(1, timeout - started),
     );
+    // A stream the server reset comes from a live server: REFUSED_STREAM says it was not
+    // read ('unprocessed'); any other code, that it may or may not have taken the push
+    // ('reset', unlike silence). Node reports a reset as 'error' (then 'close') or as
+    // 'close' alone, so both read the code.
+    const closedBy = (code: number | undefined, cause?: Error) =>
+      code === NGHTTP2_REFUSED_STREAM
+        ? transportFailure('unprocessed', { code: 'REFUSED_STREAM', cause })
+        : code
+          ? transportFailure('reset', { code, message: `stream reset (${code})`, cause })
+          : cause
+            ? toTransportFailure(cause)
+            : transportFailure('network', { message: 'stream closed (0)' });
     stream.on('close', () => {
       entry.closed();
-      settle(() => {
-        const refused = stream.rstCode === NGHTTP2_REFUSED_STREAM;
-        // A stream the server reset (any code but REFUSED_STREAM) came from a live server,
-        // which may or may not have taken the push: 'reset', unlike silence.
-        const code = stream.rstCode ?? 0;
-        reject(refused ? transportFailure('unprocessed', { code: 'REFUSED_STREAM' }) : code > 0 ? transportFailure('reset', { code, message: `stream reset (${code})` }) : transportFailure('network', { message: 'stream closed (0)' }));
-      });
+      settle(() => reject(closedBy(stream.rstCode)));
     });
-    stream.on('error', (error: Error & { code?: string }) =>
-      settle(() => reject(stream.rstCode === NGHTTP2_REFUSED_STREAM ? transportFailure('unprocessed', { code: 'REFUSED_STREAM', cause: error }) : toTransportFailure(error))),
-    );
+    stream.on('error', (error: Error & { code?: string }) => settle(() => reject(closedBy(stream.rstCode, error))));
     stream.on('response', (answerHeaders: IncomingHttpHeaders & IncomingHttpStatusHeader) => {
       const answer: PushAnswer = { status: Number(answerHeaders[HTTP2_HEADER_STATUS] ?? 0), text: '', protocol: 'h2' };
       const { location, 'retry-after': retryAfter } = answerHeaders;
