@@ -51,9 +51,11 @@ function Message({ data, session, onCancel }: { data: MessageData; session: Sess
           <h2 id="progress">Progress</h2>
           <ProgressView progress={progress} />
           {data.cancellable && (
-            <button type="button" class="danger" onClick={() => setAsking(true)}>
-              Cancel this send
-            </button>
+            <div class="buttons">
+              <button type="button" class="danger" onClick={() => setAsking(true)}>
+                Cancel this send
+              </button>
+            </div>
           )}
           {error && (
             <p class="notice error" role="alert">
