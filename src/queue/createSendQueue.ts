@@ -33,6 +33,8 @@ export function createSendQueue(options: SendQueueOptions): SendQueue {
   if (options.now !== undefined && typeof options.now !== 'function') invalid('now', 'must be a function');
   const clock = options.now ?? Date.now;
   if (defaultCap) storeOption(options.store, ['capSends']);
+  // A module given is checked now; the installed one is loaded at the first call.
+  if (options.bullmq !== undefined) loadBullmq(options.bullmq, ['Queue']);
   let opened: Promise<{ queue: Queue; ledger: SendLedger; client: ActiveClient }> | undefined;
   let closed = false;
   if (options.onError !== undefined && typeof options.onError !== 'function') invalid('onError', 'must be a function');
@@ -46,7 +48,7 @@ export function createSendQueue(options: SendQueueOptions): SendQueue {
   const open = () => {
     if (closed) return Promise.reject(new TidingsError('queue-failed', { reason: 'the queue is closed' }));
     opened ??= (async () => {
-      const { Queue } = loadBullmq();
+      const { Queue } = loadBullmq(options.bullmq, ['Queue']);
       const queue = new Queue<BatchJob>(name, { connection });
       // A Redis hiccup surfaces as the rejection of the call that met it; unheard, the
       // event would end the process.

@@ -18,8 +18,16 @@ export interface QueueSetup {
   policy: DeliveryPolicy;
 }
 
-/** BullMQ, loaded when a queue or sender is first used (an optional peer dependency). */
-export const loadBullmq = (): typeof import('bullmq') => requireOptional<typeof import('bullmq')>('bullmq', '5');
+/**
+ * BullMQ: the module the options give (a runtime that loads nothing by name), or the
+ * installed one, loaded when a queue or sender is first used (an optional peer dependency).
+ */
+export function loadBullmq(given: unknown, needs: readonly ('Queue' | 'Worker' | 'UnrecoverableError')[]): typeof import('bullmq') {
+  if (given === undefined) return requireOptional<typeof import('bullmq')>('bullmq', '5');
+  const module = given as Record<string, unknown> | null;
+  for (const name of needs) if (typeof module?.[name] !== 'function') invalid('bullmq', `must be the bullmq module (import * as bullmq from 'bullmq'): it has no ${name}`);
+  return given as typeof import('bullmq');
+}
 
 export function queueSetup(options: QueueConnectionOptions & { siteUrl?: string }, concurrency: number): QueueSetup {
   if (!options || typeof options !== 'object') invalid('options', 'must be an object');

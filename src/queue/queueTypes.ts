@@ -73,6 +73,12 @@ export interface QueueConnectionOptions extends DeliveryOptions {
   name?: string;
   /** Where the backend handler is mounted: the prefix of `fetch` pointers for large messages. @default '/api/push' */
   basePath?: string;
+  /**
+   * BullMQ itself (`import * as bullmq from 'bullmq'`), where tidings cannot load it by
+   * name: in Cloudflare's workerd, bundle it and pass it (docs/runtimes.md). @default the
+   * installed `bullmq` package
+   */
+  bullmq?: typeof import('bullmq');
 }
 
 export interface SendQueueOptions extends QueueConnectionOptions {

@@ -36,7 +36,7 @@ export async function startSendWorker(options: SendWorkerOptions): Promise<SendW
   const lockDuration = positive(options.lockDuration, 8000, 'lockDuration', 1000);
   const stalledInterval = positive(options.stalledInterval, 2000, 'stalledInterval', 1000);
   const { store } = options;
-  const { Queue, Worker, UnrecoverableError } = loadBullmq();
+  const { Queue, Worker, UnrecoverableError } = loadBullmq(options.bullmq, ['Queue', 'Worker', 'UnrecoverableError']);
   for (const hook of ['onEvent', 'onError'] as const) {
     if (options[hook] !== undefined && typeof options[hook] !== 'function') throw new TidingsError('invalid-option', { option: hook, reason: 'must be a function' });
   }

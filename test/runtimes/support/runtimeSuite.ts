@@ -16,6 +16,9 @@ export interface RuntimeConfig {
   postgresUrl?: string;
   schema?: string;
   transport?: 'node' | 'fetch';
+  /** For POST /queue (workerd). */
+  redisUrl?: string;
+  queueName?: string;
 }
 
 export interface StartedRuntime {

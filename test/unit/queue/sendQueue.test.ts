@@ -184,6 +184,25 @@ describe.runIf(up)('createSendQueue and startSendWorker', () => {
     expect(() => createSendQueue({ redis: 'http://x', store, vapid })).toThrow(expect.objectContaining({ code: 'invalid-option' }));
     expect(() => createSendQueue({ redis: redisUrl, store, vapid, name: 'a:b' })).toThrow(expect.objectContaining({ code: 'invalid-option' }));
     expect(() => createSendQueue({ redis: redisUrl, store, vapid, batchSize: 0 })).toThrow(expect.objectContaining({ code: 'invalid-option' }));
+    // BullMQ passed in (a runtime that loads nothing by name): checked at once, naming what it lacks.
+    for (const bullmq of [null, {}, { Queue: 'x' }, 'bullmq'])
+      expect(() => createSendQueue({ redis: redisUrl, store, vapid, bullmq: bullmq as never })).toThrow(
+        expect.objectContaining({ code: 'invalid-option', details: expect.objectContaining({ option: 'bullmq', reason: expect.stringContaining('no Queue') }) }),
+      );
+    await expect(startSendWorker({ redis: redisUrl, store, vapid, name, bullmq: { Queue } as never })).rejects.toMatchObject({ code: 'invalid-option', details: { option: 'bullmq' } });
+  });
+
+  it('queues with the BullMQ module it is given, as a runtime that loads nothing by name passes it', async () => {
+    await setup(2, 5);
+    const bullmq = await import('bullmq');
+    const given = createSendQueue({ redis: redisUrl, store, vapid, name, bullmq, allowLoopbackEndpoints: true });
+    try {
+      const { id } = await given.send({ v: 1, notification: { title: 'Given BullMQ' } });
+      await sender(1);
+      expect(await given.wait(id, { interval: 20 })).toMatchObject({ state: 'done', sent: 2 });
+    } finally {
+      await given.close();
+    }
   });
 
   it('lets a closing sender finish the batch in flight, then stop taking batches', async () => {
