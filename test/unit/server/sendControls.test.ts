@@ -142,7 +142,10 @@ describe('throttle', () => {
       const second = Math.floor(service.messages(endpoint)[0]!.receivedAt / 1000);
       perSecond.set(second, (perSecond.get(second) ?? 0) + 1);
     }
-    expect(Math.max(...perSecond.values())).toBeLessThanOrEqual(40);
+    // Counted where they arrive: a push started in its second's last slot (.877 s) that a
+    // loaded machine delays past the second's end lands in the next one. One such, as the
+    // e2e test's 1% (docs/controls.md); the starts themselves are controls.test.ts's.
+    expect(Math.max(...perSecond.values())).toBeLessThanOrEqual(41);
   });
 });
 
