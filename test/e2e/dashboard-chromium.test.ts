@@ -133,7 +133,7 @@ describe('the dashboard in real Chromium', () => {
     await page.getByRole('heading', { level: 1, name: 'Messages' }).waitFor();
     expect(new URL(page.url()).pathname).toBe('/admin/messages');
     // Focus went to the new page, as a page load would put it.
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('main');
     // Tab to the first message and open it.
     for (let i = 0; i < 10 && (await page.evaluate(() => document.activeElement?.textContent)) !== 'Your order has shipped'; i++) await page.keyboard.press('Tab');
     await page.keyboard.press('Enter');

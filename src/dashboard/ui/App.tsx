@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { Session } from '../protocol.js';
 import { createApi } from './api.js';
 import { AudiencePage } from './AudiencePage.js';
@@ -34,9 +34,10 @@ export function App({ base }: { base: string }) {
   const section = path.startsWith('/messages') ? '/messages' : path;
 
   // After a navigation in the page, focus moves to the new page's heading, as a page
-  // load would for keyboard and screen-reader users.
+  // load would for keyboard and screen-reader users: in the same commit as the new page
+  // (a layout effect), so no key pressed before the next paint lands on the old focus.
   const first = useRef(true);
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (first.current) {
       first.current = false;
       return;
