@@ -41,6 +41,6 @@ export function createDashboardData(
     audience: (query) => audienceData(push, stats, query, { richAudiences: capabilities.richAudiences, identityAttribute }),
     count: (to) => countAudience(push, to),
     send: (envelope, to, options, by) => sendMessage(push, queue, envelope, to, options, by),
-    cancel: (id) => cancelSend(push, queue, stats, id),
+    cancel: (id) => cancelSend(push, queue, stats, id, now()),
   };
 }

@@ -45,17 +45,23 @@ export async function messageData(
 }
 
 /** Stops a send; its progress after, or undefined when nobody knows the id (or it cannot be cancelled). */
-export async function cancelSend(push: DashboardPush, queue: DashboardQueue | undefined, stats: PushStats | undefined, id: string): Promise<Progress | undefined> {
+export async function cancelSend(
+  push: DashboardPush,
+  queue: DashboardQueue | undefined,
+  stats: PushStats | undefined,
+  id: string,
+  now: number,
+): Promise<Progress | undefined> {
   const record = await readRecord(push, stats, id);
   if (!record || !canCancel(push, queue, record.via)) return undefined;
   if (record.via === 'queue') {
     const status = await queue!.cancel!(id);
     if (!status) return undefined;
     // The queue wrote its counts into the send log as it cancelled: the row, with Redis's last word.
-    return progressOf(withQueueCounts((await readRecord(push, stats, id)) ?? record, status));
+    return progressOf(withQueueCounts((await readRecord(push, stats, id)) ?? record, status), now);
   }
   const after = await push.cancel!(id);
-  return after && progressOf(after);
+  return after && progressOf(after, now);
 }
 
 export function canCancel(push: DashboardPush, queue: DashboardQueue | undefined, via: 'send' | 'queue'): boolean {
@@ -75,10 +81,10 @@ async function liveProgress(queue: DashboardQueue | undefined, record: SendRecor
     status = await queue.status(record.id);
   } catch (error) {
     // The queue has no status for it (not queued yet, or its status expired): the row is all there is.
-    if (isTidingsError(error, 'queue-failed') && /^no send with id /.test(String(error.details.reason))) return progressOf(record);
+    if (isTidingsError(error, 'queue-failed') && /^no send with id /.test(String(error.details.reason))) return progressOf(record, now);
     throw error;
   }
-  return progressOf(withQueueCounts(record, status));
+  return progressOf(withQueueCounts(record, status), now);
 }
 
 /**
@@ -104,12 +110,12 @@ function withQueueCounts(record: SendRecord, status: QueueStatus): SendRecord & 
 }
 
 /** The progress the pages show: the counts of one send-log row, named fields only. */
-function progressOf(record: SendRecord & { expected?: number }, now?: number): Progress {
+function progressOf(record: SendRecord & { expected?: number }, now: number): Progress {
   const { state, targeted, sent, gone, failed, pruned, capped, deferred, expected, error } = record;
   const progress: Progress = { state, targeted, sent, gone, failed, pruned, capped, deferred };
   if (expected !== undefined) progress.expected = expected;
   if (error !== undefined) progress.error = error;
-  const overdue = now === undefined ? undefined : overdueSince(record, now);
+  const overdue = overdueSince(record, now);
   if (overdue !== undefined) progress.overdueSince = overdue;
   return progress;
 }

@@ -2,8 +2,8 @@ import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { createBackendSync, type Registration } from '../../../src/worker/backendSync.js';
-import { getValue, openTidingsDB } from '../../../src/worker/db.js';
 import { isTidingsError } from '../../../src/shared/TidingsError.js';
+import { storedSync as stored } from './support/storedSync.js';
 import { startTestBackend, type TestBackend } from './support/testBackend.js';
 import { FakeLockManager } from './support/fakeLocks.js';
 
@@ -20,14 +20,6 @@ const registration = (n = 1, attributes: Registration['attributes'] = { user: 'u
 /** A registration that names no attributes, as a page whose client has none makes. */
 const bare = (n = 1): Registration => ({ subscription: subscription(n), vapidPublicKey: 'vapid-1' });
 const fast = { timeout: 500, retryDelay: 5 };
-const stored = async () => {
-  const db = await openTidingsDB();
-  try {
-    return { sync: await getValue(db, 'sync'), pending: await getValue(db, 'pending') };
-  } finally {
-    db.close();
-  }
-};
 
 let backend: TestBackend;
 beforeEach(async () => {

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createPushServer, generateVapidKeys, memoryStore, toNodeHandler, type SubscriptionStore } from '../../../src/server/index.js';
 import { isTidingsError } from '../../../src/shared/TidingsError.js';
 import { createBackendSync } from '../../../src/worker/backendSync.js';
-import { getValue, openTidingsDB } from '../../../src/worker/db.js';
+import { storedSync as kept } from '../client/support/storedSync.js';
 
 // A site takes a key out of `clientAttributes` while browsers still keep it. The next
 // registration those browsers must make (pushsubscriptionchange, a new VAPID key) carries
@@ -40,14 +40,6 @@ beforeEach(async () => {
 });
 afterEach(() => new Promise<void>((closed) => server.close(() => closed())));
 
-const kept = async () => {
-  const db = await openTidingsDB();
-  try {
-    return { sync: await getValue(db, 'sync'), pending: await getValue(db, 'pending') };
-  } finally {
-    db.close();
-  }
-};
 
 describe('a kept attribute the backend no longer allows', () => {
   it('is dropped from a pushsubscriptionchange re-registration, which then lands with the others', async () => {
